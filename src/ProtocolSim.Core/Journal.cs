@@ -1,0 +1,305 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+
+namespace ProtocolSim.Core;
+
+/// <summary>Who sent a journaled frame, seen from the client under test.</summary>
+public enum Direction
+{
+    /// <summary>The fake sent it to the client under test.</summary>
+    ToClient,
+
+    /// <summary>The client under test sent it to the fake.</summary>
+    FromClient,
+
+    /// <summary>Something the fake noted itself (timer fired, state change, finding).</summary>
+    Internal,
+}
+
+/// <summary>What kind of wire event an entry records.</summary>
+public enum FrameKind
+{
+    /// <summary>Connection opened (handshake done).</summary>
+    Open,
+
+    /// <summary>A text frame or text message.</summary>
+    Text,
+
+    /// <summary>A binary frame.</summary>
+    Binary,
+
+    /// <summary>A close frame, or the connection ending.</summary>
+    Close,
+
+    /// <summary>A transport error (reset, TLS failure, refused connection).</summary>
+    Error,
+
+    /// <summary>A note from the fake: timers, state changes, decisions.</summary>
+    Note,
+}
+
+/// <summary>One wire event in a session journal.</summary>
+public sealed record JournalEntry
+{
+    /// <summary>Position in the journal, from 1.</summary>
+    public required long Seq { get; init; }
+
+    /// <summary>Time since the journal was opened.</summary>
+    public required TimeSpan Offset { get; init; }
+
+    /// <summary>Wall-clock time of the event.</summary>
+    public required DateTimeOffset Time { get; init; }
+
+    public required Direction Direction { get; init; }
+
+    public required FrameKind Kind { get; init; }
+
+    /// <summary>One line a person reads: message type, sizes, decisions.</summary>
+    public required string Summary { get; init; }
+
+    /// <summary>Full text of a text frame (secrets redacted).</summary>
+    public string? Text { get; init; }
+
+    /// <summary>Raw bytes of a binary frame, or of a text frame when it was not valid UTF-8.</summary>
+    public ReadOnlyMemory<byte>? Bytes { get; init; }
+
+    /// <summary>Length of the frame on the wire, in bytes.</summary>
+    public int Length { get; init; }
+
+    /// <summary>Parsed message, when the frame was JSON.</summary>
+    public JsonNode? Parsed { get; init; }
+
+    /// <summary>Name of the audio track this frame's audio went into (see <see cref="SessionJournal.Audio"/>).</summary>
+    public string? AudioTrack { get; init; }
+
+    /// <summary>Start of this frame's audio within <see cref="AudioTrack"/>.</summary>
+    public TimeSpan? AudioOffset { get; init; }
+}
+
+/// <summary>A rule the client under test broke (or may have broken), found by a fake while it ran.</summary>
+public sealed record Finding
+{
+    /// <summary>Catalogue rule id, e.g. <c>KVS-017</c>; <c>null</c> for a defect no rule names.</summary>
+    public required string? RuleId { get; init; }
+
+    /// <summary>What happened, for a person.</summary>
+    public required string Message { get; init; }
+
+    /// <summary>What the rule expected.</summary>
+    public string? Expected { get; init; }
+
+    /// <summary>What was seen instead.</summary>
+    public string? Actual { get; init; }
+
+    /// <summary>The journal entry that caused it.</summary>
+    public long? EntrySeq { get; init; }
+
+    public required TimeSpan Offset { get; init; }
+}
+
+/// <summary>
+/// The per-session record of everything that crossed the wire, in order. Thread-safe; append-only.
+/// Assertions read it; reports and the dashboard show it as evidence.
+/// </summary>
+public sealed class SessionJournal
+{
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly long _startTimestamp;
+    private readonly Redactor _redactor;
+    private ImmutableList<JournalEntry> _entries = [];
+    private ImmutableList<Finding> _findings = [];
+    private ImmutableDictionary<string, AudioTrack> _audio = ImmutableDictionary<string, AudioTrack>.Empty;
+    private long _seq;
+
+    public SessionJournal(string sessionId, string protocol, TimeProvider? time = null, Redactor? redactor = null)
+    {
+        SessionId = sessionId;
+        Protocol = protocol;
+        _time = time ?? TimeProvider.System;
+        _redactor = redactor ?? Redactor.None;
+        _startTimestamp = _time.GetTimestamp();
+        StartedAt = _time.GetUtcNow();
+    }
+
+    /// <summary>Raised after every append (entry or finding); handlers must not block.</summary>
+    public event Action<SessionJournal, JournalEntry?, Finding?>? Appended;
+
+    public string SessionId { get; }
+
+    public string Protocol { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Free-form labels shown with the session (dialect, target, call id).</summary>
+    public ImmutableDictionary<string, string> Labels { get; private set; } = ImmutableDictionary<string, string>.Empty;
+
+    public IReadOnlyList<JournalEntry> Entries => _entries;
+
+    public IReadOnlyList<Finding> Findings => _findings;
+
+    /// <summary>Audio captured during the session, by track name (e.g. <c>caller</c>, <c>bot</c>).</summary>
+    public IReadOnlyDictionary<string, AudioTrack> Audio => _audio;
+
+    /// <summary>Time elapsed since the journal was opened.</summary>
+    public TimeSpan Elapsed => _time.GetElapsedTime(_startTimestamp);
+
+    public void SetLabel(string key, string value)
+    {
+        lock (_gate)
+        {
+            Labels = Labels.SetItem(key, value);
+        }
+    }
+
+    /// <summary>Appends an entry; the text is redacted before it is stored.</summary>
+    public JournalEntry Append(
+        Direction direction,
+        FrameKind kind,
+        string summary,
+        string? text = null,
+        ReadOnlyMemory<byte>? bytes = null,
+        int? length = null,
+        JsonNode? parsed = null,
+        string? audioTrack = null,
+        TimeSpan? audioOffset = null)
+    {
+        JournalEntry entry;
+        lock (_gate)
+        {
+            entry = new JournalEntry
+            {
+                Seq = ++_seq,
+                Offset = Elapsed,
+                Time = _time.GetUtcNow(),
+                Direction = direction,
+                Kind = kind,
+                Summary = _redactor.Redact(summary),
+                Text = text is null ? null : _redactor.Redact(text),
+                Bytes = bytes,
+                Length = length ?? (text is not null ? System.Text.Encoding.UTF8.GetByteCount(text) : bytes?.Length ?? 0),
+                Parsed = parsed,
+                AudioTrack = audioTrack,
+                AudioOffset = audioOffset,
+            };
+            _entries = _entries.Add(entry);
+        }
+
+        Appended?.Invoke(this, entry, null);
+        return entry;
+    }
+
+    /// <summary>Records a finding against a rule.</summary>
+    public Finding AddFinding(string? ruleId, string message, string? expected = null, string? actual = null, long? entrySeq = null)
+    {
+        Finding finding;
+        lock (_gate)
+        {
+            finding = new Finding
+            {
+                RuleId = ruleId,
+                Message = _redactor.Redact(message),
+                Expected = expected,
+                Actual = actual is null ? null : _redactor.Redact(actual),
+                EntrySeq = entrySeq,
+                Offset = Elapsed,
+            };
+            _findings = _findings.Add(finding);
+        }
+
+        Appended?.Invoke(this, null, finding);
+        return finding;
+    }
+
+    /// <summary>Gets or creates an audio track (PCM 16-bit mono at <paramref name="sampleRate"/>).</summary>
+    public AudioTrack GetOrAddAudio(string name, int sampleRate)
+    {
+        lock (_gate)
+        {
+            if (!_audio.TryGetValue(name, out var track))
+            {
+                track = new AudioTrack(name, sampleRate);
+                _audio = _audio.Add(name, track);
+            }
+
+            return track;
+        }
+    }
+
+    /// <summary>Findings for one rule.</summary>
+    public IReadOnlyList<Finding> FindingsFor(string ruleId) =>
+        _findings.Where(f => string.Equals(f.RuleId, ruleId, StringComparison.Ordinal)).ToList();
+}
+
+/// <summary>
+/// Captured PCM audio (16-bit little-endian mono) of one side of a session, placed on the session's timeline:
+/// silence fills any gap, so playing the track reproduces what a listener heard.
+/// </summary>
+public sealed class AudioTrack
+{
+    private readonly Lock _gate = new();
+    private byte[] _pcm = [];
+    private long _length;
+
+    internal AudioTrack(string name, int sampleRate)
+    {
+        Name = name;
+        SampleRate = sampleRate;
+    }
+
+    public string Name { get; }
+
+    public int SampleRate { get; }
+
+    /// <summary>Duration of the captured audio.</summary>
+    public TimeSpan Duration
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return TimeSpan.FromSeconds(_length / 2.0 / SampleRate);
+            }
+        }
+    }
+
+    /// <summary>Writes PCM at <paramref name="at"/> on the track, padding with silence or overwriting as needed.</summary>
+    public void Write(TimeSpan at, ReadOnlySpan<byte> pcm16le)
+    {
+        var position = (long)Math.Round(at.TotalSeconds * SampleRate) * 2;
+        lock (_gate)
+        {
+            WriteAt(position, pcm16le);
+        }
+    }
+
+    /// <summary>Appends PCM at the end of the track.</summary>
+    public void Append(ReadOnlySpan<byte> pcm16le)
+    {
+        lock (_gate)
+        {
+            WriteAt(_length, pcm16le);
+        }
+    }
+
+    /// <summary>A copy of the captured PCM.</summary>
+    public byte[] ToArray()
+    {
+        lock (_gate)
+        {
+            return _pcm.AsSpan(0, (int)_length).ToArray();
+        }
+    }
+
+    private void WriteAt(long position, ReadOnlySpan<byte> pcm)
+    {
+        var end = position + pcm.Length;
+        if (end > _pcm.Length)
+        {
+            Array.Resize(ref _pcm, (int)Math.Max(end, Math.Min(int.MaxValue, _pcm.Length * 2L)));
+        }
+
+        pcm.CopyTo(_pcm.AsSpan((int)position));
+        _length = Math.Max(_length, end);
+    }
+}
