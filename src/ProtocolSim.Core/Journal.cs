@@ -282,6 +282,16 @@ public sealed class AudioTrack
         }
     }
 
+    /// <summary>Drops everything from <paramref name="at"/> on (audio that was flushed before it played).</summary>
+    public void Truncate(TimeSpan at)
+    {
+        var position = (long)Math.Round(at.TotalSeconds * SampleRate) * 2;
+        lock (_gate)
+        {
+            _length = Math.Min(_length, Math.Max(0, position));
+        }
+    }
+
     /// <summary>A copy of the captured PCM.</summary>
     public byte[] ToArray()
     {
@@ -297,6 +307,12 @@ public sealed class AudioTrack
         if (end > _pcm.Length)
         {
             Array.Resize(ref _pcm, (int)Math.Max(end, Math.Min(int.MaxValue, _pcm.Length * 2L)));
+        }
+
+        if (position > _length)
+        {
+            // Silence fills the gap (it may hold audio that was truncated away).
+            _pcm.AsSpan((int)_length, (int)(position - _length)).Clear();
         }
 
         pcm.CopyTo(_pcm.AsSpan((int)position));

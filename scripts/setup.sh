@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything ProtocolSim and its tests need on a fresh Debian machine with the .NET 10 SDK:
+#   sox        cross-checks our G.711 and resampler bit for bit (tests) and converts espeak output (recordings)
+#   espeak-ng  regenerates the caller recordings (recordings/generate.sh)
+# Then restores the NuGet packages. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(sox espeak-ng)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 2; }
+dotnet restore ProtocolSim.sln --nologo -v quiet
+echo "setup: ok"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: set-up, warning-free build, every test project; ends with one "N passed, N failed" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+dotnet build ProtocolSim.sln --nologo -c Release -warnaserror -v quiet
+results="artifacts/test-results"
+rm -rf "$results"
+status=0
+dotnet test ProtocolSim.sln --nologo -c Release --no-build --logger "trx" --results-directory "$results" || status=$?
+# Sum the trx counters of every test assembly into the closing line CI reads.
+python3 - "$results" <<'PY' || true
+import sys, glob, re
+p = f = s = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    text = open(path, encoding="utf-8", errors="replace").read()
+    m = re.search(r'<Counters [^>]*total="(\d+)"[^>]*executed="(\d+)"[^>]*passed="(\d+)"[^>]*failed="(\d+)"', text)
+    if m:
+        p += int(m.group(3)); f += int(m.group(4)); s += int(m.group(1)) - int(m.group(2))
+print(f"{p} passed, {f} failed, {s} skipped")
+PY
+exit $status

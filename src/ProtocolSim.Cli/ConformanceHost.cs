@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using ProtocolSim.Conformance;
+using ProtocolSim.Knowlarity.Steps;
+using ProtocolSim.Knowlarity.VoiceStream;
+
+namespace ProtocolSim.Cli;
+
+/// <summary>What <c>protosim run</c> was asked to do.</summary>
+public sealed record RunRequest
+{
+    public IReadOnlyList<string> Paths { get; init; } = [];
+
+    public Uri? Target { get; init; }
+
+    /// <summary>Shell command that starts the client under test first (a bot: the run waits until the target accepts connections).</summary>
+    public string? ClientCommand { get; init; }
+
+    public string? Tags { get; init; }
+
+    public string? ReportDirectory { get; init; }
+
+    public int Seed { get; init; } = 1;
+
+    public bool Insecure { get; init; }
+
+    public bool AllowPlainWs { get; init; }
+
+    public int Parallel { get; init; } = 8;
+
+    public TimeSpan GreetingTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    public string? Title { get; init; }
+}
+
+/// <summary>Runs conformance suites for the CLI, the demo and the self-tests: load, validate, run, report, exit code.</summary>
+public static class ConformanceHost
+{
+    /// <summary>Exit code for usage and configuration errors.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Runs; returns the exit code (0 no MUST failed, 1 a MUST failed, 2 usage/configuration) and the result when it ran.</summary>
+    public static async Task<(int ExitCode, RunResult? Result)> RunAsync(RunRequest request, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var paths = request.Paths.Count > 0 ? request.Paths : [RepositoryPaths.Features()];
+        var missing = paths.Where(p => !Directory.Exists(p) && !File.Exists(p)).ToList();
+        if (missing.Count > 0)
+        {
+            await error.WriteLineAsync($"error: no such feature path: {string.Join(", ", missing)}");
+            return (UsageError, null);
+        }
+
+        var load = ConformanceRunner.Load(paths, [typeof(VoiceStreamSteps).Assembly]);
+        if (!load.Success)
+        {
+            await error.WriteLineAsync($"error: {load.Errors.Count} problem(s) in the suites; nothing was run:");
+            foreach (var e in load.Errors)
+            {
+                await error.WriteLineAsync("  " + e);
+            }
+
+            return (UsageError, null);
+        }
+
+        if (request.Tags is not null && !TagExpression.TryParse(request.Tags, out _, out var tagError))
+        {
+            await error.WriteLineAsync($"error: --tags \"{request.Tags}\": {tagError}");
+            return (UsageError, null);
+        }
+
+        var services = new ServiceCollection();
+        var needsBot = load.Catalogues.Any(c => c.Suite.StartsWith("knowlarity-voice", StringComparison.Ordinal) || c.Suite == "knowlarity-verloop");
+        if (needsBot)
+        {
+            if (request.Target is null)
+            {
+                await error.WriteLineAsync("error: the voice-stream suites dial your bot: give its URL with --target wss://host:port/path");
+                return (UsageError, null);
+            }
+
+            var recordings = RepositoryPaths.Recordings();
+            if (recordings is null)
+            {
+                await error.WriteLineAsync("error: recordings/audio not found above the current directory or the program; run from the repository");
+                return (UsageError, null);
+            }
+
+            services.AddSingleton(new VoiceSuiteSettings
+            {
+                Target = request.Target,
+                Insecure = request.Insecure,
+                AllowPlainWs = request.AllowPlainWs,
+                GreetingTimeout = request.GreetingTimeout,
+                Recordings = new Recordings(recordings),
+            });
+        }
+
+        using var client = request.ClientCommand is null ? null : await ClientProcess.StartAsync(request.ClientCommand, request.Target, output, error, cancellationToken);
+        if (request.ClientCommand is not null && client is null)
+        {
+            return (UsageError, null);
+        }
+
+        await using var provider = services.BuildServiceProvider();
+        var result = await new ConformanceRunner(load).RunAsync(new RunOptions
+        {
+            TagExpression = request.Tags,
+            ReportDirectory = request.ReportDirectory,
+            Seed = request.Seed,
+            MaxParallelScenarios = request.Parallel,
+            Services = provider,
+            Progress = output,
+            Title = request.Title ?? string.Join(", ", load.Catalogues.Select(c => c.Title)),
+            Target = request.Target?.ToString(),
+            RunLabel = $"protosim run {string.Join(' ', paths)}",
+        }, cancellationToken);
+        foreach (var file in result.ReportFiles)
+        {
+            await output.WriteLineAsync($"report: {file}");
+        }
+
+        foreach (var problem in result.ReportErrors)
+        {
+            await error.WriteLineAsync($"error writing reports: {problem}");
+        }
+
+        return (result.ExitCode, result);
+    }
+
+    /// <summary>The client under test started by <c>--client-command</c>, stopped with its process tree.</summary>
+    private sealed class ClientProcess : IDisposable
+    {
+        private readonly Process _process;
+
+        private ClientProcess(Process process) => _process = process;
+
+        public static async Task<ClientProcess?> StartAsync(string command, Uri? target, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        {
+            var info = OperatingSystem.IsWindows()
+                ? new ProcessStartInfo("cmd.exe") { ArgumentList = { "/c", command } }
+                : new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", command } };
+            info.UseShellExecute = false;
+            var process = Process.Start(info);
+            if (process is null)
+            {
+                await error.WriteLineAsync($"error: could not start --client-command \"{command}\"");
+                return null;
+            }
+
+            var client = new ClientProcess(process);
+            if (target is null)
+            {
+                return client;
+            }
+
+            // Wait until the bot accepts TCP connections on the target's port.
+            await output.WriteLineAsync($"started client (pid {process.Id}); waiting for {target.Host}:{target.Port} to accept connections");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                try
+                {
+                    using var tcp = new TcpClient();
+                    await tcp.ConnectAsync(target.Host, target.Port, cancellationToken);
+                    return client;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(200, cancellationToken);
+                }
+            }
+
+            await error.WriteLineAsync(process.HasExited
+                ? $"error: --client-command exited with code {process.ExitCode} before {target.Authority} accepted connections"
+                : $"error: {target.Authority} did not accept connections within 60 s of starting --client-command");
+            client.Dispose();
+            return null;
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+
+            _process.Dispose();
+        }
+    }
+}
+
+/// <summary>Finds the repository's folders from the current directory or the program's location.</summary>
+public static class RepositoryPaths
+{
+    public static string Features() => Find("features") ?? "features";
+
+    public static string? Recordings() => Knowlarity.VoiceStream.Recordings.Locate(Directory.GetCurrentDirectory()) ?? Knowlarity.VoiceStream.Recordings.Locate(AppContext.BaseDirectory);
+
+    private static string? Find(string name)
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, name);
+                if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "ProtocolSim.sln")))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return null;
+    }
+}

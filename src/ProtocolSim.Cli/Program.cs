@@ -1,0 +1,255 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ProtocolSim.Conformance;
+using ProtocolSim.Knowlarity.VoiceStream;
+using ProtocolSim.ReferenceClients;
+
+namespace ProtocolSim.Cli;
+
+/// <summary>The <c>protosim</c> command line (ARCHITECTURE.md: CLI contract).</summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        using var shutdown = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            shutdown.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            shutdown.Cancel();
+        });
+
+        var root = Build(Console.Out, Console.Error);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync("error: " + e.Message);
+            }
+
+            await Console.Error.WriteLineAsync("see: protosim --help");
+            return ConformanceHost.UsageError;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration(), shutdown.Token);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            return 130;
+        }
+    }
+
+    internal static RootCommand Build(TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("ProtocolSim: faithful fakes of Knowlarity, Knovvu Data Flow and CTI, and conformance suites that judge your client rule by rule.");
+        root.Subcommands.Add(RunCommand(output, error));
+        root.Subcommands.Add(DemoCommand(output, error));
+        root.Subcommands.Add(RulesCommand(output, error));
+        root.Subcommands.Add(ServeCommand(output));
+        root.Subcommands.Add(BenchCommand(output));
+        root.Subcommands.Add(ReferenceBotCommand(output));
+        var sink = new Command("bench-sink", "Internal: the benchmark's sink bot (child process).") { Hidden = true };
+        sink.SetAction((_, ct) => VoiceStreamBenchmark.RunSinkAsync(output, ct));
+        root.Subcommands.Add(sink);
+        return root;
+    }
+
+    private static Command RunCommand(TextWriter output, TextWriter error)
+    {
+        var paths = new Argument<string[]>("path") { Description = "Feature files or directories (default: features).", Arity = ArgumentArity.ZeroOrMore };
+        var target = new Option<string?>("--target") { Description = "The bot's WebSocket URL, e.g. wss://127.0.0.1:8443/voice ({rate} is replaced by the call's sampling rate)." };
+        var clientCommand = new Option<string?>("--client-command") { Description = "Shell command that starts the client under test first; for a bot the run waits until --target accepts connections." };
+        var tags = new Option<string?>("--tags") { Description = "Tag expression, e.g. \"@KVS-008 and not @slow\"." };
+        var reportDir = new Option<string?>("--report-dir") { Description = "Write junit.xml, results.json, report.html and captured audio here." };
+        var seed = new Option<int>("--seed") { Description = "Seed of every random choice (call ids, numbers, line noise).", DefaultValueFactory = _ => 1 };
+        var insecure = new Option<bool>("--insecure") { Description = "Accept self-signed TLS certificates." };
+        var allowPlain = new Option<bool>("--allow-plain-ws") { Description = "Dial ws:// targets (the real peer refuses them; KVS-002 still fails)." };
+        var parallel = new Option<int>("--parallel") { Description = "Scenarios run at once (they are real-time bound).", DefaultValueFactory = _ => 8 };
+        var greeting = new Option<double>("--greeting-timeout") { Description = "Stream-Node greeting timeout in seconds (knowlarity.md §5).", DefaultValueFactory = _ => 3 };
+        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting };
+        command.SetAction(async (parse, ct) =>
+        {
+            var targetText = parse.GetValue(target);
+            Uri? targetUri = null;
+            if (targetText is not null && (!Uri.TryCreate(targetText.Replace("{rate}", "16000", StringComparison.Ordinal), UriKind.Absolute, out _)
+                || !Uri.TryCreate(targetText, UriKind.Absolute, out targetUri) || targetUri.Scheme is not ("ws" or "wss")))
+            {
+                await error.WriteLineAsync($"error: --target \"{targetText}\" is not a ws:// or wss:// URL");
+                return ConformanceHost.UsageError;
+            }
+
+            if (parse.GetValue(parallel) < 1 || parse.GetValue(greeting) <= 0)
+            {
+                await error.WriteLineAsync("error: --parallel must be at least 1 and --greeting-timeout positive");
+                return ConformanceHost.UsageError;
+            }
+
+            var (code, _) = await ConformanceHost.RunAsync(new RunRequest
+            {
+                Paths = parse.GetValue(paths) ?? [],
+                Target = targetUri,
+                ClientCommand = parse.GetValue(clientCommand),
+                Tags = parse.GetValue(tags),
+                ReportDirectory = parse.GetValue(reportDir),
+                Seed = parse.GetValue(seed),
+                Insecure = parse.GetValue(insecure),
+                AllowPlainWs = parse.GetValue(allowPlain),
+                Parallel = parse.GetValue(parallel),
+                GreetingTimeout = TimeSpan.FromSeconds(parse.GetValue(greeting)),
+            }, output, error, ct);
+            return code;
+        });
+        return command;
+    }
+
+    private static Command DemoCommand(TextWriter output, TextWriter error)
+    {
+        var reportDir = new Option<string>("--report-dir") { Description = "Where the reports go.", DefaultValueFactory = _ => Path.Combine("reports", "demo") };
+        var command = new Command("demo", "Run every suite against the bundled conforming reference clients and write the reports.") { reportDir };
+        command.SetAction((parse, ct) => Demo.RunAsync(parse.GetValue(reportDir)!, output, error, ct));
+        return command;
+    }
+
+    private static Command RulesCommand(TextWriter output, TextWriter error)
+    {
+        var paths = new Argument<string[]>("path") { Description = "Suites to list (default: features).", Arity = ArgumentArity.ZeroOrMore };
+        var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("rules", "List the rule catalogue.") { paths, format };
+        command.SetAction(async (parse, ct) =>
+        {
+            var selected = parse.GetValue(paths) is { Length: > 0 } p ? p : [RepositoryPaths.Features()];
+            var load = ConformanceRunner.LoadCatalogues(selected);
+            if (!load.Success)
+            {
+                foreach (var e in load.Errors)
+                {
+                    await error.WriteLineAsync("error: " + e);
+                }
+
+                return ConformanceHost.UsageError;
+            }
+
+            var rules = load.Catalogues.SelectMany(c => c.Rules).ToList();
+            if (parse.GetValue(format) == "json")
+            {
+                var json = JsonSerializer.Serialize(rules.Select(r => new
+                {
+                    id = r.Id,
+                    suite = r.Suite,
+                    strength = r.Strength.ToString().ToUpperInvariant(),
+                    statement = r.Statement,
+                    source = r.Source,
+                    observable = r.Observable,
+                    reason = r.Reason,
+                }), new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+                await output.WriteLineAsync(json);
+                return 0;
+            }
+
+            foreach (var catalogue in load.Catalogues)
+            {
+                await output.WriteLineAsync($"{catalogue.Title} ({catalogue.Suite}, {catalogue.Rules.Count} rules)");
+                foreach (var r in catalogue.Rules)
+                {
+                    var note = r.Observable ? string.Empty : "  [not observable on the wire]";
+                    await output.WriteLineAsync($"  {r.Id}  {r.Strength.ToString().ToUpperInvariant(),-6}  {r.Statement}  ({r.Source}){note}");
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ServeCommand(TextWriter output)
+    {
+        var endpointsFile = new Option<string?>("--endpoints-file") { Description = "Write the endpoints file (URLs and credentials of every running fake) here." };
+        var bind = new Option<string>("--bind") { Description = "Address to bind (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
+        var command = new Command("serve", "Run every fake until Ctrl-C or SIGTERM.") { endpointsFile, bind };
+        command.SetAction(async (parse, ct) =>
+        {
+            // The voice stream is dialled by us, not served; the fakes that clients call arrive with later suites.
+            var endpoints = new Dictionary<string, object>(StringComparer.Ordinal) { ["credentials"] = new Dictionary<string, object>() };
+            var json = JsonSerializer.Serialize(endpoints, new JsonSerializerOptions { WriteIndented = true });
+            if (parse.GetValue(endpointsFile) is { } file)
+            {
+                await File.WriteAllTextAsync(file, json + "\n", ct);
+                await output.WriteLineAsync($"endpoints file: {Path.GetFullPath(file)}");
+            }
+            else
+            {
+                await output.WriteLineAsync(json);
+            }
+
+            await output.WriteLineAsync($"serving on {parse.GetValue(bind)} (no fake hosts endpoints yet); Ctrl-C to stop");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command BenchCommand(TextWriter output)
+    {
+        var streams = new Option<string>("--streams") { Description = "Comma-separated stream counts.", DefaultValueFactory = _ => "100,500,1000,2000" };
+        var seconds = new Option<int>("--seconds") { Description = "Measuring time per step.", DefaultValueFactory = _ => 10 };
+        var rate = new Option<int>("--rate") { Description = "Sampling rate of the streams.", DefaultValueFactory = _ => 16000 };
+        var voice = new Command("voice-stream", "N concurrent caller streams against a loopback sink bot: frame-send lateness and CPU.") { streams, seconds, rate };
+        voice.SetAction(async (parse, ct) =>
+        {
+            var counts = parse.GetValue(streams)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
+            return await VoiceStreamBenchmark.RunAsync(counts, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)), output, ct);
+        });
+        return new Command("bench", "Benchmarks that print figures.") { voice };
+    }
+
+    private static Command ReferenceBotCommand(TextWriter output)
+    {
+        var name = new Argument<string?>("name") { Description = "Reference bot to start (see --list).", Arity = ArgumentArity.ZeroOrOne };
+        var list = new Option<bool>("--list") { Description = "List the reference bots." };
+        var port = new Option<int>("--port") { Description = "Port (0 = any free port).", DefaultValueFactory = _ => 0 };
+        var command = new Command("reference-bot", "Start a bundled reference bot (conforming or deliberately broken) until Ctrl-C.") { name, list, port };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(list) || parse.GetValue(name) is null)
+            {
+                foreach (var bot in ReferenceBots.All)
+                {
+                    var breaks = bot.Conforming ? "conforming" : "breaks " + string.Join(", ", bot.BreaksRules.Order(StringComparer.Ordinal));
+                    await output.WriteLineAsync($"{bot.Name,-28} {bot.Dialect,-10} {breaks}: {bot.Description}");
+                }
+
+                return 0;
+            }
+
+            await using var server = await ReferenceBotServer.StartAsync(parse.GetValue(name)!, new ReferenceBotOptions { Port = parse.GetValue(port) }, ct);
+            await output.WriteLineAsync($"{server.Info.Name} listening at {server.Url}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,609 @@
+using System.Globalization;
+using ProtocolSim.Conformance;
+using ProtocolSim.Core;
+using ProtocolSim.Knowlarity.VoiceStream;
+using static ProtocolSim.Knowlarity.Steps.VoiceStreamDriver;
+
+namespace ProtocolSim.Knowlarity.Steps;
+
+/// <summary>
+/// Step definitions of the voice-stream suites (features/knowlarity/voice-stream and verloop). Thin: each step
+/// delegates to <see cref="VoiceStreamDriver"/> and judges the rules the scenario tags.
+/// </summary>
+[Binding]
+public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext scenario)
+{
+    private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan ControlLimit = TimeSpan.FromSeconds(8);
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan PlaybackLimit = TimeSpan.FromSeconds(15);
+
+    private RuleRecorder Rules => scenario.Rules;
+
+    // ---------------------------------------------------------------- Given
+
+    [Given("a Stream-Node call at {int} Hz")]
+    public void GivenAStreamNodeCall(int rate) =>
+        driver.Options = driver.Options with { Dialect = VoiceDialect.StreamNode, SampleRate = CheckRate(rate) };
+
+    [Given("a Verloop call at {int} Hz")]
+    public void GivenAVerloopCall(int rate) =>
+        // 002 documents no greeting deadline: the timer is off for Verloop (knowlarity.md §5).
+        driver.Options = driver.Options with { Dialect = VoiceDialect.Verloop, SampleRate = CheckRate(rate), GreetingTimeout = TimeSpan.Zero };
+
+    [Given("the metadata is sent as {word}")]
+    public void GivenTheMetadataIsSentAs(MetadataEncoding encoding) => driver.Options = driver.Options with { MetadataEncoding = encoding };
+
+    [Given("the metadata carries these extra keys:")]
+    public void GivenExtraMetadataKeys(DataTable table) =>
+        driver.Options = driver.Options with { ExtraMetadata = table.Rows.ToDictionary(r => r["key"], r => r["value"], StringComparer.Ordinal) };
+
+    [Given("the first frame is sent {int} ms after the socket opens")]
+    public void GivenTheFirstFrameIsDelayed(int ms) => driver.Options = driver.Options with { FirstFrameDelay = TimeSpan.FromMilliseconds(ms) };
+
+    [Given("the caller's audio starts only after the bot's first playAudio")]
+    public void GivenAudioStartsAfterFirstPlayAudio() => driver.Options = driver.Options with { AudioStartsAfterFirstPlayAudio = true };
+
+    [Given("caller frames of {int} ms")]
+    public void GivenCallerFramesOf(int ms) => driver.Options = driver.Options with { FrameDuration = TimeSpan.FromMilliseconds(ms) };
+
+    // ---------------------------------------------------------------- When
+
+    [When("the peer dials the bot")]
+    public Task WhenThePeerDialsTheBot() => driver.DialAsync();
+
+    [When("{int} calls to the same number are placed at once")]
+    public Task WhenCallsArePlacedAtOnce(int count) => Task.WhenAll(Enumerable.Range(0, count).Select(_ => driver.DialAsync()));
+
+    [When("the callers of calls {int} and {int} say {string} after the greeting")]
+    public async Task WhenTheCallersOfCallsSay(int first, int second, string recording)
+    {
+        // Wait for every greeting to finish (a call without one is judged by the Then step), then speak at once.
+        await Task.WhenAll(driver.Calls.Where(c => c.Connection?.Connected == true).Select(async c =>
+        {
+            await c.WaitUntilAsync(x => x.FirstPlayAudioAt is not null || x.EndedAt is not null, c.Options.GreetingTimeout + TimeSpan.FromSeconds(1), driver.Token);
+            await c.WaitUntilAsync(x => x.EndedAt is not null || (x.FirstPlayAudioAt is not null && x.RemainingPlayback == TimeSpan.Zero && x.Now - LastAudioAt(x) >= Quiet), PlaybackLimit, driver.Token);
+        }));
+        var speakers = new[] { first, second }.Select(n => driver.Calls[n - 1]).Where(c => c.IsOpen);
+        await Task.WhenAll(speakers.Select(c => driver.SayAsync(recording, c)));
+    }
+
+    [When("the bot has greeted the caller")]
+    public Task WhenTheBotHasGreeted() => driver.RequireGreetingAsync();
+
+    [When("the bot's greeting has finished playing")]
+    public async Task WhenTheGreetingHasFinished()
+    {
+        await driver.RequireGreetingAsync();
+        await driver.RequirePlaybackFinishedAsync(Quiet, PlaybackLimit);
+    }
+
+    [When("the bot's answer has finished playing")]
+    public Task WhenTheAnswerHasFinished() => driver.RequirePlaybackFinishedAsync(Quiet, PlaybackLimit);
+
+    [When("the peer drops the connection without a close frame")]
+    public void WhenThePeerDropsTheConnection() => driver.RequireConnected().Abort();
+
+    [When("the same caller calls again")]
+    public Task WhenTheSameCallerCallsAgain()
+    {
+        var customer = driver.Call.Options.CustomerNumber;
+        return driver.DialAsync(o => o with { CustomerNumber = customer });
+    }
+
+    [When("the caller says {string}")]
+    public Task WhenTheCallerSays(string recording) => driver.SayAsync(recording);
+
+    [When("the caller stays silent for {float} seconds")]
+    public Task WhenTheCallerStaysSilent(double seconds) =>
+        Task.Delay(TimeSpan.FromSeconds(seconds), driver.Settings.Pacer.Time, driver.Token);
+
+    [When("the bot answers")]
+    public async Task WhenTheBotAnswers()
+    {
+        if (await driver.WaitForAnswerAsync(AnswerLimit + TimeSpan.FromSeconds(2)) is null)
+        {
+            throw new InconclusiveException($"The bot did not answer the caller ({DescribeEnd(driver.Call)}); see KVS-010 and KVS-022.");
+        }
+    }
+
+    [When("the peer sends the text frame:")]
+    public Task WhenThePeerSendsTheTextFrame(string text) =>
+        driver.RequireConnected().SendTextAsync(text, "unexpected text frame (scenario)", driver.Token);
+
+    [When("the caller barges in with {string} while the bot is still sending its answer")]
+    public async Task WhenTheCallerBargesInWhileSending(string recording)
+    {
+        var call = driver.RequireConnected();
+        var ready = await call.WaitUntilAsync(
+            c => c.EndedAt is not null || (c.RemainingPlayback >= TimeSpan.FromSeconds(1) && c.Now - LastAudioAt(c) <= TimeSpan.FromMilliseconds(150)),
+            TimeSpan.FromSeconds(5), driver.Token);
+        if (!ready || call.EndedAt is not null)
+        {
+            throw new InconclusiveException($"The bot never had 1 s of answer audio queued while still sending ({DescribeEnd(call)}).");
+        }
+
+        await BargeInAsync(recording);
+    }
+
+    [When("the caller barges in with {string} after the bot has sent its whole answer but while it is still playing")]
+    public async Task WhenTheCallerBargesInAfterSending(string recording)
+    {
+        var call = driver.RequireConnected();
+        var ready = await call.WaitUntilAsync(
+            c => c.EndedAt is not null || (c.RemainingPlayback >= TimeSpan.FromMilliseconds(500) && c.Now - LastAudioAt(c) >= Quiet),
+            TimeSpan.FromSeconds(8), driver.Token);
+        if (!ready || call.EndedAt is not null)
+        {
+            throw new InconclusiveException($"The bot never stopped sending while at least 500 ms of its answer was still to play ({DescribeEnd(call)}).");
+        }
+
+        await BargeInAsync(recording);
+    }
+
+    // ---------------------------------------------------------------- Then: connection
+
+    [Then("the bot accepts the WebSocket upgrade on the configured path")]
+    public void ThenTheBotAcceptsTheUpgrade()
+    {
+        var outcome = driver.Call.Connection!;
+        if (outcome.Connected)
+        {
+            Rules.Pass("KVS-001", $"HTTP 101 on {outcome.Url.AbsolutePath}");
+        }
+        else if (outcome.HttpStatus is { } status)
+        {
+            Rules.Fail("KVS-001", $"HTTP 101 Switching Protocols on {outcome.Url.AbsolutePath}", $"HTTP {status}");
+        }
+        else
+        {
+            throw new InconclusiveException($"The peer could not reach the bot ({outcome.Error}); see KVS-002.");
+        }
+    }
+
+    [Then("the bot serves the stream over TLS")]
+    public void ThenTheBotServesTls()
+    {
+        var outcome = driver.Call.Connection!;
+        if (!outcome.Tls)
+        {
+            Rules.Fail("KVS-002", "a wss:// URL with a TLS handshake", $"{outcome.Url.Scheme}:// ({outcome.Error})");
+        }
+        else if (outcome.Connected || outcome.HttpStatus is not null)
+        {
+            Rules.Pass("KVS-002", $"TLS handshake with {outcome.Url.Authority} completed");
+        }
+        else
+        {
+            Rules.Fail("KVS-002", "a TLS handshake", outcome.Error ?? "no connection");
+        }
+    }
+
+    [Then("the bot accepts the WSS connection on the registered URL")]
+    public void ThenTheBotAcceptsWss()
+    {
+        var outcome = driver.Call.Connection!;
+        Rules.Check("KVV-003", outcome.Connected && outcome.Tls, $"HTTP 101 over TLS on {outcome.Url.GetLeftPart(UriPartial.Path)}",
+            outcome.Connected ? $"{outcome.Url.Scheme}:// without TLS" : outcome.HttpStatus is { } s ? $"HTTP {s}" : outcome.Error ?? "no connection");
+    }
+
+    [Then("every call gets its own greeting and only the callers who spoke get an answer")]
+    public async Task ThenEveryCallGetsItsOwnGreeting()
+    {
+        var calls = driver.Calls;
+        if (calls.All(c => c.FirstPlayAudioAt is null && c.EndedBy != CallEndedBy.Bot))
+        {
+            throw new InconclusiveException("No call got a greeting; see KVS-008.");
+        }
+
+        var problems = new List<string>();
+        for (var i = 0; i < calls.Count; i++)
+        {
+            var call = calls[i];
+            if (call.FirstPlayAudioAt is not { } greeted || greeted - call.FirstFrameAt > call.Options.GreetingTimeout)
+            {
+                problems.Add($"call {i + 1} ({call.Options.CallId}) got no greeting within {call.Options.GreetingTimeout.TotalSeconds:0} s ({DescribeEnd(call)})");
+            }
+        }
+
+        var speakers = calls.Where(c => c.Spoken.Count > 0).ToList();
+        foreach (var call in speakers)
+        {
+            if (await driver.WaitForAnswerAsync(AnswerLimit, call) is null)
+            {
+                problems.Add($"call {IndexOf(call)} spoke but got no answer within {AnswerLimit.TotalSeconds:0} s");
+            }
+        }
+
+        var firstSpeech = speakers.Select(c => c.Spoken[0].StartedAt ?? TimeSpan.MaxValue).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+        foreach (var call in calls.Except(speakers))
+        {
+            // Journals share no clock: compare on wall time.
+            var startedWall = speakers.Count > 0 ? speakers[0].Journal.StartedAt + firstSpeech : DateTimeOffset.MaxValue;
+            var stray = PlayAudioAfter(call, TimeSpan.Zero).Select(m => call.Journal.StartedAt + m.At).Where(t => t > startedWall).ToList();
+            if (stray.Count > 0)
+            {
+                problems.Add($"call {IndexOf(call)} was silent but received {stray.Count} playAudio after the other callers spoke");
+            }
+        }
+
+        Rules.Check("KVS-003", problems.Count == 0,
+            $"each of {calls.Count} concurrent calls greeted on its own socket; answers only on the calls whose caller spoke",
+            string.Join("; ", problems), $"{calls.Count} calls to {driver.Options.VirtualNumber}");
+
+        string IndexOf(VoiceCall call) => (calls.ToList().IndexOf(call) + 1).ToString(CultureInfo.InvariantCulture);
+    }
+
+    [Then("the bot greets the new call")]
+    public async Task ThenTheBotGreetsTheNewCall()
+    {
+        var call = driver.RequireConnected();
+        await call.WaitUntilAsync(c => c.FirstPlayAudioAt is not null || c.EndedAt is not null, call.Options.GreetingTimeout + TimeSpan.FromMilliseconds(500), driver.Token);
+        var ok = call.FirstPlayAudioAt is { } at && at - call.FirstFrameAt <= call.Options.GreetingTimeout;
+        Rules.Check("KVS-031", ok, $"a greeting on the new call from {call.Options.CustomerNumber} after the previous call was dropped",
+            call.FirstPlayAudioAt is { } late ? $"greeting after {(late - call.FirstFrameAt!.Value).TotalSeconds:0.00} s" : $"no greeting ({DescribeEnd(call)})");
+    }
+
+    // ---------------------------------------------------------------- Then: metadata and greeting
+
+    [Then("the bot accepts the metadata and keeps the call open")]
+    public async Task ThenTheBotAcceptsTheMetadata()
+    {
+        var call = driver.RequireConnected();
+        await call.WaitUntilAsync(c => c.EndedAt is not null
+            || (c.FirstPlayAudioAt is { } g && c.Now - g >= TimeSpan.FromMilliseconds(500))
+            || c.Now - c.FirstFrameAt >= TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(4), driver.Token);
+        var closedByBot = call.EndedBy is CallEndedBy.Bot or CallEndedBy.Transport;
+        driver.JudgeTagged(["KVS-005", "KVS-006", "KVS-007", "KVV-004"], rule => Rules.Check(rule, !closedByBot,
+            $"the call stays open after the {(call.Options.Dialect == VoiceDialect.Verloop ? "first message" : $"metadata ({call.Options.MetadataEncoding})")}",
+            DescribeEnd(call),
+            call.FirstPlayAudioAt is { } g ? $"greeting at {At(g)}" : "open 2.5 s after the first frame"));
+    }
+
+    [Then("the bot sends nothing before the first frame")]
+    public async Task ThenTheBotSendsNothingBeforeTheFirstFrame()
+    {
+        var call = driver.RequireConnected();
+        await call.WaitUntilAsync(c => c.FirstPlayAudioAt is not null || c.EndedAt is not null, TimeSpan.FromSeconds(4), driver.Token);
+        var early = call.Messages.Where(m => m.At < call.FirstFrameAt).ToList();
+        if (early.Count == 0 && call.Messages.Count == 0)
+        {
+            throw new InconclusiveException($"The bot sent nothing at all ({DescribeEnd(call)}); see KVS-008.");
+        }
+
+        driver.JudgeTagged(["KVS-009", "KVV-005"], rule => Rules.Check(rule, early.Count == 0,
+            $"no message before the first frame (sent at {At(call.FirstFrameAt!.Value)})",
+            early.Count == 0 ? string.Empty : $"{early.Count} message(s) before it, first: {early[0].Message.Summary} at {At(early[0].At)} (journal #{early[0].Seq})"));
+    }
+
+    [Then("the bot sends its greeting within the greeting timeout")]
+    public async Task ThenTheBotSendsItsGreetingInTime()
+    {
+        var call = driver.RequireConnected();
+        var timeout = call.Options.GreetingTimeout;
+        await call.WaitUntilAsync(c => c.FirstPlayAudioAt is not null || c.EndedAt is not null, timeout + TimeSpan.FromMilliseconds(500), driver.Token);
+        if (call.FirstPlayAudioAt is null && call.EndedBy is CallEndedBy.Bot or CallEndedBy.Transport)
+        {
+            throw new InconclusiveException($"The bot ended the call before any greeting ({DescribeEnd(call)}); see KVS-005.");
+        }
+
+        var latency = call.FirstPlayAudioAt - call.FirstFrameAt;
+        Rules.Check("KVS-008", latency <= timeout, $"a playAudio within {timeout.TotalSeconds:0.##} s of the metadata, before the caller speaks",
+            latency is { } l ? $"first playAudio after {l.TotalSeconds:0.000} s" : $"no playAudio; {DescribeEnd(call)}",
+            latency is { } ok ? $"greeting after {ok.TotalMilliseconds:0} ms" : null);
+    }
+
+    [Then("the bot greets the caller although caller audio arrived first")]
+    public async Task ThenTheBotGreetsDespiteEarlyAudio()
+    {
+        var call = driver.RequireConnected();
+        var timeout = call.Options.GreetingTimeout;
+        await call.WaitUntilAsync(c => c.FirstPlayAudioAt is not null || c.EndedAt is not null, timeout + TimeSpan.FromMilliseconds(500), driver.Token);
+        var framesBefore = call.Journal.Entries.Count(e => e.Kind == FrameKind.Binary && e.Direction == Direction.ToClient
+            && e.Offset < (call.FirstPlayAudioAt ?? call.EndedAt ?? call.Now));
+        if (call.FirstPlayAudioAt is { } greeted && greeted - call.FirstFrameAt <= timeout)
+        {
+            Rules.Pass("KVS-013", $"greeting after {framesBefore} caller frame(s) had arrived");
+        }
+        else if (call.EndedBy is CallEndedBy.Bot or CallEndedBy.Transport && framesBefore > 0)
+        {
+            Rules.Fail("KVS-013", "the bot greets although caller audio arrived before its greeting", $"{DescribeEnd(call)} after {framesBefore} caller frame(s)");
+        }
+        else
+        {
+            throw new InconclusiveException($"No greeting ({DescribeEnd(call)}); see KVS-008.");
+        }
+    }
+
+    // ---------------------------------------------------------------- Then: audio
+
+    [Then("every playAudio the bot sent passes the audio checks")]
+    public void ThenEveryPlayAudioPassesTheAudioChecks()
+    {
+        var call = driver.RequireConnected();
+        var plays = call.Messages.Where(m => m.Message.Kind == BotMessageKind.PlayAudio).ToList();
+        if (plays.Count == 0)
+        {
+            throw new InconclusiveException("The bot sent no playAudio.");
+        }
+
+        driver.JudgeTagged(["KVS-015", "KVS-016", "KVS-017", "KVS-018", "KVS-019", "KVS-020", "KVV-007", "KVV-009", "KVV-010"], rule =>
+        {
+            var applicable = rule is "KVS-016" or "KVS-017" or "KVS-019" or "KVV-007"
+                ? plays.Count(p => p.Message.Format is not null)
+                : plays.Count;
+            JudgeFindings(call, rule, applicable, $"{applicable} of {plays.Count} playAudio checked at {call.Options.SampleRate} Hz",
+                rule is "KVV-007" ? "no playAudio carried a WAV header, so its rate cannot be seen on the wire" : "no playAudio carried a parsable WAV header");
+        });
+    }
+
+    [Then("every message the bot sent is a JSON text frame with a type")]
+    public void ThenEveryMessageIsJsonWithType()
+    {
+        var call = driver.RequireConnected();
+        if (call.Messages.Count == 0)
+        {
+            throw new InconclusiveException("The bot sent no message.");
+        }
+
+        JudgeFindings(call, "KVS-014", call.Messages.Count, $"{call.Messages.Count} messages checked", "no message");
+    }
+
+    [Then("the bot's audio played back without gaps")]
+    public void ThenTheAudioPlayedWithoutGaps()
+    {
+        var call = driver.RequireConnected();
+        var plays = call.Messages.Count(m => m.Message.Kind == BotMessageKind.PlayAudio);
+        JudgeFindings(call, "KVS-021", plays >= 3 ? plays : 0, $"{plays} chunks played back-to-back", "fewer than 3 chunks: no gap between chunks can be seen");
+    }
+
+    // ---------------------------------------------------------------- Then: conversation
+
+    [Then("the bot does not take line noise for speech")]
+    public void ThenLineNoiseIsNotSpeech()
+    {
+        var call = driver.RequireConnected();
+        var question = driver.LastUtterance();
+        var falseKills = call.Kills.Where(k => k < (question.SpeechOnsetAt ?? call.Now)).ToList();
+        Rules.Check("KVS-010", falseKills.Count == 0, "no killAudio while the caller is silent (line noise at about -80 dBFS)",
+            falseKills.Count == 0 ? string.Empty : $"killAudio at {string.Join(", ", falseKills.Select(At))} before the caller spoke");
+    }
+
+    [Then("the bot answers the caller")]
+    public async Task ThenTheBotAnswersTheCaller()
+    {
+        var call = driver.RequireConnected();
+        var answer = await driver.WaitForAnswerAsync(AnswerLimit);
+        var end = driver.LastUtterance().SpeechEndAt;
+        driver.JudgeTagged(["KVS-010", "KVS-011", "KVV-008"], rule => Rules.Check(rule, answer is not null,
+            $"an answer within {AnswerLimit.TotalSeconds:0} s of the end of the caller's speech ({call.Options.FrameDuration.TotalMilliseconds:0} ms frames of {call.Options.SampleRate} Hz PCM)",
+            $"no playAudio; {DescribeEnd(call)}",
+            answer is null ? null : $"answer at {At(answer.At)}, {(answer.At - end)?.TotalMilliseconds:0} ms after the speech ended"));
+    }
+
+    [Then("the first answer audio arrives within the time-to-first-audio target")]
+    public async Task ThenTheFirstAnswerAudioArrivesInTime()
+    {
+        var call = driver.RequireConnected();
+        var answer = await driver.WaitForAnswerAsync(TimeSpan.FromSeconds(6));
+        var end = driver.LastUtterance().SpeechEndAt;
+        if (answer is null || end is null)
+        {
+            throw new InconclusiveException($"The bot did not answer within 6 s ({DescribeEnd(call)}); see KVS-010.");
+        }
+
+        var ttfa = answer.At - end.Value;
+        Rules.Check("KVS-022", ttfa <= call.Options.TtfaWarn, $"first answer audio within {call.Options.TtfaWarn.TotalSeconds:0.0} s of the end of caller speech",
+            $"{ttfa.TotalMilliseconds:0} ms", $"time to first audio {ttfa.TotalMilliseconds:0} ms (journal #{answer.Seq})");
+    }
+
+    [Then("the bot keeps the call going and answers the caller")]
+    public async Task ThenTheBotKeepsTheCallGoing()
+    {
+        var call = driver.RequireConnected();
+        await call.WaitUntilAsync(c => c.EndedAt is not null || (c.RemainingPlayback == TimeSpan.Zero && c.Now - LastAudioAt(c) >= Quiet), PlaybackLimit, driver.Token);
+        if (call.EndedAt is not null)
+        {
+            Rules.Fail("KVS-032", "the call goes on after unexpected text frames from the peer", DescribeEnd(call));
+            return;
+        }
+
+        await driver.SayAsync("question");
+        var answer = await driver.WaitForAnswerAsync(AnswerLimit);
+        Rules.Check("KVS-032", answer is not null, "the bot still answers after unexpected text frames", $"no answer; {DescribeEnd(call)}",
+            answer is null ? null : $"answer at {At(answer.At)}");
+    }
+
+    // ---------------------------------------------------------------- Then: barge-in
+
+    [Then("the bot sends killAudio within the barge-in deadline")]
+    public async Task ThenTheBotSendsKillAudioInTime()
+    {
+        var (call, onset, kill) = await WaitForKillAsync();
+        var deadline = call.Options.BargeInDeadline;
+        if (kill is null && call.EndedBy is CallEndedBy.Bot or CallEndedBy.Transport)
+        {
+            throw new InconclusiveException($"The call ended during the barge-in ({DescribeEnd(call)}).");
+        }
+
+        driver.JudgeTagged(["KVS-023", "KVS-026"], rule => Rules.Check(rule, kill - onset <= deadline,
+            $"killAudio within {deadline.TotalMilliseconds:0} ms of the caller's speech onset at {At(onset)} (bot audio still playing: {call.Playback.Count} chunks queued)",
+            kill is { } k ? $"killAudio {(k - onset).TotalMilliseconds:0} ms after the onset" : $"no killAudio within {deadline.TotalMilliseconds:0} ms",
+            kill is { } ok ? $"killAudio {(ok - onset).TotalMilliseconds:0} ms after the onset" : null));
+    }
+
+    [Then("the barge-in latency is within the target")]
+    public async Task ThenTheBargeInLatencyIsWithinTarget()
+    {
+        var (call, onset, kill) = await WaitForKillAsync();
+        if (kill is null)
+        {
+            throw new InconclusiveException($"No killAudio within the barge-in deadline ({DescribeEnd(call)}); see KVS-023.");
+        }
+
+        var latency = kill.Value - onset;
+        Rules.Check("KVS-024", latency <= call.Options.BargeInWarn, $"killAudio within {call.Options.BargeInWarn.TotalMilliseconds:0} ms of speech onset",
+            $"{latency.TotalMilliseconds:0} ms", $"barge-in latency {latency.TotalMilliseconds:0} ms");
+    }
+
+    [Then("the bot sends no audio of the interrupted answer after killAudio")]
+    public async Task ThenNoStaleChunks()
+    {
+        var (call, _, kill) = await WaitForKillAsync();
+        if (kill is null)
+        {
+            throw new InconclusiveException($"No killAudio within the barge-in deadline ({DescribeEnd(call)}); see KVS-023.");
+        }
+
+        var barge = driver.LastUtterance();
+        await barge.Finished.WaitAsync(TimeSpan.FromSeconds(10), driver.Token);
+        var end = barge.SpeechEndAt ?? call.Now;
+        await call.WaitUntilAsync(c => c.Now >= end, TimeSpan.FromSeconds(5), driver.Token);
+        var stale = call.Messages.Where(m => m.Message.Kind == BotMessageKind.PlayAudio && m.At > kill && m.At < end).ToList();
+        Rules.Check("KVS-025", stale.Count == 0, $"no playAudio between killAudio at {At(kill.Value)} and the end of the caller's speech at {At(end)}",
+            stale.Count == 0 ? string.Empty : $"{stale.Count} chunk(s), {stale.Sum(s => s.Message.AudioDuration.TotalMilliseconds):0} ms of audio, first journal #{stale[0].Seq} at {At(stale[0].At)}");
+    }
+
+    // ---------------------------------------------------------------- Then: control
+
+    [Then("the bot transfers the call to an E.164 number")]
+    public async Task ThenTheBotTransfersToE164()
+    {
+        var control = await RequireControlAsync(BotMessageKind.Transfer, "transfer");
+        JudgeFindings(driver.Call, "KVS-027", 1, $"transfer to {control.Message.Destination}", "no transfer");
+    }
+
+    [Then("the bot announces the transfer before sending it")]
+    public async Task ThenTheBotAnnouncesTheTransfer()
+    {
+        var control = await RequireControlAsync(BotMessageKind.Transfer, "transfer");
+        var end = driver.LastUtterance().SpeechEndAt ?? TimeSpan.Zero;
+        var prompt = PlayAudioAfter(driver.Call, end).Where(m => m.At < control.At).ToList();
+        if (prompt.Count > 0)
+        {
+            Rules.Pass("KVS-028", $"{prompt.Sum(p => p.Message.AudioDuration.TotalMilliseconds):0} ms of audio announced the transfer");
+        }
+        else
+        {
+            Rules.Info("KVS-028", "The bot transferred without a spoken announcement.");
+        }
+    }
+
+    [Then("the bot ends the stream with disconnect")]
+    public async Task ThenTheBotEndsWithDisconnect()
+    {
+        var control = await driver.WaitForControlAsync(ControlLimit);
+        var call = driver.Call;
+        Rules.Check("KVS-029", control?.Message.Kind == BotMessageKind.Disconnect, "{\"type\":\"disconnect\"} after the caller said goodbye",
+            control is not null ? control.Message.Summary : $"no disconnect within {ControlLimit.TotalSeconds:0} s; {DescribeEnd(call)}");
+    }
+
+    [Then("the bot sends nothing after ending the stream")]
+    public async Task ThenNothingAfterTheEnd()
+    {
+        var call = driver.Call;
+        var control = await driver.WaitForControlAsync(ControlLimit);
+        if (control is null)
+        {
+            throw new InconclusiveException($"The bot did not end the stream within {ControlLimit.TotalSeconds:0} s ({DescribeEnd(call)}); see KVS-029/KVV-011.");
+        }
+
+        await call.WaitUntilAsync(c => c.EndedAt is not null, call.Options.ControlGrace + TimeSpan.FromSeconds(3), driver.Token);
+        var rule = call.Options.Dialect == VoiceDialect.StreamNode ? "KVS-030" : "KVV-014";
+        JudgeFindings(call, rule, 1, $"nothing in the {call.Options.ControlGrace.TotalMilliseconds:0} ms after {control.Message.Summary}", "no control message");
+    }
+
+    [Then("the bot ends the call with asr_disconnect")]
+    public async Task ThenTheBotEndsWithAsrDisconnect()
+    {
+        var call = driver.RequireConnected();
+        await call.WaitUntilAsync(c => c.Control is not null || c.EndedAt is not null || c.Journal.FindingsFor("KVV-011").Count > 0, ControlLimit, driver.Token);
+        var wrong = call.Journal.FindingsFor("KVV-011").FirstOrDefault();
+        var ok = call.Control?.Message.Kind == BotMessageKind.Disconnect && wrong is null;
+        Rules.Check("KVV-011", ok, "playAudio with audioContent \"None\" and textContent \"asr_disconnect=true\"",
+            wrong?.Actual ?? call.Control?.Message.Summary ?? $"nothing within {ControlLimit.TotalSeconds:0} s; {DescribeEnd(call)}");
+    }
+
+    [Then("the bot transfers the call with asr_disconnect and parameter1=default")]
+    public async Task ThenTheBotTransfersWithAsrDisconnect()
+    {
+        var call = driver.RequireConnected();
+        await call.WaitUntilAsync(c => c.Control is not null || c.EndedAt is not null || c.Journal.FindingsFor("KVV-012").Count > 0, ControlLimit, driver.Token);
+        var wrong = call.Journal.FindingsFor("KVV-012").FirstOrDefault();
+        if (wrong is null && call.Control is null)
+        {
+            throw new InconclusiveException($"The bot did not transfer within {ControlLimit.TotalSeconds:0} s ({DescribeEnd(call)}).");
+        }
+
+        Rules.Check("KVV-012", wrong is null && call.Control?.Message.Kind == BotMessageKind.Transfer,
+            "playAudio with audioContent \"None\" and textContent asr_disconnect=true,parameter1=default",
+            wrong?.Actual ?? call.Control!.Message.Summary);
+    }
+
+    [Then("the transfer's textContent is written as canonical key=value pairs")]
+    public async Task ThenTheTextContentIsCanonical()
+    {
+        var control = await RequireControlAsync(BotMessageKind.Transfer, "asr_disconnect transfer");
+        JudgeFindings(driver.Call, "KVV-013", 1, $"textContent \"{control.Message.TextContent}\"", "no transfer");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private async Task BargeInAsync(string recording)
+    {
+        var call = driver.Call;
+        var spoken = await driver.StartSayingAsync(recording);
+        var onset = spoken.SpeechOnsetAt ?? throw new InvalidOperationException($"Recording {recording} has no speech.");
+        await call.WaitUntilAsync(c => c.Now > onset + c.Options.FrameDuration || c.EndedAt is not null, TimeSpan.FromSeconds(5), driver.Token);
+        if (!spoken.BargedIn)
+        {
+            throw new InconclusiveException($"The bot's audio had stopped playing at the caller's speech onset ({At(onset)}); no barge-in to judge.");
+        }
+    }
+
+    private async Task<(VoiceCall Call, TimeSpan Onset, TimeSpan? Kill)> WaitForKillAsync()
+    {
+        var call = driver.RequireConnected();
+        var barge = driver.LastUtterance();
+        var onset = barge.SpeechOnsetAt ?? throw new InvalidOperationException("The barge-in utterance has not started.");
+        var deadline = call.Options.BargeInDeadline;
+        await call.WaitUntilAsync(c => c.Kills.Any(k => k >= onset) || c.EndedAt is not null || c.Now > onset + deadline + TimeSpan.FromMilliseconds(100), deadline + TimeSpan.FromSeconds(2), driver.Token);
+        var kill = call.Kills.Where(k => k >= onset).Cast<TimeSpan?>().FirstOrDefault();
+        return (call, onset, kill);
+    }
+
+    private async Task<ReceivedMessage> RequireControlAsync(BotMessageKind kind, string what)
+    {
+        var control = await driver.WaitForControlAsync(ControlLimit);
+        if (control?.Message.Kind != kind)
+        {
+            throw new InconclusiveException($"The bot did not send a {what} within {ControlLimit.TotalSeconds:0} s of the caller's request (saw {control?.Message.Summary ?? DescribeEnd(driver.Call)}).");
+        }
+
+        return control;
+    }
+
+    /// <summary>Judges a rule from the peer's findings: FAIL with the first finding, PASS when checked and clean, INFO when it could not apply.</summary>
+    private void JudgeFindings(VoiceCall call, string rule, int applicable, string passEvidence, string notApplicable)
+    {
+        var findings = call.Journal.FindingsFor(rule);
+        if (findings.Count > 0)
+        {
+            var first = findings[0];
+            Rules.Fail(rule, first.Expected ?? first.Message, first.Actual ?? first.Message,
+                $"{findings.Count} violation(s); first at {At(first.Offset)} (journal #{first.EntrySeq}): {first.Message}");
+        }
+        else if (applicable > 0)
+        {
+            Rules.Pass(rule, passEvidence);
+        }
+        else
+        {
+            Rules.Info(rule, "Not judged: " + notApplicable + ".");
+        }
+    }
+
+    private static int CheckRate(int rate) => rate is 8000 or 16000 or 24000 or 32000 or 48000
+        ? rate
+        : throw new ArgumentOutOfRangeException(nameof(rate), rate, "The Stream Node sampling-rate is one of 8000, 16000, 24000, 32000, 48000.");
+}

@@ -1,0 +1,171 @@
+namespace ProtocolSim.Knowlarity.VoiceStream;
+
+/// <summary>Caller audio to speak: PCM 16-bit mono at the call's rate, with where its speech starts and ends.</summary>
+public sealed record CallerUtterance
+{
+    public required string Name { get; init; }
+
+    public required byte[] Pcm { get; init; }
+
+    /// <summary>Speech onset within <see cref="Pcm"/> (null for silence).</summary>
+    public TimeSpan? SpeechStart { get; init; }
+
+    /// <summary>Speech end within <see cref="Pcm"/>.</summary>
+    public TimeSpan? SpeechEnd { get; init; }
+}
+
+/// <summary>An utterance as it was spoken on a call: when its frames went out, on the call's timeline.</summary>
+public sealed class SpokenUtterance
+{
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal SpokenUtterance(CallerUtterance utterance) => Utterance = utterance;
+
+    public CallerUtterance Utterance { get; }
+
+    /// <summary>When its first frame was sent.</summary>
+    public TimeSpan? StartedAt { get; private set; }
+
+    /// <summary>When its last frame was sent.</summary>
+    public TimeSpan? FinishedAt { get; private set; }
+
+    /// <summary>When the frame holding the speech onset was sent.</summary>
+    public TimeSpan? SpeechOnsetAt => StartedAt + Utterance.SpeechStart;
+
+    /// <summary>When the frame holding the end of speech was sent.</summary>
+    public TimeSpan? SpeechEndAt => StartedAt + Utterance.SpeechEnd;
+
+    /// <summary>True when bot audio was playing at the speech onset (a barge-in).</summary>
+    public bool BargedIn { get; internal set; }
+
+    public Task Started => _started.Task;
+
+    public Task Finished => _finished.Task;
+
+    internal void MarkStarted(TimeSpan at)
+    {
+        StartedAt = at;
+        _started.TrySetResult();
+    }
+
+    internal void MarkFinished(TimeSpan at)
+    {
+        FinishedAt = at;
+        _finished.TrySetResult();
+    }
+
+    internal void Cancel()
+    {
+        _started.TrySetCanceled();
+        _finished.TrySetCanceled();
+    }
+}
+
+/// <summary>
+/// The caller's side of a call: utterances queued by the scenario, line noise between them (a real line is never
+/// digitally silent), cut into frames for the pacer.
+/// </summary>
+internal sealed class CallerFeed
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<SpokenUtterance> _queue = new();
+    private readonly int _frameBytes;
+    private readonly Random _noise;
+    private SpokenUtterance? _current;
+    private int _position;
+
+    public CallerFeed(int frameBytes, int seed)
+    {
+        _frameBytes = frameBytes;
+        _noise = new Random(seed);
+    }
+
+    public SpokenUtterance Enqueue(CallerUtterance utterance)
+    {
+        var spoken = new SpokenUtterance(utterance);
+        lock (_gate)
+        {
+            _queue.Enqueue(spoken);
+        }
+
+        return spoken;
+    }
+
+    /// <summary>True while an utterance is being spoken or waits to be.</summary>
+    public bool Busy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current is not null || _queue.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>Builds the next frame; <paramref name="at"/> is the send time on the call's timeline.</summary>
+    public (byte[] Frame, SpokenUtterance? Utterance) NextFrame(TimeSpan at, out SpokenUtterance? finished)
+    {
+        finished = null;
+        var frame = new byte[_frameBytes];
+        lock (_gate)
+        {
+            if (_current is null && _queue.TryDequeue(out var next))
+            {
+                _current = next;
+                _position = 0;
+                next.MarkStarted(at);
+            }
+
+            if (_current is null)
+            {
+                FillNoise(frame);
+                return (frame, null);
+            }
+
+            var spoken = _current;
+            var pcm = spoken.Utterance.Pcm;
+            var take = Math.Min(_frameBytes, pcm.Length - _position);
+            pcm.AsSpan(_position, take).CopyTo(frame);
+            if (take < _frameBytes)
+            {
+                FillNoise(frame.AsSpan(take));
+            }
+
+            _position += take;
+            if (_position >= pcm.Length)
+            {
+                _current = null;
+                spoken.MarkFinished(at);
+                finished = spoken;
+            }
+
+            return (frame, spoken);
+        }
+    }
+
+    public void CancelAll()
+    {
+        lock (_gate)
+        {
+            _current?.Cancel();
+            _current = null;
+            while (_queue.TryDequeue(out var queued))
+            {
+                queued.Cancel();
+            }
+        }
+    }
+
+    private void FillNoise(Span<byte> span)
+    {
+        // About -80 dBFS: ±3 LSB, little-endian.
+        for (var i = 0; i + 1 < span.Length; i += 2)
+        {
+            var sample = (short)_noise.Next(-3, 4);
+            span[i] = (byte)sample;
+            span[i + 1] = (byte)(sample >> 8);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net.WebSockets;
+
+namespace ProtocolSim.Knowlarity.VoiceStream;
+
+/// <summary>A frame to send; <paramref name="Due"/> is the pacer timestamp of a paced audio frame.</summary>
+internal sealed record Outgoing(
+    byte[] Data,
+    WebSocketMessageType Type,
+    long? Due,
+    WebSocketCloseStatus? CloseStatus = null,
+    string? CloseReason = null)
+{
+    public TaskCompletionSource? Completion { get; init; }
+}
+
+/// <summary>
+/// The one send path of a connection (a WebSocket allows one send at a time). A post starts the send at once on the
+/// caller's thread when the lane is idle — for paced audio that is the pacer thread, so the frame leaves on time —
+/// and queues it otherwise. The queue is bounded: a bot that stops reading cannot grow it without limit.
+/// </summary>
+internal sealed class SendLane(WebSocket socket, VoiceCall call)
+{
+    private const int MaxQueued = 1000; // 20 s of 20 ms frames
+    private readonly Lock _gate = new();
+    private readonly Queue<Outgoing> _queue = new();
+    private bool _busy;
+    private bool _failed;
+    private long _dropped;
+
+    public void Post(Outgoing outgoing)
+    {
+        lock (_gate)
+        {
+            if (_failed)
+            {
+                outgoing.Completion?.TrySetException(new WebSocketException("The connection failed."));
+                return;
+            }
+
+            if (_busy)
+            {
+                if (_queue.Count >= MaxQueued && outgoing.Due is not null)
+                {
+                    if (_dropped++ == 0)
+                    {
+                        call.Journal.Append(ProtocolSim.Core.Direction.Internal, ProtocolSim.Core.FrameKind.Note,
+                            $"the bot is not reading: {MaxQueued} frames queued; further caller audio frames are dropped");
+                    }
+
+                    return;
+                }
+
+                _queue.Enqueue(outgoing);
+                return;
+            }
+
+            _busy = true;
+        }
+
+        _ = RunAsync(outgoing);
+    }
+
+    public Task PostAsync(Outgoing outgoing, CancellationToken cancellationToken)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(outgoing with { Completion = tcs });
+        return tcs.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunAsync(Outgoing first)
+    {
+        var current = first;
+        while (true)
+        {
+            try
+            {
+                if (current.Due is { } due)
+                {
+                    call.RecordLateness(due);
+                }
+
+                if (current.Type == WebSocketMessageType.Close)
+                {
+                    await socket.CloseOutputAsync(current.CloseStatus ?? WebSocketCloseStatus.NormalClosure, current.CloseReason, CancellationToken.None);
+                }
+                else
+                {
+                    await socket.SendAsync(current.Data, current.Type, endOfMessage: true, CancellationToken.None);
+                }
+
+                current.Completion?.TrySetResult();
+            }
+            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException or InvalidOperationException or OperationCanceledException)
+            {
+                current.Completion?.TrySetException(ex);
+                List<Outgoing> abandoned;
+                lock (_gate)
+                {
+                    _failed = true;
+                    _busy = false;
+                    abandoned = [.. _queue];
+                    _queue.Clear();
+                }
+
+                foreach (var item in abandoned)
+                {
+                    item.Completion?.TrySetException(ex);
+                }
+
+                call.OnSendFailed(ex);
+                return;
+            }
+
+            lock (_gate)
+            {
+                if (!_queue.TryDequeue(out current!))
+                {
+                    _busy = false;
+                    return;
+                }
+            }
+        }
+    }
+}

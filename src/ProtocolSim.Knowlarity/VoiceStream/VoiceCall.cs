@@ -1,0 +1,749 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using ProtocolSim.Audio;
+using ProtocolSim.Core;
+
+namespace ProtocolSim.Knowlarity.VoiceStream;
+
+/// <summary>How dialling the bot went.</summary>
+public sealed record ConnectOutcome
+{
+    public required bool Connected { get; init; }
+
+    /// <summary>HTTP status of a refused upgrade (e.g. 404, 403).</summary>
+    public int? HttpStatus { get; init; }
+
+    public string? Error { get; init; }
+
+    public required Uri Url { get; init; }
+
+    public bool Tls => Url.Scheme == "wss";
+}
+
+/// <summary>Who ended the call.</summary>
+public enum CallEndedBy
+{
+    /// <summary>The peer (scenario hang-up, greeting timeout, after a control message).</summary>
+    Peer,
+
+    /// <summary>The bot sent a close frame.</summary>
+    Bot,
+
+    /// <summary>The connection broke (reset, abort, protocol error).</summary>
+    Transport,
+}
+
+/// <summary>A message received from the bot, in order.</summary>
+public sealed record ReceivedMessage(long Seq, TimeSpan At, BotMessage Message);
+
+/// <summary>
+/// One simulated Knowlarity call: dials the bot, sends the first frame, streams caller audio from the pacer,
+/// plays the bot's audio on a model of the peer's queue, and journals everything with findings (knowlarity.md §4.1).
+/// </summary>
+public sealed class VoiceCall : IAsyncDisposable, IPacedStream
+{
+    private readonly Lock _gate = new();
+    private readonly VoicePeerOptions _options;
+    private readonly MediaPacer _pacer;
+    private readonly LatenessRecorder? _lateness;
+    private readonly CallerFeed _feed;
+    private readonly PlaybackModel _playback = new();
+    private readonly List<ReceivedMessage> _messages = [];
+    private readonly List<TimeSpan> _kills = [];
+    private readonly List<SpokenUtterance> _spoken = [];
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly int _frameBytes;
+    private readonly bool _journalFrames;
+    private ClientWebSocket? _socket;
+    private SendLane? _lane;
+    private Task? _receiveLoop;
+    private ITimer? _greetingTimer;
+    private ITimer? _controlTimer;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _pacing;
+    private int _closeRequested;
+
+    /// <param name="journalAudioFrames">False (benchmarks only) keeps caller frames and caller audio out of the journal.</param>
+    public VoiceCall(VoicePeerOptions options, SessionJournal journal, MediaPacer? pacer = null, LatenessRecorder? lateness = null, int seed = 0, bool journalAudioFrames = true)
+    {
+        _options = options;
+        Journal = journal;
+        _pacer = pacer ?? MediaPacer.Shared;
+        _lateness = lateness;
+        _journalFrames = journalAudioFrames;
+        _frameBytes = Pcm.BytesPer(options.FrameDuration, options.SampleRate);
+        _feed = new CallerFeed(_frameBytes, seed);
+        journal.SetLabel("dialect", options.Dialect == VoiceDialect.StreamNode ? "Stream-Node" : "Verloop");
+        journal.SetLabel("callid", options.CallId);
+        journal.SetLabel("rate", options.SampleRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public VoicePeerOptions Options => _options;
+
+    public SessionJournal Journal { get; }
+
+    public ConnectOutcome? Connection { get; private set; }
+
+    public TimeSpan? FirstFrameAt { get; private set; }
+
+    public TimeSpan? FirstPlayAudioAt { get; private set; }
+
+    /// <summary>Time of the first message of any kind from the bot.</summary>
+    public TimeSpan? FirstMessageAt { get; private set; }
+
+    /// <summary>The transfer/disconnect/asr_disconnect that ended the stream.</summary>
+    public ReceivedMessage? Control { get; private set; }
+
+    public TimeSpan? EndedAt { get; private set; }
+
+    public CallEndedBy? EndedBy { get; private set; }
+
+    public WebSocketCloseStatus? CloseStatus { get; private set; }
+
+    public string? CloseDescription { get; private set; }
+
+    public bool IsOpen => Connection?.Connected == true && EndedAt is null;
+
+    public Task Closed => _closed.Task;
+
+    public IReadOnlyList<ReceivedMessage> Messages
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _messages.ToList();
+            }
+        }
+    }
+
+    /// <summary>Times killAudio arrived.</summary>
+    public IReadOnlyList<TimeSpan> Kills
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _kills.ToList();
+            }
+        }
+    }
+
+    public IReadOnlyList<SpokenUtterance> Spoken
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _spoken.ToList();
+            }
+        }
+    }
+
+    public IReadOnlyList<PlayItem> Playback => _playback.Items;
+
+    public TimeSpan Now => Journal.Elapsed;
+
+    /// <summary>Bot audio still to play at this moment.</summary>
+    public TimeSpan RemainingPlayback => _playback.Remaining(Now);
+
+    /// <summary>Dials the bot and, once connected, sends the first frame and starts the caller audio.</summary>
+    public async Task<ConnectOutcome> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var url = _options.ResolveTarget();
+        Journal.SetLabel("target", url.GetLeftPart(UriPartial.Path));
+        if (url.Scheme is not ("ws" or "wss"))
+        {
+            return Fail(new ConnectOutcome { Connected = false, Url = url, Error = $"unsupported scheme {url.Scheme}:// (expected wss://)" });
+        }
+
+        if (url.Scheme == "ws" && !_options.AllowPlainWs)
+        {
+            // 003-V ch.2 Connection: "plain WS is not accepted".
+            Journal.Append(Direction.Internal, FrameKind.Note, $"refused to dial {url}: plain ws:// is not accepted by the peer (KVS-002)");
+            return Fail(new ConnectOutcome { Connected = false, Url = url, Error = "plain ws:// is not accepted by the peer; serve wss://" });
+        }
+
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        if (_options.Insecure)
+        {
+            socket.Options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        Journal.Append(Direction.Internal, FrameKind.Note, $"dialling {url}");
+        try
+        {
+            await socket.ConnectAsync(url, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or HttpRequestException)
+        {
+            var status = (int)socket.HttpStatusCode;
+            socket.Dispose();
+            var error = cancellationToken.IsCancellationRequested ? "cancelled"
+                : ex is OperationCanceledException ? $"no answer within {_options.ConnectTimeout.TotalSeconds:0.#} s"
+                : Describe(ex);
+            return Fail(new ConnectOutcome { Connected = false, Url = url, HttpStatus = status == 0 ? null : status, Error = status == 0 ? error : $"upgrade answered HTTP {status}" });
+        }
+
+        _socket = socket;
+        _lane = new SendLane(socket, this);
+        Connection = new ConnectOutcome { Connected = true, Url = url, HttpStatus = 101 };
+        Journal.Append(Direction.Internal, FrameKind.Open, $"connected to {url} (HTTP 101{(url.Scheme == "wss" ? ", TLS" : string.Empty)})");
+        _receiveLoop = Task.Run(() => ReceiveLoopAsync(_lifetime.Token), CancellationToken.None);
+
+        if (_options.FirstFrameDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(_options.FirstFrameDelay, _pacer.Time, cancellationToken);
+        }
+
+        var first = _options.Dialect == VoiceDialect.StreamNode ? Metadata.StreamNode(_options) : Metadata.Verloop(_options);
+        // Anything that arrives before this instant was sent by the bot before it could have read the first frame.
+        FirstFrameAt = Now;
+        await SendTextAsync(first, _options.Dialect == VoiceDialect.StreamNode ? $"metadata ({_options.MetadataEncoding})" : "first message", cancellationToken);
+        if (_options.GreetingTimeout > TimeSpan.Zero)
+        {
+            _greetingTimer = _pacer.Time.CreateTimer(_ => OnGreetingTimeout(), null, _options.GreetingTimeout, Timeout.InfiniteTimeSpan);
+        }
+
+        if (!_options.AudioStartsAfterFirstPlayAudio)
+        {
+            StartPacing();
+        }
+
+        Signal();
+        return Connection;
+
+        ConnectOutcome Fail(ConnectOutcome outcome)
+        {
+            Connection = outcome;
+            Journal.Append(Direction.Internal, FrameKind.Error, $"cannot connect: {outcome.Error}");
+            EndedAt = Now;
+            EndedBy = CallEndedBy.Transport;
+            _closed.TrySetResult();
+            Signal();
+            return outcome;
+        }
+    }
+
+    /// <summary>Queues caller audio; it is spoken after what is already queued.</summary>
+    public SpokenUtterance Speak(CallerUtterance utterance)
+    {
+        var spoken = _feed.Enqueue(utterance);
+        lock (_gate)
+        {
+            _spoken.Add(spoken);
+        }
+
+        return spoken;
+    }
+
+    /// <summary>Sends a text frame (metadata, or an unexpected frame a scenario injects).</summary>
+    public Task SendTextAsync(string text, string summary, CancellationToken cancellationToken)
+    {
+        if (_lane is null)
+        {
+            throw new InvalidOperationException("The call is not connected.");
+        }
+
+        JsonNode? parsed = null;
+        try
+        {
+            parsed = JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        Journal.Append(Direction.ToClient, FrameKind.Text, summary, text: text, parsed: parsed);
+        return _lane.PostAsync(new Outgoing(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, Due: null), cancellationToken);
+    }
+
+    /// <summary>Caller hang-up: the peer closes with 1000 and no message before it (knowlarity.md §4.1 item 9).</summary>
+    public Task HangUpAsync(string reason, CancellationToken cancellationToken) => CloseAsync(WebSocketCloseStatus.NormalClosure, reason, cancellationToken);
+
+    /// <summary>Drops the connection without a close handshake (an abrupt close by the peer).</summary>
+    public void Abort()
+    {
+        if (_socket is null || EndedAt is not null)
+        {
+            return;
+        }
+
+        Journal.Append(Direction.ToClient, FrameKind.Close, "connection aborted by the peer (no close frame)");
+        MarkEnded(CallEndedBy.Peer, null, "aborted");
+        _socket.Abort();
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, re-checking on every change and every 10 ms.</summary>
+    public async Task<bool> WaitUntilAsync(Func<VoiceCall, bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = _pacer.Time.GetTimestamp() + (long)(timeout.TotalSeconds * _pacer.Time.TimestampFrequency);
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                changed = _changed.Task;
+            }
+
+            if (condition(this))
+            {
+                return true;
+            }
+
+            var left = _pacer.Time.GetElapsedTime(_pacer.Time.GetTimestamp(), deadline);
+            if (left <= TimeSpan.Zero)
+            {
+                return condition(this);
+            }
+
+            // Playback advances with time, not only with messages: wake at least every 10 ms.
+            var step = left < TimeSpan.FromMilliseconds(10) ? left : TimeSpan.FromMilliseconds(10);
+            await Task.WhenAny(changed, Task.Delay(step, _pacer.Time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Closes with a close handshake (waits up to 2 s for the bot's answer, then aborts).</summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string reason, CancellationToken cancellationToken)
+    {
+        if (_socket is null || _lane is null || Interlocked.Exchange(ref _closeRequested, 1) == 1 || EndedAt is not null)
+        {
+            return;
+        }
+
+        StopPacing();
+        Journal.Append(Direction.ToClient, FrameKind.Close, $"close {(int)status} \"{reason}\"");
+        try
+        {
+            await _lane.PostAsync(new Outgoing([], WebSocketMessageType.Close, Due: null, CloseStatus: status, CloseReason: reason), cancellationToken);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(TimeSpan.FromSeconds(2));
+            await _closed.Task.WaitAsync(wait.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or TimeoutException)
+        {
+            if (EndedAt is null)
+            {
+                Journal.Append(Direction.Internal, FrameKind.Note, "the bot did not answer the close handshake within 2 s; connection aborted");
+                MarkEnded(CallEndedBy.Peer, status, reason);
+                _socket.Abort();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (IsOpen)
+        {
+            await CloseAsync(WebSocketCloseStatus.NormalClosure, "scenario over", CancellationToken.None);
+        }
+
+        StopPacing();
+        _feed.CancelAll();
+        _greetingTimer?.Dispose();
+        _controlTimer?.Dispose();
+        await _lifetime.CancelAsync();
+        if (_receiveLoop is not null)
+        {
+            try
+            {
+                await _receiveLoop.WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        _socket?.Dispose();
+        _lifetime.Dispose();
+        _closed.TrySetResult();
+    }
+
+    bool IPacedStream.OnFrameDue(long dueTimestamp)
+    {
+        lock (_gate)
+        {
+            if (!_pacing || _lane is null)
+            {
+                return false;
+            }
+        }
+
+        var at = Now;
+        var (frame, spoken) = _feed.NextFrame(at, out var finished);
+        if (spoken is not null && spoken.Utterance.SpeechStart is { } onset && spoken.StartedAt is { } started)
+        {
+            var onsetAt = started + onset;
+            if (onsetAt >= at && onsetAt < at + _options.FrameDuration)
+            {
+                spoken.BargedIn = _playback.IsPlaying(at);
+            }
+        }
+
+        if (_journalFrames)
+        {
+            Journal.GetOrAddAudio("caller", _options.SampleRate).Write(at, frame);
+            var summary = spoken is null ? $"caller audio {frame.Length} B (line noise)" : $"caller audio {frame.Length} B ({spoken.Utterance.Name})";
+            Journal.Append(Direction.ToClient, FrameKind.Binary, summary, length: frame.Length, audioTrack: "caller", audioOffset: at);
+        }
+
+        if (finished is not null)
+        {
+            Signal();
+        }
+
+        _lane.Post(new Outgoing(frame, WebSocketMessageType.Binary, dueTimestamp));
+        return true;
+    }
+
+    internal void RecordLateness(long dueTimestamp)
+    {
+        _lateness?.Record(_pacer.Time.GetElapsedTime(dueTimestamp));
+    }
+
+    internal void OnSendFailed(Exception ex)
+    {
+        if (EndedAt is null)
+        {
+            Journal.Append(Direction.Internal, FrameKind.Error, "send failed: " + Describe(ex));
+        }
+
+        StopPacing();
+    }
+
+    private void StartPacing()
+    {
+        lock (_gate)
+        {
+            if (_pacing || EndedAt is not null)
+            {
+                return;
+            }
+
+            _pacing = true;
+        }
+
+        _pacer.Schedule(this, _pacer.Time.GetTimestamp(), _options.FrameDuration);
+    }
+
+    private void StopPacing()
+    {
+        lock (_gate)
+        {
+            _pacing = false;
+        }
+    }
+
+    private void OnGreetingTimeout()
+    {
+        if (FirstPlayAudioAt is not null || EndedAt is not null)
+        {
+            return;
+        }
+
+        // 003-V ch.1: "MUST send a playAudio event within a few seconds ... or the stream will be terminated".
+        var entry = Journal.Append(Direction.Internal, FrameKind.Note, $"greeting timeout: no playAudio within {_options.GreetingTimeout.TotalSeconds:0.##} s of the first frame");
+        Journal.AddFinding("KVS-008", $"No playAudio within the greeting timeout ({_options.GreetingTimeout.TotalSeconds:0.##} s); the peer terminates the stream.", $"playAudio within {_options.GreetingTimeout.TotalSeconds:0.##} s", "none", entry.Seq);
+        _ = CloseAsync((WebSocketCloseStatus)_options.GreetingTimeoutCloseCode, "no audio", CancellationToken.None);
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
+    {
+        var socket = _socket!;
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var message = new PooledBuffer();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    var status = socket.CloseStatus;
+                    var description = socket.CloseStatusDescription;
+                    var ours = Volatile.Read(ref _closeRequested) == 1;
+                    Journal.Append(Direction.FromClient, FrameKind.Close, ours
+                        ? $"close answered {(int?)status} \"{description}\""
+                        : $"bot closed the connection: {(int?)status} \"{description}\"");
+                    if (!ours)
+                    {
+                        // Answer the handshake; nothing else will be sent.
+                        StopPacing();
+                        try
+                        {
+                            await _lane!.PostAsync(new Outgoing([], WebSocketMessageType.Close, null, WebSocketCloseStatus.NormalClosure, "bye"), CancellationToken.None);
+                        }
+                        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+                        {
+                        }
+                    }
+
+                    MarkEnded(ours ? CallEndedBy.Peer : CallEndedBy.Bot, status, description);
+                    return;
+                }
+
+                if (message.Length + result.Count > _options.MaxMessageBytes)
+                {
+                    message.Overflowed = true;
+                    message.OverflowLength += result.Count;
+                }
+                else
+                {
+                    message.Append(buffer.AsSpan(0, result.Count));
+                }
+
+                if (result.EndOfMessage)
+                {
+                    OnMessage(result.MessageType, message);
+                    message.Reset();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
+        {
+            if (EndedAt is null)
+            {
+                var partial = message.Length > 0 ? $" ({message.Length} B of an unfinished message discarded)" : string.Empty;
+                Journal.Append(Direction.FromClient, FrameKind.Error, $"connection lost without a close frame: {Describe(ex)}{partial}");
+                MarkEnded(CallEndedBy.Transport, null, Describe(ex));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            message.Dispose();
+        }
+    }
+
+    private void OnMessage(WebSocketMessageType type, PooledBuffer message)
+    {
+        var now = Now;
+        BotMessage inspected;
+        JournalEntry entry;
+        if (message.Overflowed)
+        {
+            var length = message.Length + message.OverflowLength;
+            inspected = BotMessageInspector.TooLarge(length, _options.MaxMessageBytes, _options.Dialect);
+            entry = Journal.Append(Direction.FromClient, type == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary, inspected.Summary,
+                text: type == WebSocketMessageType.Text ? BotMessageInspector.Excerpt(SafeUtf8(message.Span), 4096) : null, length: length);
+        }
+        else if (type == WebSocketMessageType.Binary)
+        {
+            inspected = BotMessageInspector.Binary(message.Length);
+            entry = Journal.Append(Direction.FromClient, FrameKind.Binary, inspected.Summary, bytes: message.Span.ToArray(), length: message.Length);
+        }
+        else
+        {
+            var text = SafeUtf8(message.Span);
+            inspected = BotMessageInspector.Text(text, _options.Dialect, _options.SampleRate);
+            entry = Journal.Append(Direction.FromClient, FrameKind.Text, inspected.Summary, text: text, length: message.Length, parsed: inspected.Parsed);
+        }
+
+        foreach (var v in inspected.Violations)
+        {
+            Journal.AddFinding(v.RuleId, v.Message, v.Expected, v.Actual, entry.Seq);
+        }
+
+        var received = new ReceivedMessage(entry.Seq, now, inspected);
+        var afterControl = Control is not null;
+        lock (_gate)
+        {
+            _messages.Add(received);
+        }
+
+        FirstMessageAt ??= now;
+        if (afterControl)
+        {
+            // The stream has left the Stream Node (KVS-030) / the call is over (KVV-014).
+            var rule = _options.Dialect == VoiceDialect.StreamNode ? "KVS-030" : "KVV-014";
+            Journal.AddFinding(rule, $"The bot sent {inspected.Summary} {(now - Control!.At).TotalMilliseconds:0} ms after {Control.Message.Summary}.", "nothing after the stream ends", inspected.Summary, entry.Seq);
+            Signal();
+            return;
+        }
+
+        switch (inspected.Kind)
+        {
+            case BotMessageKind.PlayAudio:
+                OnPlayAudio(received, entry);
+                break;
+            case BotMessageKind.KillAudio:
+                var flushed = _playback.Kill(now);
+                lock (_gate)
+                {
+                    _kills.Add(now);
+                }
+
+                if (Journal.Audio.TryGetValue("bot", out var track))
+                {
+                    track.Truncate(now);
+                }
+
+                Journal.Append(Direction.Internal, FrameKind.Note, $"killAudio: {flushed.TotalMilliseconds:0} ms of queued bot audio flushed");
+                break;
+            case BotMessageKind.Transfer or BotMessageKind.Disconnect:
+                Control = received;
+                StopPacing();
+                _feed.CancelAll();
+                _greetingTimer?.Dispose();
+                Journal.Append(Direction.Internal, FrameKind.Note, $"{inspected.Summary}: caller audio stopped; closing in {_options.ControlGrace.TotalMilliseconds:0} ms");
+                if (_options.CloseAfterControl)
+                {
+                    _controlTimer = _pacer.Time.CreateTimer(_ => _ = CloseAsync(WebSocketCloseStatus.NormalClosure, inspected.Kind == BotMessageKind.Transfer ? "transferred" : "stream ended", CancellationToken.None), null, _options.ControlGrace, Timeout.InfiniteTimeSpan);
+                }
+
+                break;
+        }
+
+        Signal();
+    }
+
+    private void OnPlayAudio(ReceivedMessage received, JournalEntry entry)
+    {
+        var message = received.Message;
+        var now = received.At;
+        if (FirstPlayAudioAt is null)
+        {
+            FirstPlayAudioAt = now;
+            _greetingTimer?.Dispose();
+            if (_options.AudioStartsAfterFirstPlayAudio)
+            {
+                StartPacing();
+            }
+        }
+
+        var item = _playback.Enqueue(received.Seq, now, message.AudioDuration, message.Pcm is null);
+        if (message.Pcm is not null)
+        {
+            Journal.GetOrAddAudio("bot", _options.SampleRate).Write(item.Start, message.Pcm);
+        }
+
+        if (_options.Dialect == VoiceDialect.StreamNode && message.AudioDuration > _options.MaxChunkDuration)
+        {
+            Journal.AddFinding("KVS-020", $"One playAudio carries {message.AudioDuration.TotalMilliseconds:0} ms of audio.", $"chunks of about 100 ms (at most {_options.MaxChunkDuration.TotalMilliseconds:0} ms)", $"{message.AudioDuration.TotalMilliseconds:0} ms", entry.Seq);
+        }
+
+        if (item.UnderrunBefore is { } gap && gap >= TimeSpan.FromMilliseconds(20) && gap < TimeSpan.FromSeconds(1.5) && !CallerSpokeBetween(now - gap, now))
+        {
+            // 003-V ch.2: chunks play "back-to-back with no gap" only when each arrives before the previous ends.
+            Journal.AddFinding("KVS-021", $"Playback ran dry for {gap.TotalMilliseconds:0} ms mid-reply: this chunk arrived after the previous one had finished playing.", "each chunk sent before the previous one finishes playing", $"{gap.TotalMilliseconds:0} ms gap", entry.Seq);
+        }
+
+        if (_options.StrictAudio && message.Pcm is null)
+        {
+            _ = CloseAsync(WebSocketCloseStatus.InvalidPayloadData, "invalid audio", CancellationToken.None);
+        }
+    }
+
+    private bool CallerSpokeBetween(TimeSpan from, TimeSpan to)
+    {
+        foreach (var s in Spoken)
+        {
+            if (s.SpeechOnsetAt is { } on && (s.SpeechEndAt ?? to) >= from && on <= to)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void MarkEnded(CallEndedBy by, WebSocketCloseStatus? status, string? description)
+    {
+        lock (_gate)
+        {
+            if (EndedAt is not null)
+            {
+                return;
+            }
+
+            EndedAt = Now;
+            EndedBy = by;
+            CloseStatus = status;
+            CloseDescription = description;
+            _pacing = false;
+        }
+
+        _feed.CancelAll();
+        _greetingTimer?.Dispose();
+        _closed.TrySetResult();
+        Signal();
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource previous;
+        lock (_gate)
+        {
+            previous = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        previous.TrySetResult();
+    }
+
+    private static string SafeUtf8(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Encoding.UTF8.GetString(bytes);
+        }
+    }
+
+    private static string Describe(Exception ex)
+    {
+        var inner = ex.InnerException is null ? string.Empty : $" ({ex.InnerException.Message})";
+        return ex.Message + inner;
+    }
+
+    /// <summary>A growable pooled byte buffer for assembling one message.</summary>
+    private sealed class PooledBuffer : IDisposable
+    {
+        private byte[] _array = ArrayPool<byte>.Shared.Rent(64 * 1024);
+
+        public int Length { get; private set; }
+
+        public bool Overflowed { get; set; }
+
+        public int OverflowLength { get; set; }
+
+        public ReadOnlySpan<byte> Span => _array.AsSpan(0, Length);
+
+        public void Append(ReadOnlySpan<byte> data)
+        {
+            if (Length + data.Length > _array.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_array.Length * 2, Length + data.Length));
+                _array.AsSpan(0, Length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_array);
+                _array = bigger;
+            }
+
+            data.CopyTo(_array.AsSpan(Length));
+            Length += data.Length;
+        }
+
+        public void Reset()
+        {
+            Length = 0;
+            Overflowed = false;
+            OverflowLength = 0;
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_array);
+    }
+}
