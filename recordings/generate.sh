@@ -16,7 +16,7 @@ voice="en-us"
 
 for tool in espeak-ng sox; do
     if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "generate.sh: $tool not found; install the Debian packages: apt-get install -y sox espeak-ng" >&2
+        echo "generate.sh: $tool not found; run scripts/setup.sh (installs the Debian packages sox and espeak-ng)" >&2
         exit 1
     fi
 done

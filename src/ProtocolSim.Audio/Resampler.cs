@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Numerics;
 
 namespace ProtocolSim.Audio;
 
@@ -23,11 +24,19 @@ public static class Resampler
             return input.ToArray();
         }
 
+        // Silence before and after the input, so every output sees a full set of taps (as the streaming form does).
         var kernel = ResamplerKernel.For(fromRate, toRate);
         var output = new short[kernel.OutputLength(input.Length)];
+        var end = output.Length == 0 ? 0 : kernel.LastTap(output.Length - 1) + 1;
+        var padded = new double[kernel.Half + Math.Max(end, input.Length)];
+        for (var i = 0; i < input.Length; i++)
+        {
+            padded[kernel.Half + i] = input[i];
+        }
+
         for (var n = 0; n < output.Length; n++)
         {
-            output[n] = kernel.Compute(input, 0, n);
+            output[n] = kernel.Compute(padded, -kernel.Half, n);
         }
 
         return output;
@@ -43,7 +52,7 @@ public sealed class StreamingResampler
 {
     private static readonly short[] None = [];
     private readonly ResamplerKernel? _kernel;
-    private short[] _buffer;
+    private double[] _buffer;
     private int _count;
     private long _bufferStart;
     private long _inputCount;
@@ -57,7 +66,7 @@ public sealed class StreamingResampler
         FromRate = fromRate;
         ToRate = toRate;
         _kernel = fromRate == toRate ? null : ResamplerKernel.For(fromRate, toRate);
-        _buffer = new short[1024];
+        _buffer = new double[1024];
         Reset();
     }
 
@@ -111,7 +120,7 @@ public sealed class StreamingResampler
             var padding = lastTap + 1 - (_bufferStart + _count);
             if (padding > 0)
             {
-                Append(new short[padding]);
+                AppendSilence((int)padding);
             }
         }
 
@@ -130,7 +139,7 @@ public sealed class StreamingResampler
         {
             // Silence before the start, so the first outputs see a full set of taps.
             _bufferStart = -_kernel.Half;
-            Append(new short[_kernel.Half]);
+            AppendSilence(_kernel.Half);
         }
     }
 
@@ -164,13 +173,29 @@ public sealed class StreamingResampler
 
     private void Append(ReadOnlySpan<short> samples)
     {
-        if (_count + samples.Length > _buffer.Length)
+        EnsureRoom(samples.Length);
+        var target = _buffer.AsSpan(_count, samples.Length);
+        for (var i = 0; i < samples.Length; i++)
         {
-            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _count + samples.Length));
+            target[i] = samples[i];
         }
 
-        samples.CopyTo(_buffer.AsSpan(_count));
         _count += samples.Length;
+    }
+
+    private void AppendSilence(int count)
+    {
+        EnsureRoom(count);
+        _buffer.AsSpan(_count, count).Clear();
+        _count += count;
+    }
+
+    private void EnsureRoom(int count)
+    {
+        if (_count + count > _buffer.Length)
+        {
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _count + count));
+        }
     }
 }
 
@@ -247,23 +272,37 @@ internal sealed class ResamplerKernel
     public long LastTap(long n) => ((n * Down) / Up) + Half;
 
     /// <summary>Output sample <paramref name="n"/> from <paramref name="source"/>, which holds input samples
-    /// <paramref name="sourceStart"/>.. (everything outside it is silence).</summary>
-    public short Compute(ReadOnlySpan<short> source, long sourceStart, long n)
+    /// <paramref name="sourceStart"/>.. and must cover all taps of <paramref name="n"/>.</summary>
+    public short Compute(ReadOnlySpan<double> source, long sourceStart, long n)
     {
         var position = n * Down;
         var phase = (int)(position % Up);
-        var first = (position / Up) - Half + 1 - sourceStart;
-        var row = _table.AsSpan(phase * Taps, Taps);
+        var first = (int)((position / Up) - Half + 1 - sourceStart);
+        var value = Dot(_table.AsSpan(phase * Taps, Taps), source.Slice(first, Taps));
+        return (short)Math.Clamp(Math.Round(value), short.MinValue, short.MaxValue);
+    }
 
-        var k = (int)Math.Max(0, -first);
-        var end = (int)Math.Min(Taps, source.Length - first);
-        var acc = 0.0;
-        for (; k < end; k++)
+    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var i = 0;
+        var sum = 0.0;
+        if (Vector.IsHardwareAccelerated && a.Length >= Vector<double>.Count)
         {
-            acc += row[k] * source[(int)(first + k)];
+            var acc = Vector<double>.Zero;
+            for (; i <= a.Length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                acc += new Vector<double>(a[i..]) * new Vector<double>(b[i..]);
+            }
+
+            sum = Vector.Sum(acc);
         }
 
-        return (short)Math.Clamp(Math.Round(acc), short.MinValue, short.MaxValue);
+        for (; i < a.Length; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
     }
 
     private static double Sinc(double x) => x == 0 ? 1 : Math.Sin(Math.PI * x) / (Math.PI * x);

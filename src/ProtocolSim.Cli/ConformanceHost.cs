@@ -115,9 +115,15 @@ public static class ConformanceHost
             Target = request.Target?.ToString(),
             RunLabel = $"protosim run {string.Join(' ', paths)}",
         }, cancellationToken);
-        foreach (var file in result.ReportFiles)
+        var main = result.ReportFiles.Where(f => Path.GetFileName(f) is "junit.xml" or "results.json" or "report.html").ToList();
+        foreach (var file in main)
         {
             await output.WriteLineAsync($"report: {file}");
+        }
+
+        if (result.ReportFiles.Count > main.Count)
+        {
+            await output.WriteLineAsync($"report: {result.ReportFiles.Count - main.Count} more files (captured audio, journals) beside them");
         }
 
         foreach (var problem in result.ReportErrors)

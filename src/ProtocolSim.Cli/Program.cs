@@ -10,6 +10,12 @@ namespace ProtocolSim.Cli;
 /// <summary>The <c>protosim</c> command line (ARCHITECTURE.md: CLI contract).</summary>
 public static class Program
 {
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     public static async Task<int> Main(string[] args)
     {
         using var shutdown = new CancellationTokenSource();
@@ -150,7 +156,7 @@ public static class Program
                     source = r.Source,
                     observable = r.Observable,
                     reason = r.Reason,
-                }), new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+                }), Indented);
                 await output.WriteLineAsync(json);
                 return 0;
             }
@@ -179,7 +185,7 @@ public static class Program
         {
             // The voice stream is dialled by us, not served; the fakes that clients call arrive with later suites.
             var endpoints = new Dictionary<string, object>(StringComparer.Ordinal) { ["credentials"] = new Dictionary<string, object>() };
-            var json = JsonSerializer.Serialize(endpoints, new JsonSerializerOptions { WriteIndented = true });
+            var json = JsonSerializer.Serialize(endpoints, Indented);
             if (parse.GetValue(endpointsFile) is { } file)
             {
                 await File.WriteAllTextAsync(file, json + "\n", ct);

@@ -46,7 +46,9 @@ internal static partial class ArgumentConverter
         var s = text.Trim();
         var inv = CultureInfo.InvariantCulture;
         bool ok;
-        switch (Type.GetTypeCode(target))
+
+        // Enums first: Type.GetTypeCode gives an enum's underlying integer type.
+        switch (target.IsEnum ? TypeCode.Object : Type.GetTypeCode(target))
         {
             case TypeCode.Int32:
                 ok = int.TryParse(s, NumberStyles.Integer, inv, out var i32);

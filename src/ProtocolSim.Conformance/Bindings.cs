@@ -65,11 +65,13 @@ internal sealed class BindingRegistry
 
     public IReadOnlyList<HookBinding> Hooks { get; }
 
-    public static BindingRegistry Build(IReadOnlyList<Assembly> assemblies, IList<LoadError> errors)
+    public static IEnumerable<Type> TypesOf(IEnumerable<Assembly> assemblies) => assemblies.Distinct().SelectMany(GetTypes);
+
+    public static BindingRegistry Build(IEnumerable<Type> types, IList<LoadError> errors)
     {
         var steps = new List<StepBinding>();
         var hooks = new List<HookBinding>();
-        foreach (var type in assemblies.Distinct().SelectMany(GetTypes).Where(t => t.IsDefined(typeof(BindingAttribute), inherit: true)).OrderBy(t => t.FullName, StringComparer.Ordinal))
+        foreach (var type in types.Distinct().Where(t => t.IsDefined(typeof(BindingAttribute), inherit: true)).OrderBy(t => t.FullName, StringComparer.Ordinal))
         {
             var where = type.FullName ?? type.Name;
             if (type.IsGenericTypeDefinition || (type.IsAbstract && !type.IsSealed) || type.IsInterface)

@@ -42,8 +42,12 @@ public sealed class ConformanceRunner
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(bindingAssemblies);
-        return FeatureLoader.Load(paths, bindingAssemblies);
+        return FeatureLoader.Load(paths, BindingRegistry.TypesOf(bindingAssemblies));
     }
+
+    /// <summary>Like <see cref="Load"/>, with an explicit set of binding classes (tests, or a CLI that picks bindings).</summary>
+    internal static LoadResult LoadTypes(IReadOnlyList<string> paths, IReadOnlyList<Type> bindingTypes) =>
+        FeatureLoader.Load(paths, bindingTypes);
 
     /// <summary>Loads only the rule catalogues of the suites under the paths (for listing rules); features are not parsed.</summary>
     public static LoadResult LoadCatalogues(IReadOnlyList<string> paths)

@@ -82,6 +82,7 @@ public sealed class DataTable
 }
 
 /// <summary>One row of a <see cref="DataTable"/>, indexed by column name or position.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1710:Identifiers should have correct suffix", Justification = "Same name as Reqnroll's DataTableRow, so step definitions move unchanged.")]
 public sealed class DataTableRow : IReadOnlyDictionary<string, string>
 {
     private readonly DataTable _table;

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.RegularExpressions;
 using Gherkin;
 using Gherkin.Pickles;
@@ -56,10 +55,10 @@ internal static partial class FeatureLoader
 {
     public const string CatalogueFileName = "rules.yaml";
 
-    public static LoadResult Load(IReadOnlyList<string> paths, IReadOnlyList<Assembly>? bindingAssemblies)
+    public static LoadResult Load(IReadOnlyList<string> paths, IEnumerable<Type>? bindingTypes)
     {
         var errors = new List<LoadError>();
-        var registry = bindingAssemblies is null ? null : BindingRegistry.Build(bindingAssemblies, errors);
+        var registry = bindingTypes is null ? null : BindingRegistry.Build(bindingTypes, errors);
         var files = Discover(paths, errors);
         var catalogues = new CatalogueSet(errors);
         var features = new List<FeatureDefinition>();
@@ -68,7 +67,7 @@ internal static partial class FeatureLoader
         foreach (var (file, root, display) in files)
         {
             var catalogue = catalogues.For(file, root);
-            if (bindingAssemblies is null)
+            if (registry is null)
             {
                 // Catalogue-only load (protosim rules): features are not parsed, but each needs a catalogue.
                 if (catalogue is null)

@@ -17,7 +17,7 @@ internal sealed class ScenarioContainer(ScenarioContext context, IServiceProvide
     {
         lock (_gate)
         {
-            return Resolve(type, token, []);
+            return Resolve(type, [], token);
         }
     }
 
@@ -58,7 +58,7 @@ internal sealed class ScenarioContainer(ScenarioContext context, IServiceProvide
         return errors;
     }
 
-    private object Resolve(Type type, CancellationToken token, List<Type> chain)
+    private object Resolve(Type type, List<Type> chain, CancellationToken token)
     {
         if (type == typeof(ScenarioContext))
         {
@@ -122,7 +122,7 @@ internal sealed class ScenarioContainer(ScenarioContext context, IServiceProvide
         }
 
         chain.Add(type);
-        var arguments = constructors[0].GetParameters().Select(p => Resolve(p.ParameterType, token, chain)).ToArray();
+        var arguments = constructors[0].GetParameters().Select(p => Resolve(p.ParameterType, chain, token)).ToArray();
         chain.RemoveAt(chain.Count - 1);
         object instance;
         try

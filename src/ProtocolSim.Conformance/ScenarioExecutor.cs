@@ -34,7 +34,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
 
         foreach (var hook in registry.Hooks.Where(h => h.IsBefore && h.AppliesTo(scenario.Tags)))
         {
-            var (attempt, duration) = await RunPhaseAsync(context, container, $"BeforeScenario hook {hook.Describe()}", null, ct => InvokeHook(hook, container, ct), scenarioCts.Token, timeoutCts, runToken).ConfigureAwait(false);
+            var (attempt, duration) = await RunPhaseAsync(context, $"BeforeScenario hook {hook.Describe()}", null, ct => InvokeHook(hook, container, ct), timeoutCts, runToken, scenarioCts.Token).ConfigureAwait(false);
             steps.Add(HookResult("BeforeScenario", hook, attempt, duration));
             if (attempt.Stop != Stop.None)
             {
@@ -51,7 +51,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
                 continue;
             }
 
-            var (attempt, duration) = await RunPhaseAsync(context, container, $"step '{step.Display}' (line {step.Line})", step, ct => InvokeStep(step, container, ct), scenarioCts.Token, timeoutCts, runToken).ConfigureAwait(false);
+            var (attempt, duration) = await RunPhaseAsync(context, $"step '{step.Display}' (line {step.Line})", step, ct => InvokeStep(step, container, ct), timeoutCts, runToken, scenarioCts.Token).ConfigureAwait(false);
             var status = attempt.Stop switch
             {
                 Stop.None => StepStatus.Passed,
@@ -71,7 +71,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
         {
             foreach (var hook in registry.Hooks.Where(h => !h.IsBefore && h.AppliesTo(scenario.Tags)))
             {
-                var (attempt, duration) = await RunPhaseAsync(context, container, $"AfterScenario hook {hook.Describe()}", null, ct => InvokeHook(hook, container, ct), cleanupCts.Token, cleanupCts, CancellationToken.None).ConfigureAwait(false);
+                var (attempt, duration) = await RunPhaseAsync(context, $"AfterScenario hook {hook.Describe()}", null, ct => InvokeHook(hook, container, ct), cleanupCts, CancellationToken.None, cleanupCts.Token).ConfigureAwait(false);
                 steps.Add(HookResult("AfterScenario", hook, attempt, duration));
                 if (attempt.Stop is Stop.Error or Stop.Timeout or Stop.Violation)
                 {
@@ -128,15 +128,13 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
     /// <summary>Runs one step or hook on the thread pool, racing it against the time-out so a blocking step cannot hang the run.</summary>
     private async Task<(Attempt Attempt, TimeSpan Duration)> RunPhaseAsync(
         ScenarioContext context,
-        ScenarioContainer container,
         string what,
         ScenarioStep? step,
         Func<CancellationToken, Task> body,
-        CancellationToken token,
         CancellationTokenSource timeout,
-        CancellationToken runToken)
+        CancellationToken runToken,
+        CancellationToken token)
     {
-        _ = container;
         var time = options.TimeProvider;
         var start = time.GetTimestamp();
         context.CurrentStep = step?.Display ?? what;

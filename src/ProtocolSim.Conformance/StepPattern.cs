@@ -173,9 +173,10 @@ internal sealed class StepPattern
         {
             regex = null;
             parameters = _parameters;
-            var nodes = Tokenize(out error);
+            var nodes = Tokenize(out var tokenizeError);
             if (nodes is null)
             {
+                error = tokenizeError ?? "invalid expression";
                 return false;
             }
 

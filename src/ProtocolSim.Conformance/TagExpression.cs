@@ -45,9 +45,10 @@ public sealed class TagExpression
             return true;
         }
 
-        var tokens = Tokenize(text, out error);
+        var tokens = Tokenize(text, out var tokenizeError);
         if (tokens is null)
         {
+            error = tokenizeError ?? "invalid tag expression";
             return false;
         }
 

@@ -53,6 +53,7 @@ internal sealed class BotCall : IDisposable
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private readonly Lock _sync = new();
     private readonly List<CancellationTokenSource> _replySources = [];
+    private readonly List<Task> _background = [];
 
     // Receive-loop state (only the receive loop touches these).
     private SpeechActivityDetector? _detector;
@@ -133,13 +134,47 @@ internal sealed class BotCall : IDisposable
             {
                 await AnswerPeerCloseAsync();
             }
+            else if (end != CallEnd.BotClosed)
+            {
+                await _connection.CancelAsync(); // nothing more can be delivered
+            }
 
             _outbound.Writer.TryComplete();
             await sendLoop;
+            await _connection.CancelAsync();
+            await DrainBackgroundAsync();
             Release(end);
         }
 
         return end;
+    }
+
+    private void Track(Task task)
+    {
+        lock (_sync)
+        {
+            _background.RemoveAll(t => t.IsCompleted);
+            _background.Add(task);
+        }
+    }
+
+    // Replies, delayed barge-ins and trailing audio all watch the call or connection token, so they end quickly.
+    private async Task DrainBackgroundAsync()
+    {
+        Task[] running;
+        lock (_sync)
+        {
+            running = [.. _background];
+        }
+
+        try
+        {
+            await Task.WhenAll(running).WaitAsync(CloseHandshakeTimeout, _time);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // a task ignores cancellation; its writes fail harmlessly on the completed channel
+        }
     }
 
     // ---------------------------------------------------------------- receive side
@@ -372,7 +407,7 @@ internal sealed class BotCall : IDisposable
             // late-killaudio: act a fixed time after the onset (audio time lags arrival by the detector's delay).
             var lag = _detector!.Position - e.At;
             var wait = _b.KillAudioDelay - lag;
-            _ = LateBargeInAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _call.Token);
+            Track(LateBargeInAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _call.Token));
             return;
         }
 
@@ -495,7 +530,7 @@ internal sealed class BotCall : IDisposable
 
         superseded?.Source.Cancel();
         Log.ReplyStarted(_rt.Logger, Bot, CallId, prompt);
-        _ = Task.Run(() => RunReplyAsync(reply, delay, reply.Source.Token), CancellationToken.None);
+        Track(Task.Run(() => RunReplyAsync(reply, delay, reply.Source.Token), CancellationToken.None));
     }
 
     private async Task RunReplyAsync(Reply reply, TimeSpan delay, CancellationToken ct)
@@ -689,6 +724,7 @@ internal sealed class BotCall : IDisposable
                 if (_b.AudioAfterControl)
                 {
                     _trailing = SendTrailingAudioAsync(_connection.Token);
+                    _background.Add(_trailing);
                 }
             }
         }

@@ -193,6 +193,11 @@ internal static class PythonLiteral
 
             var first = ParseValue(depth + 1);
             SkipTrivia();
+            if (Current is not (':' or ',' or '}'))
+            {
+                throw Error("expected ':' after dict key");
+            }
+
             if (Current != ':')
             {
                 // {a, b}: a set; ast.literal_eval accepts it. Kept as a list.

@@ -15,7 +15,7 @@ internal static class Sox
         Assert.True(
             File.Exists(Path),
             $"sox is required by the ProtocolSim.Audio cross-check tests but was not found at {DefaultPath} or on PATH. "
-            + "Run the setup script (it installs the Debian packages sox and espeak-ng: apt-get install -y sox espeak-ng).");
+            + "Run the setup script, bash scripts/setup.sh (it installs the Debian packages sox and espeak-ng).");
 
         var start = new ProcessStartInfo(Path)
         {

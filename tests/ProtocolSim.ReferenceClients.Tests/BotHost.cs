@@ -28,6 +28,12 @@ internal sealed class BotHost : IAsyncDisposable
         return new BotHost(server, errors, loggerFactory);
     }
 
+    /// <summary>Connects a test peer that trusts this bot's certificate.</summary>
+    public Task<TestPeer> ConnectAsync(Uri? url = null) => TestPeer.ConnectAsync(url ?? Url, Server.Certificate);
+
+    /// <summary>Connects expecting a failed upgrade; the HTTP status.</summary>
+    public Task<int> ConnectExpectingFailureAsync(Uri url) => TestPeer.ConnectExpectingFailureAsync(url, Server.Certificate);
+
     /// <summary>The bot URL with <c>?sampling_rate=</c>.</summary>
     public Uri UrlWithRate(int rate) => new UriBuilder(Url) { Query = $"sampling_rate={rate}" }.Uri;
 

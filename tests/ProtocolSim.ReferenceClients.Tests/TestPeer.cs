@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -53,10 +55,11 @@ internal sealed class TestPeer : IAsyncDisposable
 
     public WebSocketState State => _socket.State;
 
-    public static async Task<TestPeer> ConnectAsync(Uri url, CancellationToken cancellationToken = default)
+    /// <summary>Connects, trusting exactly the <paramref name="pinned"/> certificate (the bot's self-signed one).</summary>
+    public static async Task<TestPeer> ConnectAsync(Uri url, X509Certificate2? pinned, CancellationToken cancellationToken = default)
     {
         var socket = new ClientWebSocket();
-        socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trust(certificate, errors, pinned);
         socket.Options.CollectHttpResponseDetails = true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DefaultTimeout);
@@ -76,15 +79,20 @@ internal sealed class TestPeer : IAsyncDisposable
     }
 
     /// <summary>Connects expecting the upgrade to fail; returns the HTTP status the bot answered.</summary>
-    public static async Task<int> ConnectExpectingFailureAsync(Uri url)
+    public static async Task<int> ConnectExpectingFailureAsync(Uri url, X509Certificate2? pinned)
     {
         using var socket = new ClientWebSocket();
-        socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => Trust(certificate, errors, pinned);
         socket.Options.CollectHttpResponseDetails = true;
         using var timeout = new CancellationTokenSource(DefaultTimeout);
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(url, timeout.Token));
         return (int)socket.HttpStatusCode;
     }
+
+    private static bool Trust(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2? pinned) =>
+        errors == SslPolicyErrors.None
+        || (pinned is not null && certificate is not null
+            && string.Equals(certificate.GetCertHashString(), pinned.GetCertHashString(), StringComparison.Ordinal));
 
     public async Task SendTextAsync(string text, CancellationToken cancellationToken = default)
     {
@@ -313,7 +321,7 @@ internal static class CallerAudio
     /// A short question: the recording <c>recordings/audio/question-16k.wav</c> when it exists (16 kHz mono, speech
     /// shorter than the 1.8 s transfer bin), else a synthetic 1 s burst.
     /// </summary>
-    public static (byte[] Pcm, string Source) Question16k()
+    public static (byte[] Pcm, TimeSpan SpeechEnd, string Source) Question16k()
     {
         var path = FindRepoFile(Path.Combine("recordings", "audio", "question-16k.wav"));
         if (path is not null)
@@ -324,12 +332,12 @@ internal static class CallerAudio
                 var segments = SpeechActivityDetector.Analyze(wav.Data, 16000);
                 if (segments.Count == 1 && segments[0].Duration < TimeSpan.FromSeconds(1.8))
                 {
-                    return (wav.Data, path);
+                    return (wav.Data, segments[0].End, path);
                 }
             }
         }
 
-        return (Speech(TimeSpan.FromSeconds(1), 16000), "synthetic 1 s burst");
+        return (Speech(TimeSpan.FromSeconds(1), 16000), TimeSpan.FromSeconds(1), "synthetic 1 s burst");
     }
 
     private static string? FindRepoFile(string relative)

@@ -128,8 +128,11 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
     }
 
     /// <summary>The last utterance the caller has spoken.</summary>
-    public SpokenUtterance LastUtterance(VoiceCall? call = null) =>
-        (call ?? Call).Spoken.LastOrDefault() ?? throw new InvalidOperationException("The caller has not spoken yet: add 'When the caller says ...'.");
+    public SpokenUtterance LastUtterance(VoiceCall? call = null)
+    {
+        var spoken = (call ?? Call).Spoken;
+        return spoken.Count > 0 ? spoken[^1] : throw new InvalidOperationException("The caller has not spoken yet: add 'When the caller says ...'.");
+    }
 
     /// <summary>playAudio messages received after <paramref name="after"/>.</summary>
     public static IEnumerable<ReceivedMessage> PlayAudioAfter(VoiceCall call, TimeSpan after) =>

@@ -518,7 +518,8 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
     {
         var call = driver.RequireConnected();
         await call.WaitUntilAsync(c => c.Control is not null || c.EndedAt is not null || c.Journal.FindingsFor("KVV-011").Count > 0, ControlLimit, driver.Token);
-        var wrong = call.Journal.FindingsFor("KVV-011").FirstOrDefault();
+        var findings = call.Journal.FindingsFor("KVV-011");
+        var wrong = findings.Count > 0 ? findings[0] : null;
         var ok = call.Control?.Message.Kind == BotMessageKind.Disconnect && wrong is null;
         Rules.Check("KVV-011", ok, "playAudio with audioContent \"None\" and textContent \"asr_disconnect=true\"",
             wrong?.Actual ?? call.Control?.Message.Summary ?? $"nothing within {ControlLimit.TotalSeconds:0} s; {DescribeEnd(call)}");
@@ -529,7 +530,8 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
     {
         var call = driver.RequireConnected();
         await call.WaitUntilAsync(c => c.Control is not null || c.EndedAt is not null || c.Journal.FindingsFor("KVV-012").Count > 0, ControlLimit, driver.Token);
-        var wrong = call.Journal.FindingsFor("KVV-012").FirstOrDefault();
+        var findings = call.Journal.FindingsFor("KVV-012");
+        var wrong = findings.Count > 0 ? findings[0] : null;
         if (wrong is null && call.Control is null)
         {
             throw new InconclusiveException($"The bot did not transfer within {ControlLimit.TotalSeconds:0} s ({DescribeEnd(call)}).");

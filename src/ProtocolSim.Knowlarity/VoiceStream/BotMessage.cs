@@ -396,7 +396,7 @@ internal static partial class BotMessageInspector
         bytes.Length >= 12 && bytes[0] == 'R' && bytes[1] == 'I' && bytes[2] == 'F' && bytes[3] == 'F';
 
     /// <summary>The journal keeps the message; the audio itself goes to the audio track, so drop the base64 from the parsed copy.</summary>
-    private static JsonNode Strip(JsonObject obj)
+    private static JsonObject Strip(JsonObject obj)
     {
         var copy = obj.DeepClone().AsObject();
         if (copy["data"] is JsonObject data && data["audioContent"] is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 64)

@@ -39,6 +39,9 @@ public sealed class SpokenUtterance
     /// <summary>True when bot audio was playing at the speech onset (a barge-in).</summary>
     public bool BargedIn { get; internal set; }
 
+    /// <summary>The frame holding the speech onset has been sent (and <see cref="BargedIn"/> decided).</summary>
+    internal bool OnsetSeen { get; set; }
+
     public Task Started => _started.Task;
 
     public Task Finished => _finished.Task;

@@ -172,7 +172,10 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         if (_options.Insecure)
         {
+            // --insecure: the user asked to accept a self-signed bot certificate (local development, reference bots).
+#pragma warning disable CA5359
             socket.Options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
@@ -379,13 +382,11 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
 
         var at = Now;
         var (frame, spoken) = _feed.NextFrame(at, out var finished);
-        if (spoken is not null && spoken.Utterance.SpeechStart is { } onset && spoken.StartedAt is { } started)
+        if (spoken is not null && !spoken.OnsetSeen && spoken.SpeechOnsetAt is { } onsetAt && at + _options.FrameDuration > onsetAt)
         {
-            var onsetAt = started + onset;
-            if (onsetAt >= at && onsetAt < at + _options.FrameDuration)
-            {
-                spoken.BargedIn = _playback.IsPlaying(at);
-            }
+            // The first frame that holds the speech onset: was the bot's audio playing then?
+            spoken.OnsetSeen = true;
+            spoken.BargedIn = _playback.IsPlaying(at);
         }
 
         if (_journalFrames)

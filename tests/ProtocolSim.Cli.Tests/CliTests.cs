@@ -1,0 +1,85 @@
+namespace ProtocolSim.Cli.Tests;
+
+public sealed class CliTests
+{
+    private static async Task<(int Code, string Out, string Err)> RunCliAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var root = Program.Build(output, error);
+        var parse = root.Parse(args);
+        var code = parse.Errors.Count > 0 ? 2 : await parse.InvokeAsync(new System.CommandLine.InvocationConfiguration(), CancellationToken.None);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Run_MissingPath_ExitsWithUsageError()
+    {
+        var (code, _, err) = await RunCliAsync("run", "no/such/dir", "--target", "wss://127.0.0.1:1/voice");
+        Assert.Equal(2, code);
+        Assert.Contains("no such feature path", err);
+    }
+
+    [Fact]
+    public async Task Run_VoiceSuiteWithoutTarget_ExitsWithUsageError()
+    {
+        var (code, _, err) = await RunCliAsync("run", Path.Combine(RepositoryPaths.Features(), "knowlarity", "voice-stream"));
+        Assert.Equal(2, code);
+        Assert.Contains("--target", err);
+    }
+
+    [Fact]
+    public async Task Run_BadTagExpression_ExitsWithUsageError()
+    {
+        var (code, _, err) = await RunCliAsync("run", Path.Combine(RepositoryPaths.Features(), "knowlarity", "voice-stream"), "--target", "wss://127.0.0.1:1/voice", "--tags", "@KVS-001 and (");
+        Assert.Equal(2, code);
+        Assert.Contains("--tags", err);
+    }
+
+    [Fact]
+    public async Task Run_UndefinedStep_ReportsFileLineAndSnippet()
+    {
+        var dir = Directory.CreateTempSubdirectory("protosim-cli-");
+        var suite = Path.Combine(dir.FullName, "voice");
+        Directory.CreateDirectory(suite);
+        File.Copy(Path.Combine(RepositoryPaths.Features(), "knowlarity", "voice-stream", "rules.yaml"), Path.Combine(suite, "rules.yaml"));
+        File.WriteAllText(Path.Combine(suite, "x.feature"), "Feature: x\n\n  @KVS-008\n  Scenario: y\n    When the caller whistles 3 times\n");
+        var (code, _, err) = await RunCliAsync("run", suite, "--target", "wss://127.0.0.1:1/voice");
+        Assert.Equal(2, code);
+        Assert.Contains("x.feature:5", err);
+        Assert.Contains("the caller whistles", err);
+    }
+
+    [Fact]
+    public async Task Rules_Json_ListsEveryVoiceRule()
+    {
+        var (code, output, _) = await RunCliAsync("rules", Path.Combine(RepositoryPaths.Features(), "knowlarity"), "--format", "json");
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var ids = doc.RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()).ToList();
+        Assert.Equal(32, ids.Count(i => i!.StartsWith("KVS-", StringComparison.Ordinal)));
+        Assert.Equal(15, ids.Count(i => i!.StartsWith("KVV-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Run_UnreachableBot_JudgesConnectionRulesAndExitsOne()
+    {
+        // A port nothing listens on: KVS-002 fails (no TLS handshake), the rest cannot be judged.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var reports = Directory.CreateTempSubdirectory("protosim-cli-reports-").FullName;
+        var (code, output, _) = await RunCliAsync("run", Path.Combine(RepositoryPaths.Features(), "knowlarity", "voice-stream"),
+            "--target", $"wss://127.0.0.1:{port}/voice", "--tags", "@KVS-002 or @KVS-008", "--report-dir", reports);
+        Assert.Equal(1, code);
+        Assert.Contains("KVS-002", output);
+        Assert.True(File.Exists(Path.Combine(reports, "junit.xml")));
+        Assert.True(File.Exists(Path.Combine(reports, "results.json")));
+        Assert.True(File.Exists(Path.Combine(reports, "report.html")));
+        using var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(reports, "results.json")));
+        var rules = results.RootElement.GetProperty("rules").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetString()!, r => r.GetProperty("verdict").GetString());
+        Assert.Equal("FAIL", rules["KVS-002"]);
+        Assert.Equal("SKIPPED", rules["KVS-008"]);
+    }
+}
