@@ -30,8 +30,7 @@ public static class Program
             shutdown.Cancel();
         });
 
-        var root = Build(Console.Out, Console.Error);
-        var parse = root.Parse(args);
+        var parse = Parse(Build(Console.Out, Console.Error), args);
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors)
@@ -52,6 +51,10 @@ public static class Program
             return 130;
         }
     }
+
+    /// <summary>Parses with response files off: tags such as <c>@KVS-008</c> are arguments, not files to read.</summary>
+    internal static ParseResult Parse(RootCommand root, string[] args) =>
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     internal static RootCommand Build(TextWriter output, TextWriter error)
     {

@@ -109,7 +109,6 @@ public sealed class ConformanceRunner
             {
                 // @serial: wait for everything running, run alone, then go on.
                 await Task.WhenAll(running).ConfigureAwait(false);
-                running.Clear();
                 results[index] = await executor.RunAsync(cancellationToken).ConfigureAwait(false);
                 progress.Report(results[index]!);
                 continue;
@@ -125,7 +124,6 @@ public sealed class ConformanceRunner
                 continue;
             }
 
-            running.RemoveAll(t => t.IsCompleted);
             running.Add(Task.Run(
                 async () =>
                 {

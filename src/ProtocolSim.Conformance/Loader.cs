@@ -59,8 +59,13 @@ internal static partial class FeatureLoader
     {
         var errors = new List<LoadError>();
         var registry = bindingTypes is null ? null : BindingRegistry.Build(bindingTypes, errors);
-        var files = Discover(paths, errors);
+        var (files, catalogueFiles) = Discover(paths, errors);
         var catalogues = new CatalogueSet(errors);
+        foreach (var catalogueFile in catalogueFiles)
+        {
+            catalogues.Get(catalogueFile);
+        }
+
         var features = new List<FeatureDefinition>();
         var scenarios = new List<ScenarioDefinition>();
         var reported = new HashSet<string>(StringComparer.Ordinal);
@@ -88,9 +93,10 @@ internal static partial class FeatureLoader
         return new LoadResult(errors, catalogues.All, features, scenarios, registry);
     }
 
-    private static List<(string File, string Root, string Display)> Discover(IReadOnlyList<string> paths, List<LoadError> errors)
+    private static (List<(string File, string Root, string Display)> Features, List<string> Catalogues) Discover(IReadOnlyList<string> paths, List<LoadError> errors)
     {
         var result = new List<(string, string, string)>();
+        var catalogues = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in paths)
         {
@@ -112,9 +118,13 @@ internal static partial class FeatureLoader
             else if (Directory.Exists(full))
             {
                 var found = Directory.EnumerateFiles(full, "*.feature", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
-                if (found.Count == 0)
+
+                // Every catalogue under the directory counts, even one no feature uses yet (its rules are NOT-COVERED).
+                var rules = Directory.EnumerateFiles(full, CatalogueFileName, SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+                catalogues.AddRange(rules);
+                if (found.Count == 0 && rules.Count == 0)
                 {
-                    errors.Add(new LoadError { Kind = LoadErrorKind.Path, File = path, Message = "no .feature files in this directory or below" });
+                    errors.Add(new LoadError { Kind = LoadErrorKind.Path, File = path, Message = $"no .feature files or {CatalogueFileName} in this directory or below" });
                 }
 
                 foreach (var file in found.Where(seen.Add))
@@ -128,7 +138,7 @@ internal static partial class FeatureLoader
             }
         }
 
-        return result;
+        return (result, catalogues);
     }
 
     private static string Display(string file, string rootDirectory)
@@ -471,7 +481,7 @@ internal static partial class FeatureLoader
             }
         }
 
-        private RuleCatalogue? Get(string file)
+        public RuleCatalogue? Get(string file)
         {
             if (_byFile.TryGetValue(file, out var known))
             {

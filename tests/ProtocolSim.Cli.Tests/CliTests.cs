@@ -7,7 +7,7 @@ public sealed class CliTests
         var output = new StringWriter();
         var error = new StringWriter();
         var root = Program.Build(output, error);
-        var parse = root.Parse(args);
+        var parse = Program.Parse(root, args);
         var code = parse.Errors.Count > 0 ? 2 : await parse.InvokeAsync(new System.CommandLine.InvocationConfiguration(), CancellationToken.None);
         return (code, output.ToString(), error.ToString());
     }

@@ -24,10 +24,12 @@ public abstract class SuiteSelfTestBase(ITestOutputHelper output)
         var progress = new StringWriter();
         var errors = new StringWriter();
         var reportDir = Path.Combine(Path.GetTempPath(), "protosim-selftest", botName);
+        // The peer dials the wss-url the Stream Node (or Verloop registration) is configured with, whatever path the bot serves.
+        var configured = new UriBuilder(bot.Url) { Path = info.Dialect == BotDialect.StreamNode ? "/voice" : "/vaani/knowlarity/setup-call-streams" }.Uri;
         var (exitCode, result) = await ConformanceHost.RunAsync(new RunRequest
         {
             Paths = [Path.Combine(RepositoryPaths.Features(), "knowlarity", suite)],
-            Target = bot.Url,
+            Target = configured,
             Insecure = true,
             AllowPlainWs = false,
             ReportDirectory = reportDir,

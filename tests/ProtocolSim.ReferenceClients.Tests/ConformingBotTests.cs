@@ -152,7 +152,7 @@ public sealed class ConformingBotTests
             16000);
 
         var (kill, _) = await peer.ReceiveUntilAsync(r => r.MessageType == "killAudio", "killAudio");
-        Assert.True(kill.At - speechStartsAt < TimeSpan.FromMilliseconds(500), $"killAudio {kill.At - speechStartsAt} after onset (KVS-024)");
+        Assert.True(kill.At - speechStartsAt < TimeSpan.FromMilliseconds(700), $"killAudio {kill.At - speechStartsAt} after onset (KVS-024)");
 
         // The next audio after killAudio is the answer to the barge-in, not the rest of the greeting.
         var next = await peer.ReceiveAsync("the answer after the barge-in");

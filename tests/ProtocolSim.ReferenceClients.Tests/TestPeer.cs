@@ -179,15 +179,15 @@ internal sealed class TestPeer : IAsyncDisposable
         return close.CloseStatus;
     }
 
-    /// <summary>Streams 16-bit mono PCM as 20 ms binary frames, paced in real time.</summary>
-    public async Task StreamAsync(ReadOnlyMemory<byte> pcm, int sampleRate, CancellationToken cancellationToken = default)
+    /// <summary>Streams 16-bit mono PCM as binary frames (20 ms by default), paced in real time.</summary>
+    public async Task StreamAsync(ReadOnlyMemory<byte> pcm, int sampleRate, int frameMs = 20, CancellationToken cancellationToken = default)
     {
-        var frameBytes = Pcm.BytesPer(TimeSpan.FromMilliseconds(20), sampleRate);
+        var frameBytes = Pcm.BytesPer(TimeSpan.FromMilliseconds(frameMs), sampleRate);
         var start = Elapsed;
         var index = 0;
         for (var offset = 0; offset < pcm.Length; offset += frameBytes, index++)
         {
-            var due = start + TimeSpan.FromMilliseconds(20 * index);
+            var due = start + TimeSpan.FromMilliseconds(frameMs * index);
             var wait = due - Elapsed;
             if (wait > TimeSpan.Zero)
             {
@@ -338,6 +338,32 @@ internal static class CallerAudio
         }
 
         return (Speech(TimeSpan.FromSeconds(1), 16000), TimeSpan.FromSeconds(1), "synthetic 1 s burst");
+    }
+
+    /// <summary>
+    /// A caller recording (<c>recordings/audio/&lt;name&gt;-&lt;rate/1000&gt;k.wav</c>) and where its speech ends; when the
+    /// file is missing, a synthetic burst as long as the recording's speech (recordings/README.md).
+    /// </summary>
+    public static (byte[] Pcm, TimeSpan SpeechEnd) Recording(string name, int sampleRate)
+    {
+        var path = FindRepoFile(Path.Combine("recordings", "audio", $"{name}-{sampleRate / 1000}k.wav"));
+        if (path is not null)
+        {
+            var wav = Wav.ReadFile(path);
+            var segments = SpeechActivityDetector.Analyze(wav.Data, sampleRate);
+            return (wav.Data, segments[^1].End);
+        }
+
+        var seconds = name switch
+        {
+            "question" => 1.18,
+            "transfer" => 2.45,
+            "goodbye" => 4.14,
+            "bargein" => 2.85,
+            _ => throw new ArgumentException($"no recording '{name}'", nameof(name)),
+        };
+        var speech = Speech(TimeSpan.FromSeconds(seconds), sampleRate);
+        return (speech, TimeSpan.FromSeconds(seconds));
     }
 
     private static string? FindRepoFile(string relative)

@@ -27,5 +27,8 @@ Feature: Barge-in
 
   @KVS-026
   Scenario: Playback, not sending, decides whether the bot is talking
-    When the caller barges in with "bargein" after the bot has sent its whole answer but while it is still playing
+    When the caller barges in with "bargein" while the bot is still sending its answer
+    And the bot interrupts itself with killAudio
+    And the bot answers
+    And the caller barges in with "bargein" after the bot has sent its whole answer but while it is still playing
     Then the bot sends killAudio within the barge-in deadline

@@ -6,6 +6,7 @@ Feature: Call metadata
 
   Background:
     Given a Stream-Node call at 16000 Hz
+    And the caller's audio starts only after the bot's first playAudio
 
   Scenario Outline: The bot accepts the metadata as <encoding>
     Given the metadata is sent as <encoding>
@@ -25,7 +26,8 @@ Feature: Call metadata
 
   @KVS-007
   Scenario: The bot ignores unknown metadata keys
-    Given the metadata carries these extra keys:
+    Given the metadata is sent as Json
+    And the metadata carries these extra keys:
       | key             | value                     |
       | ivr_data        | {'lang': 'en'}            |
       | client_meta_id  | cm-20931                  |

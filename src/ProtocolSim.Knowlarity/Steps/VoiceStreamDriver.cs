@@ -134,6 +134,21 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
         return spoken.Count > 0 ? spoken[^1] : throw new InvalidOperationException("The caller has not spoken yet: add 'When the caller says ...'.");
     }
 
+    /// <summary>
+    /// Throws <see cref="InconclusiveException"/> when the bot sent killAudio while the caller was silent: it takes
+    /// line noise for speech (KVS-010), so what it does with real speech cannot be judged.
+    /// </summary>
+    public static void RequireHearsCaller(VoiceCall call)
+    {
+        var spoken = call.Spoken;
+        var firstOnset = spoken.Count > 0 ? spoken[0].SpeechOnsetAt ?? call.Now : call.Now;
+        var kills = call.Kills;
+        if (kills.Count > 0 && kills[0] < firstOnset)
+        {
+            throw new InconclusiveException($"The bot sent killAudio at {At(kills[0])} while the caller was silent: it takes line noise for speech; see KVS-010.");
+        }
+    }
+
     /// <summary>playAudio messages received after <paramref name="after"/>.</summary>
     public static IEnumerable<ReceivedMessage> PlayAudioAfter(VoiceCall call, TimeSpan after) =>
         call.Messages.Where(m => m.Message.Kind == BotMessageKind.PlayAudio && m.At > after);

@@ -107,6 +107,16 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
         }
     }
 
+    [When("the bot interrupts itself with killAudio")]
+    public async Task WhenTheBotInterruptsItself()
+    {
+        var (call, _, kill) = await WaitForKillAsync();
+        if (kill is null)
+        {
+            throw new InconclusiveException($"No killAudio within the barge-in deadline ({DescribeEnd(call)}); see KVS-023.");
+        }
+    }
+
     [When("the peer sends the text frame:")]
     public Task WhenThePeerSendsTheTextFrame(string text) =>
         driver.RequireConnected().SendTextAsync(text, "unexpected text frame (scenario)", driver.Token);
@@ -196,6 +206,11 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
             throw new InconclusiveException("No call got a greeting; see KVS-008.");
         }
 
+        if (calls.FirstOrDefault(c => c.FirstPlayAudioAt is null && c.EndedBy is CallEndedBy.Bot or CallEndedBy.Transport) is { } closed)
+        {
+            throw new InconclusiveException($"The bot ended a call before greeting it ({DescribeEnd(closed)}); see KVS-005 and KVS-013.");
+        }
+
         var problems = new List<string>();
         for (var i = 0; i < calls.Count; i++)
         {
@@ -211,6 +226,7 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
         {
             if (await driver.WaitForAnswerAsync(AnswerLimit, call) is null)
             {
+                RequireHearsCaller(call);
                 problems.Add($"call {IndexOf(call)} spoke but got no answer within {AnswerLimit.TotalSeconds:0} s");
             }
         }
@@ -375,6 +391,11 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
         var call = driver.RequireConnected();
         var answer = await driver.WaitForAnswerAsync(AnswerLimit);
         var end = driver.LastUtterance().SpeechEndAt;
+        if (answer is null && scenario.RuleIds.Contains("KVS-011"))
+        {
+            RequireHearsCaller(call);
+        }
+
         driver.JudgeTagged(["KVS-010", "KVS-011", "KVV-008"], rule => Rules.Check(rule, answer is not null,
             $"an answer within {AnswerLimit.TotalSeconds:0} s of the end of the caller's speech ({call.Options.FrameDuration.TotalMilliseconds:0} ms frames of {call.Options.SampleRate} Hz PCM)",
             $"no playAudio; {DescribeEnd(call)}",
@@ -408,6 +429,7 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
             return;
         }
 
+        RequireHearsCaller(call);
         await driver.SayAsync("question");
         var answer = await driver.WaitForAnswerAsync(AnswerLimit);
         Rules.Check("KVS-032", answer is not null, "the bot still answers after unexpected text frames", $"no answer; {DescribeEnd(call)}",
@@ -494,8 +516,19 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
     {
         var control = await driver.WaitForControlAsync(ControlLimit);
         var call = driver.Call;
-        Rules.Check("KVS-029", control?.Message.Kind == BotMessageKind.Disconnect, "{\"type\":\"disconnect\"} after the caller said goodbye",
-            control is not null ? control.Message.Summary : $"no disconnect within {ControlLimit.TotalSeconds:0} s; {DescribeEnd(call)}");
+        if (control is null && call.EndedBy is not (CallEndedBy.Bot or CallEndedBy.Transport))
+        {
+            // Judged is how the bot ends the stream; a bot that does not end it here shows nothing to judge.
+            throw new InconclusiveException($"The bot did not end the call within {ControlLimit.TotalSeconds:0} s of the caller's goodbye ({DescribeEnd(call)}).");
+        }
+
+        if (control?.Message.Kind == BotMessageKind.Transfer)
+        {
+            throw new InconclusiveException($"The bot transferred the call instead of ending it ({control.Message.Summary}).");
+        }
+
+        Rules.Check("KVS-029", control?.Message.Kind == BotMessageKind.Disconnect, "{\"type\":\"disconnect\"} to end the stream after the caller said goodbye",
+            control is not null ? control.Message.Summary : $"no disconnect: {DescribeEnd(call)}");
     }
 
     [Then("the bot sends nothing after ending the stream")]
@@ -520,6 +553,11 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
         await call.WaitUntilAsync(c => c.Control is not null || c.EndedAt is not null || c.Journal.FindingsFor("KVV-011").Count > 0, ControlLimit, driver.Token);
         var findings = call.Journal.FindingsFor("KVV-011");
         var wrong = findings.Count > 0 ? findings[0] : null;
+        if (wrong is null && call.Control is null && call.EndedBy is not (CallEndedBy.Bot or CallEndedBy.Transport))
+        {
+            throw new InconclusiveException($"The bot did not end the call within {ControlLimit.TotalSeconds:0} s of the caller's goodbye ({DescribeEnd(call)}).");
+        }
+
         var ok = call.Control?.Message.Kind == BotMessageKind.Disconnect && wrong is null;
         Rules.Check("KVV-011", ok, "playAudio with audioContent \"None\" and textContent \"asr_disconnect=true\"",
             wrong?.Actual ?? call.Control?.Message.Summary ?? $"nothing within {ControlLimit.TotalSeconds:0} s; {DescribeEnd(call)}");
