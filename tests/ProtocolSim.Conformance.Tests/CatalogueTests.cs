@@ -173,4 +173,22 @@ public class CatalogueTests
         var error = Assert.Single(load.Errors);
         Assert.Equal(LoadErrorKind.Path, error.Kind);
     }
+
+    [Fact]
+    public async Task Load_CatalogueWithoutFeatures_ListedAndItsRulesNotCovered()
+    {
+        using var suite = new TempSuite();
+        suite.Add("f.feature", Feature);
+        var other = Path.Combine(suite.Root, "rest");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "rules.yaml"), "suite: rest\ntitle: REST\nrules:\n  - id: API-001\n    statement: s\n    strength: MUST\n    source: x\n");
+
+        var catalogues = ConformanceRunner.LoadCatalogues([suite.Root]);
+        var result = await suite.RunAsync([typeof(JudgeSteps)]);
+
+        Assert.Equal(["test-suite", "rest"], catalogues.Catalogues.Select(c => c.Suite).Order(StringComparer.Ordinal).Reverse());
+        var rule = result.Rules.Single(r => r.Rule.Id == "API-001");
+        Assert.Equal(RuleVerdict.NotCovered, rule.Verdict);
+        Assert.Equal("rest", rule.Rule.Suite);
+    }
 }

@@ -34,7 +34,7 @@ public class ReportTests
             track.Append(pcm);
             context.Attach(journal);
             context.Log("log line with \u0002 control char");
-            var file = Path.Combine(Path.GetTempPath(), $"protosim-attach-{Guid.NewGuid():N}.txt");
+            var file = Path.Combine(Path.GetDirectoryName(context.FeatureFile)!, "notes.txt");
             File.WriteAllText(file, "notes");
             context.AttachFile("notes.txt", file, "text/plain");
         }

@@ -7,11 +7,14 @@ internal static class Flow
     public static readonly TimeSpan AfterGreeting = TimeSpan.FromSeconds(2.4);
 
     /// <summary>
-    /// Streams line noise until the greeting has played, then <paramref name="recording"/>, then noise; returns the
-    /// streaming task and the peer time at which the speech ends.
+    /// Waits for the greeting's first chunk, streams line noise until the greeting has played, then
+    /// <paramref name="recording"/>, then noise; returns the streaming task and the peer time at which the speech ends.
     /// </summary>
-    public static (Task Streaming, TimeSpan SpeechEndsAt) SayAfterGreeting(TestPeer peer, string recording, int rate = 16000, double tailSeconds = 4)
+    public static async Task<(Task Streaming, TimeSpan SpeechEndsAt)> SayAfterGreetingAsync(
+        TestPeer peer, string recording, int rate = 16000, double tailSeconds = 4)
     {
+        var greeting = await peer.ReceiveAsync("the greeting");
+        Assert.True(greeting.IsPlayAudio, $"expected the greeting, got {greeting}");
         var (speech, speechEnd) = CallerAudio.Recording(recording, rate);
         var lead = CallerAudio.LineNoise(AfterGreeting, rate);
         var audio = CallerAudio.Concat(lead, speech, CallerAudio.LineNoise(TimeSpan.FromSeconds(tailSeconds), rate, seed: 3));

@@ -162,7 +162,7 @@ public sealed class StreamNodeControlFlowTests
         await using var bot = await BotHost.StartAsync("conforming");
         await using var peer = await bot.ConnectAsync();
         await peer.SendTextAsync(CallerAudio.JsonObject);
-        var (streaming, _) = Flow.SayAfterGreeting(peer, "goodbye");
+        var (streaming, _) = await Flow.SayAfterGreetingAsync(peer, "goodbye");
 
         var (control, before) = await peer.ReceiveUntilAsync(Flow.IsControl, "disconnect", TimeSpan.FromSeconds(12));
 
@@ -180,7 +180,7 @@ public sealed class StreamNodeControlFlowTests
         await using var bot = await BotHost.StartAsync("hangup-by-close");
         await using var peer = await bot.ConnectAsync();
         await peer.SendTextAsync(CallerAudio.JsonObject);
-        var (streaming, _) = Flow.SayAfterGreeting(peer, "goodbye");
+        var (streaming, _) = await Flow.SayAfterGreetingAsync(peer, "goodbye");
 
         var (close, before) = await peer.ReceiveUntilAsync(r => r.Type == WebSocketMessageType.Close, "a close frame", TimeSpan.FromSeconds(12));
 
@@ -195,7 +195,7 @@ public sealed class StreamNodeControlFlowTests
         await using var bot = await BotHost.StartAsync("audio-after-disconnect");
         await using var peer = await bot.ConnectAsync();
         await peer.SendTextAsync(CallerAudio.JsonObject);
-        var (streaming, _) = Flow.SayAfterGreeting(peer, "transfer");
+        var (streaming, _) = await Flow.SayAfterGreetingAsync(peer, "transfer");
 
         var (transfer, _) = await peer.ReceiveUntilAsync(Flow.IsControl, "transfer", TimeSpan.FromSeconds(10));
         Assert.Equal("transfer", transfer.MessageType);
@@ -214,7 +214,7 @@ public sealed class StreamNodeControlFlowTests
         await using var bot = await BotHost.StartAsync("bad-transfer");
         await using var peer = await bot.ConnectAsync();
         await peer.SendTextAsync(CallerAudio.JsonObject);
-        var (streaming, _) = Flow.SayAfterGreeting(peer, "transfer");
+        var (streaming, _) = await Flow.SayAfterGreetingAsync(peer, "transfer");
 
         var (transfer, _) = await peer.ReceiveUntilAsync(Flow.IsControl, "transfer", TimeSpan.FromSeconds(10));
 
@@ -234,7 +234,7 @@ public sealed class StreamNodeReplyFlowTests
         await using var bot = await BotHost.StartAsync("slow-reply");
         await using var peer = await bot.ConnectAsync();
         await peer.SendTextAsync(CallerAudio.JsonObject);
-        var (streaming, speechEndsAt) = Flow.SayAfterGreeting(peer, "question", tailSeconds: 5);
+        var (streaming, speechEndsAt) = await Flow.SayAfterGreetingAsync(peer, "question", tailSeconds: 5);
 
         var (answer, _) = await peer.ReceiveUntilAsync(r => r.IsPlayAudio && r.At > speechEndsAt, "the answer", TimeSpan.FromSeconds(12));
 

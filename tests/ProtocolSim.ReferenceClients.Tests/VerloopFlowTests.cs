@@ -15,7 +15,7 @@ public sealed class VerloopControlFlowTests
         await using var bot = await BotHost.StartAsync(name);
         await using var peer = await bot.ConnectAsync();
         await peer.SendTextAsync(CallerAudio.VerloopFirstMessage("u-" + name, 16000));
-        var (streaming, _) = Flow.SayAfterGreeting(peer, "transfer");
+        var (streaming, _) = await Flow.SayAfterGreetingAsync(peer, "transfer");
 
         var (control, _) = await peer.ReceiveUntilAsync(Flow.IsControl, "the transfer", TimeSpan.FromSeconds(10));
 
@@ -31,7 +31,7 @@ public sealed class VerloopControlFlowTests
         await using var bot = await BotHost.StartAsync("verloop-audio-after-close");
         await using var peer = await bot.ConnectAsync();
         await peer.SendTextAsync(CallerAudio.VerloopFirstMessage("u-after", 16000));
-        var (streaming, _) = Flow.SayAfterGreeting(peer, "transfer");
+        var (streaming, _) = await Flow.SayAfterGreetingAsync(peer, "transfer");
 
         await peer.ReceiveUntilAsync(Flow.IsControl, "the transfer", TimeSpan.FromSeconds(10));
 
@@ -47,7 +47,7 @@ public sealed class VerloopControlFlowTests
         await using var bot = await BotHost.StartAsync("verloop-disconnect-message");
         await using var peer = await bot.ConnectAsync();
         await peer.SendTextAsync(CallerAudio.VerloopFirstMessage("u-bye", 16000));
-        var (streaming, _) = Flow.SayAfterGreeting(peer, "goodbye");
+        var (streaming, _) = await Flow.SayAfterGreetingAsync(peer, "goodbye");
 
         var (control, _) = await peer.ReceiveUntilAsync(Flow.IsControl, "the end of the call", TimeSpan.FromSeconds(12));
 

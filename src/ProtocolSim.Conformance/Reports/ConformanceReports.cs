@@ -42,7 +42,7 @@ public static class ConformanceReports
         }
 
         var artifacts = await ReportArtifacts.WriteAsync(result, full, files, errors, cancellationToken).ConfigureAwait(false);
-        await Write(Path.Combine(full, JUnitFileName), s => JUnitReport.Write(result, artifacts, s), files, errors, cancellationToken).ConfigureAwait(false);
+        await Write(Path.Combine(full, JUnitFileName), s => JUnitReport.Write(result, s), files, errors, cancellationToken).ConfigureAwait(false);
         await Write(Path.Combine(full, JsonFileName), s => JsonReport.Write(result, artifacts, s), files, errors, cancellationToken).ConfigureAwait(false);
         await Write(Path.Combine(full, HtmlFileName), s => HtmlReport.Write(result, artifacts, s), files, errors, cancellationToken).ConfigureAwait(false);
         return new ReportOutput(files, errors);

@@ -402,10 +402,11 @@ h1 { font-size: 1.6rem; margin: .2rem 0 .6rem; } h2 { margin-top: 2rem; border-b
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: 1rem; font-size: .78rem; font-weight: 700; color: #fff; background: var(--skip); white-space: nowrap; }
 .v-pass, .s-passed { background: var(--pass); } .v-fail, .s-failed { background: var(--fail); } .v-non-strict { background: var(--warn); } .v-info { background: var(--info); } .v-skipped, .s-skipped { background: var(--skip); } .v-not-covered { background: var(--nc); }
 .filters { display: flex; flex-wrap: wrap; gap: .4rem; margin: .6rem 0; }
-.filters button { font: inherit; font-size: .85rem; padding: .25rem .7rem; border-radius: 1rem; border: 2px solid var(--line); background: #f6f8fa; color: var(--fg); cursor: pointer; }
-.filters button[aria-pressed="true"] { border-color: var(--fg); box-shadow: inset 0 0 0 1px var(--fg); font-weight: 700; }
+.filters button { --c: var(--fg); font: inherit; font-size: .85rem; font-weight: 600; padding: .25rem .7rem; border-radius: 1rem; border: 2px solid var(--c); background: #fff; color: var(--c); cursor: pointer; }
+.filters button.v-pass, .filters button.s-passed { --c: var(--pass); } .filters button.v-fail, .filters button.s-failed { --c: var(--fail); } .filters button.v-non-strict { --c: var(--warn); }
+.filters button.v-info { --c: var(--info); } .filters button.v-skipped, .filters button.s-skipped { --c: var(--skip); } .filters button.v-not-covered { --c: var(--nc); }
+.filters button[aria-pressed="true"] { background: var(--c); color: #fff; }
 .filters button:focus-visible { outline: 3px solid var(--info); outline-offset: 2px; }
-.filters button.v-pass, .filters button.v-fail, .filters button.v-non-strict, .filters button.v-info, .filters button.v-skipped, .filters button.v-not-covered, .filters button.s-passed, .filters button.s-failed, .filters button.s-skipped { color: #fff; }
 table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; } th { background: #f6f8fa; }
 td.id { font-family: ui-monospace, Consolas, monospace; white-space: nowrap; } td.source, .muted { color: var(--muted); } td.evidence { font-size: .88rem; max-width: 30rem; overflow-wrap: anywhere; }
 td.scen a { display: block; } .hidden { display: none; }
@@ -423,8 +424,12 @@ tr.rejected td { background: #ffebe9; } pre { white-space: pre-wrap; overflow-wr
 .entry.finding > summary { background: #ffebe9; border-left: 4px solid var(--fail); } .entry.err > summary { color: var(--fail); }
 .seq { display: inline-block; min-width: 4rem; color: var(--muted); } .off { display: inline-block; min-width: 6rem; text-align: right; margin-right: .6rem; } .dir { display: inline-block; width: 1.5rem; text-align: center; font-weight: 700; } .kind { display: inline-block; min-width: 4.5rem; color: var(--info); }
 .ebody { padding: .2rem 0 .4rem 2rem; } figure.audio { margin: .5rem 0; } audio { width: 100%; max-width: 40rem; display: block; }
+@page { margin: 12mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
+  body { max-width: none; padding: 0; font-size: 9pt; }
+  table.rules { table-layout: fixed; } table.rules th:nth-child(1) { width: 11%; } table.rules th:nth-child(2) { width: 11%; } table.rules th:nth-child(3) { width: 25%; }
+  table.rules th:nth-child(4) { width: 10%; } table.rules th:nth-child(5) { width: 13%; } table.rules th:nth-child(6) { width: 18%; } table.rules th:nth-child(7) { width: 12%; }
+  td { overflow-wrap: anywhere; } .badge { white-space: normal; overflow-wrap: normal; } td.id { white-space: normal; }
   .filters, audio { display: none !important; }
   .hidden { display: revert !important; } tr.hidden { display: table-row !important; } section.hidden { display: block !important; }
   details > summary { list-style: none; } details > summary::-webkit-details-marker { display: none; }
@@ -468,10 +473,16 @@ tr.rejected td { background: #ffebe9; } pre { white-space: pre-wrap; overflow-wr
   window.addEventListener('afterprint', function () {
     opened.forEach(function (d) { d.open = false; }); opened = [];
   });
-  if (location.hash) {
-    var el = document.getElementById(location.hash.slice(1));
-    for (var p = el; p; p = p.parentElement) { if (p.tagName === 'DETAILS') { p.open = true; } }
+  function reveal() {
+    var el = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    for (var p = el; p; p = p.parentElement) {
+      if (p.tagName === 'DETAILS') { p.open = true; }
+      if (p.classList && p.classList.contains('hidden')) { p.classList.remove('hidden'); }
+    }
+    if (el) { el.scrollIntoView(); }
   }
+  window.addEventListener('hashchange', reveal);
+  reveal();
 })();
 
 """;

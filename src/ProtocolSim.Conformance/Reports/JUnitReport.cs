@@ -7,9 +7,8 @@ namespace ProtocolSim.Conformance.Reports;
 /// <summary>junit.xml: a testsuite per feature, a testcase per scenario.</summary>
 internal static class JUnitReport
 {
-    public static void Write(RunResult result, ReportArtifacts artifacts, Stream stream)
+    public static void Write(RunResult result, Stream stream)
     {
-        _ = artifacts;
         var settings = new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false), CheckCharacters = true };
         using var xml = XmlWriter.Create(stream, settings);
         xml.WriteStartDocument();

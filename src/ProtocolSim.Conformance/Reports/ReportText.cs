@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Xml;
 using ProtocolSim.Core;
 
 namespace ProtocolSim.Conformance.Reports;
 
 /// <summary>Text helpers shared by the reports.</summary>
-internal static class ReportText
+internal static partial class ReportText
 {
     /// <summary>Text longer than this is shown truncated, with its full length stated.</summary>
     public const int MaxShownText = 4096;
@@ -125,7 +126,7 @@ internal static class ReportText
                     }
                 }
 
-                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(outcome.Evidence ?? string.Empty, @"#(\d+)", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1)))
+                foreach (Match m in EntryReference().Matches(outcome.Evidence ?? string.Empty))
                 {
                     focus.Add(long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
                 }
@@ -142,4 +143,8 @@ internal static class ReportText
             }
         }
     }
+
+    /// <summary>"journal #12": an evidence string pointing at a journal entry.</summary>
+    [GeneratedRegex(@"#(\d+)", RegexOptions.CultureInvariant)]
+    private static partial Regex EntryReference();
 }

@@ -74,14 +74,16 @@ internal sealed class CallerFeed
     private readonly Lock _gate = new();
     private readonly Queue<SpokenUtterance> _queue = new();
     private readonly int _frameBytes;
-    private readonly Random _noise;
+    private readonly byte[] _noiseBuffer;
+    private int _noisePosition;
     private SpokenUtterance? _current;
     private int _position;
 
     public CallerFeed(int frameBytes, int seed)
     {
         _frameBytes = frameBytes;
-        _noise = new Random(seed);
+        // One second of noise at the call's frame size (50 frames of 20 ms), odd-aligned so frames do not repeat in step.
+        _noiseBuffer = MakeNoise(new Random(seed), (frameBytes * 50) + 2);
     }
 
     public SpokenUtterance Enqueue(CallerUtterance utterance)
@@ -163,12 +165,27 @@ internal sealed class CallerFeed
 
     private void FillNoise(Span<byte> span)
     {
-        // About -80 dBFS: ±3 LSB, little-endian.
-        for (var i = 0; i + 1 < span.Length; i += 2)
+        // About -80 dBFS: ±3 LSB, little-endian, from a second of noise made once per call (the pacer thread must
+        // not spend a random draw per sample).
+        for (var done = 0; done < span.Length;)
         {
-            var sample = (short)_noise.Next(-3, 4);
-            span[i] = (byte)sample;
-            span[i + 1] = (byte)(sample >> 8);
+            var take = Math.Min(span.Length - done, _noiseBuffer.Length - _noisePosition);
+            _noiseBuffer.AsSpan(_noisePosition, take).CopyTo(span[done..]);
+            done += take;
+            _noisePosition = (_noisePosition + take) % _noiseBuffer.Length;
         }
+    }
+
+    private static byte[] MakeNoise(Random random, int bytes)
+    {
+        var noise = new byte[bytes & ~1];
+        for (var i = 0; i + 1 < noise.Length; i += 2)
+        {
+            var sample = (short)random.Next(-3, 4);
+            noise[i] = (byte)sample;
+            noise[i + 1] = (byte)(sample >> 8);
+        }
+
+        return noise;
     }
 }

@@ -432,7 +432,11 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
             _pacing = true;
         }
 
-        _pacer.Schedule(this, _pacer.Time.GetTimestamp(), _options.FrameDuration);
+        // Independent calls have independent phases: spread each call's frames over the frame period (by its call id)
+        // so that many calls do not fall due at the same instant.
+        var phase = (double)(uint)StringComparer.Ordinal.GetHashCode(_options.CallId) / uint.MaxValue;
+        var offset = (long)(phase * _options.FrameDuration.TotalSeconds * _pacer.Time.TimestampFrequency);
+        _pacer.Schedule(this, _pacer.Time.GetTimestamp() + offset, _options.FrameDuration);
     }
 
     private void StopPacing()

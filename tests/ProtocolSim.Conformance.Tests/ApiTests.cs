@@ -1,0 +1,78 @@
+using ProtocolSim.Core;
+
+namespace ProtocolSim.Conformance.Tests;
+
+public class DataTableTests
+{
+    [Fact]
+    public void Indexer_UnknownColumn_NamesTheColumnsThatExist()
+    {
+        var table = new DataTable("kind", "size");
+        var row = table.AddRow("text", "12");
+
+        var ex = Assert.Throws<KeyNotFoundException>(() => row["bytes"]);
+
+        Assert.Contains("no column 'bytes' (columns: kind, size)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("text", row[0]);
+        Assert.Equal(12, row.GetInt32("size"));
+        Assert.True(row.TryGetValue("kind", out var kind));
+        Assert.Equal("text", kind);
+        Assert.Equal([new KeyValuePair<string, string>("kind", "text"), new("size", "12")], row.ToList());
+    }
+
+    [Fact]
+    public void ToString_Table_RendersGherkinTable()
+    {
+        var table = new DataTable("a", "long name");
+        table.AddRow("x|y", "1");
+
+        Assert.Equal("| a    | long name |\n| x\\|y | 1         |\n", table.ToString());
+    }
+
+    [Fact]
+    public void Constructor_DuplicateColumn_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => new DataTable("a", "a"));
+    }
+}
+
+public class RuleRecorderTests
+{
+    private static RuleRecorder Recorder() => new(() => ("When x", 7), () => TimeSpan.FromSeconds(1));
+
+    [Fact]
+    public void CheckFindings_NoFinding_PassesWithEvidence()
+    {
+        var recorder = Recorder();
+        var journal = new SessionJournal("call-1", "test");
+
+        Assert.True(recorder.CheckFindings("TST-001", journal, "no malformed frame"));
+
+        var outcome = Assert.Single(recorder.Outcomes);
+        Assert.Equal((OutcomeKind.Pass, "no malformed frame", "When x", 7), (outcome.Kind, outcome.Evidence, outcome.Step, outcome.StepLine));
+    }
+
+    [Fact]
+    public void CheckFindings_Findings_OneFailEachPointingAtTheEntry()
+    {
+        var recorder = Recorder();
+        var journal = new SessionJournal("call-1", "test");
+        var entry = journal.Append(Direction.FromClient, FrameKind.Text, "bad");
+        journal.AddFinding("TST-001", "bad frame", "JSON", "garbage", entry.Seq);
+        journal.AddFinding("TST-002", "other rule");
+
+        Assert.False(recorder.CheckFindings("TST-001", journal, "unused"));
+
+        var outcome = Assert.Single(recorder.Outcomes);
+        Assert.Equal(OutcomeKind.Fail, outcome.Kind);
+        Assert.Equal(("JSON", "garbage"), (outcome.Expected, outcome.Actual));
+        Assert.StartsWith("call-1 #1 at ", outcome.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Names_Verdicts_UseReportSpellings()
+    {
+        Assert.Equal(["PASS", "FAIL", "NON-STRICT", "INFO", "SKIPPED", "NOT-COVERED"], Enum.GetValues<RuleVerdict>().Select(v => v.ToReportString()));
+        Assert.Equal(["MUST", "SHOULD", "MAY"], Enum.GetValues<RuleStrength>().Select(v => v.ToReportString()));
+    }
+}
