@@ -1,0 +1,50 @@
+using ProtocolSim.Core;
+
+namespace ProtocolSim.Core.Tests;
+
+public sealed class JournalTests
+{
+    [Fact]
+    public void Append_WithSecret_RedactsTextAndSummary()
+    {
+        var journal = new SessionJournal("s1", "test", redactor: new Redactor(["sk-live-12345"]));
+        var entry = journal.Append(Direction.FromClient, FrameKind.Text, "auth sk-live-12345", text: "{\"key\":\"sk-live-12345\"}");
+        Assert.Equal("auth ***", entry.Summary);
+        Assert.Equal("{\"key\":\"***\"}", entry.Text);
+    }
+
+    [Fact]
+    public void Append_ManyThreads_KeepsEverySeqOnce()
+    {
+        var journal = new SessionJournal("s1", "test");
+        Parallel.For(0, 1000, i => journal.Append(Direction.ToClient, FrameKind.Binary, $"frame {i}", length: i));
+        Assert.Equal(1000, journal.Entries.Count);
+        Assert.Equal(Enumerable.Range(1, 1000).Select(i => (long)i), journal.Entries.Select(e => e.Seq).Order());
+    }
+
+    [Fact]
+    public void FindingsFor_ReturnsOnlyThatRule()
+    {
+        var journal = new SessionJournal("s1", "test");
+        journal.AddFinding("KVS-017", "rate", "16000 Hz", "8000 Hz");
+        journal.AddFinding("KVS-018", "base64");
+        Assert.Single(journal.FindingsFor("KVS-017"));
+        Assert.Equal("8000 Hz", journal.FindingsFor("KVS-017")[0].Actual);
+    }
+
+    [Fact]
+    public void AudioTrack_WriteWithGap_FillsSilenceAndTruncateDropsFlushedAudio()
+    {
+        var journal = new SessionJournal("s1", "test");
+        var track = journal.GetOrAddAudio("bot", 8000);
+        track.Write(TimeSpan.Zero, [1, 1, 1, 1]);
+        track.Write(TimeSpan.FromMilliseconds(1), [2, 2]); // sample 8
+        var pcm = track.ToArray();
+        Assert.Equal(18, pcm.Length);
+        Assert.All(pcm[4..16], b => Assert.Equal(0, b));
+        track.Truncate(TimeSpan.Zero);
+        Assert.Empty(track.ToArray());
+        track.Write(TimeSpan.FromMilliseconds(1), [3, 3]);
+        Assert.All(track.ToArray()[..16], b => Assert.Equal(0, b)); // the truncated audio does not come back
+    }
+}
