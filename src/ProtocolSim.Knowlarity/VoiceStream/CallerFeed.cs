@@ -86,6 +86,8 @@ internal sealed class CallerFeed
         _noiseBuffer = MakeNoise(new Random(seed), (frameBytes * 50) + 2);
     }
 
+    public int FrameBytes => _frameBytes;
+
     public SpokenUtterance Enqueue(CallerUtterance utterance)
     {
         var spoken = new SpokenUtterance(utterance);
@@ -109,11 +111,13 @@ internal sealed class CallerFeed
         }
     }
 
-    /// <summary>Builds the next frame; <paramref name="at"/> is the send time on the call's timeline.</summary>
-    public (byte[] Frame, SpokenUtterance? Utterance) NextFrame(TimeSpan at, out SpokenUtterance? finished)
+    /// <summary>
+    /// Builds the next frame into <paramref name="frame"/> (<see cref="FrameBytes"/> long); <paramref name="at"/> is the
+    /// send time on the call's timeline.
+    /// </summary>
+    public SpokenUtterance? NextFrame(Span<byte> frame, TimeSpan at, out SpokenUtterance? finished)
     {
         finished = null;
-        var frame = new byte[_frameBytes];
         lock (_gate)
         {
             if (_current is null && _queue.TryDequeue(out var next))
@@ -126,7 +130,7 @@ internal sealed class CallerFeed
             if (_current is null)
             {
                 FillNoise(frame);
-                return (frame, null);
+                return null;
             }
 
             var spoken = _current;
@@ -135,7 +139,7 @@ internal sealed class CallerFeed
             pcm.AsSpan(_position, take).CopyTo(frame);
             if (take < _frameBytes)
             {
-                FillNoise(frame.AsSpan(take));
+                FillNoise(frame[take..]);
             }
 
             _position += take;
@@ -146,7 +150,7 @@ internal sealed class CallerFeed
                 finished = spoken;
             }
 
-            return (frame, spoken);
+            return spoken;
         }
     }
 
@@ -165,7 +169,7 @@ internal sealed class CallerFeed
 
     private void FillNoise(Span<byte> span)
     {
-        // About -80 dBFS: ±3 LSB, little-endian, from a second of noise made once per call (the pacer thread must
+        // About -78 dBFS: ±4 LSB, little-endian, from a second of noise made once per call (the pacer thread must
         // not spend a random draw per sample).
         for (var done = 0; done < span.Length;)
         {
@@ -181,7 +185,7 @@ internal sealed class CallerFeed
         var noise = new byte[bytes & ~1];
         for (var i = 0; i + 1 < noise.Length; i += 2)
         {
-            var sample = (short)random.Next(-3, 4);
+            var sample = (short)random.Next(-4, 5);
             noise[i] = (byte)sample;
             noise[i + 1] = (byte)(sample >> 8);
         }

@@ -1,16 +1,29 @@
+using System.Buffers;
 using System.Net.WebSockets;
 
 namespace ProtocolSim.Knowlarity.VoiceStream;
 
-/// <summary>A frame to send; <paramref name="Due"/> is the pacer timestamp of a paced audio frame.</summary>
-internal sealed record Outgoing(
-    byte[] Data,
+/// <summary>
+/// A frame to send; <paramref name="Due"/> is the pacer timestamp of a paced audio frame. <paramref name="Pooled"/> is
+/// an <see cref="ArrayPool{T}"/> array behind <paramref name="Data"/>, returned once the frame has been sent.
+/// </summary>
+internal readonly record struct Outgoing(
+    ReadOnlyMemory<byte> Data,
     WebSocketMessageType Type,
     long? Due,
     WebSocketCloseStatus? CloseStatus = null,
-    string? CloseReason = null)
+    string? CloseReason = null,
+    byte[]? Pooled = null)
 {
     public TaskCompletionSource? Completion { get; init; }
+
+    public void Release()
+    {
+        if (Pooled is not null)
+        {
+            ArrayPool<byte>.Shared.Return(Pooled);
+        }
+    }
 }
 
 /// <summary>
@@ -21,11 +34,15 @@ internal sealed record Outgoing(
 internal sealed class SendLane(WebSocket socket, VoiceCall call)
 {
     private const int MaxQueued = 1000; // 20 s of 20 ms frames
+    private static long _asyncSends;
     private readonly Lock _gate = new();
     private readonly Queue<Outgoing> _queue = new();
     private bool _busy;
     private bool _failed;
     private long _dropped;
+
+    /// <summary>Sends (process-wide) that did not complete synchronously: a measure of back-pressure, for benchmarks.</summary>
+    public static long AsyncSends => Interlocked.Read(ref _asyncSends);
 
     public void Post(Outgoing outgoing)
     {
@@ -33,6 +50,7 @@ internal sealed class SendLane(WebSocket socket, VoiceCall call)
         {
             if (_failed)
             {
+                outgoing.Release();
                 outgoing.Completion?.TrySetException(new WebSocketException("The connection failed."));
                 return;
             }
@@ -47,6 +65,7 @@ internal sealed class SendLane(WebSocket socket, VoiceCall call)
                             $"the bot is not reading: {MaxQueued} frames queued; further caller audio frames are dropped");
                     }
 
+                    outgoing.Release();
                     return;
                 }
 
@@ -85,13 +104,21 @@ internal sealed class SendLane(WebSocket socket, VoiceCall call)
                 }
                 else
                 {
-                    await socket.SendAsync(current.Data, current.Type, endOfMessage: true, CancellationToken.None);
+                    var send = socket.SendAsync(current.Data, current.Type, endOfMessage: true, CancellationToken.None);
+                    if (!send.IsCompleted)
+                    {
+                        Interlocked.Increment(ref _asyncSends);
+                    }
+
+                    await send;
                 }
 
+                current.Release();
                 current.Completion?.TrySetResult();
             }
             catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException or InvalidOperationException or OperationCanceledException)
             {
+                current.Release();
                 current.Completion?.TrySetException(ex);
                 List<Outgoing> abandoned;
                 lock (_gate)
@@ -104,6 +131,7 @@ internal sealed class SendLane(WebSocket socket, VoiceCall call)
 
                 foreach (var item in abandoned)
                 {
+                    item.Release();
                     item.Completion?.TrySetException(ex);
                 }
 
@@ -113,7 +141,7 @@ internal sealed class SendLane(WebSocket socket, VoiceCall call)
 
             lock (_gate)
             {
-                if (!_queue.TryDequeue(out current!))
+                if (!_queue.TryDequeue(out current))
                 {
                     _busy = false;
                     return;

@@ -63,7 +63,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     private ITimer? _controlTimer;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private bool _pacing;
+    private volatile bool _pacing;
     private int _closeRequested;
 
     /// <param name="journalAudioFrames">False (benchmarks only) keeps caller frames and caller audio out of the journal.</param>
@@ -80,6 +80,9 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         journal.SetLabel("callid", options.CallId);
         journal.SetLabel("rate", options.SampleRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    /// <summary>Sends of all calls that did not complete synchronously (back-pressure; printed by the benchmark).</summary>
+    public static long AsyncSends => SendLane.AsyncSends;
 
     public VoicePeerOptions Options => _options;
 
@@ -326,7 +329,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         Journal.Append(Direction.ToClient, FrameKind.Close, $"close {(int)status} \"{reason}\"");
         try
         {
-            await _lane.PostAsync(new Outgoing([], WebSocketMessageType.Close, Due: null, CloseStatus: status, CloseReason: reason), cancellationToken);
+            await _lane.PostAsync(new Outgoing(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Close, Due: null, CloseStatus: status, CloseReason: reason), cancellationToken);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(TimeSpan.FromSeconds(2));
             await _closed.Task.WaitAsync(wait.Token);
@@ -372,16 +375,15 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
 
     bool IPacedStream.OnFrameDue(long dueTimestamp)
     {
-        lock (_gate)
+        if (!_pacing || _lane is null)
         {
-            if (!_pacing || _lane is null)
-            {
-                return false;
-            }
+            return false;
         }
 
         var at = Now;
-        var (frame, spoken) = _feed.NextFrame(at, out var finished);
+        var pooled = ArrayPool<byte>.Shared.Rent(_frameBytes);
+        var frame = pooled.AsMemory(0, _frameBytes);
+        var spoken = _feed.NextFrame(frame.Span, at, out var finished);
         if (spoken is not null && !spoken.OnsetSeen && spoken.SpeechOnsetAt is { } onsetAt && at + _options.FrameDuration > onsetAt)
         {
             // The first frame that holds the speech onset: was the bot's audio playing then?
@@ -391,7 +393,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
 
         if (_journalFrames)
         {
-            Journal.GetOrAddAudio("caller", _options.SampleRate).Write(at, frame);
+            Journal.GetOrAddAudio("caller", _options.SampleRate).Write(at, frame.Span);
             var summary = spoken is null ? $"caller audio {frame.Length} B (line noise)" : $"caller audio {frame.Length} B ({spoken.Utterance.Name})";
             Journal.Append(Direction.ToClient, FrameKind.Binary, summary, length: frame.Length, audioTrack: "caller", audioOffset: at);
         }
@@ -401,13 +403,17 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
             Signal();
         }
 
-        _lane.Post(new Outgoing(frame, WebSocketMessageType.Binary, dueTimestamp));
+        _lane.Post(new Outgoing(frame, WebSocketMessageType.Binary, dueTimestamp, Pooled: pooled));
         return true;
     }
 
     internal void RecordLateness(long dueTimestamp)
     {
-        _lateness?.Record(_pacer.Time.GetElapsedTime(dueTimestamp));
+        if (_lateness is not null)
+        {
+            var now = _pacer.Time.GetTimestamp();
+            _lateness.Record(TimeSpan.FromSeconds((double)(now - dueTimestamp) / _pacer.Time.TimestampFrequency));
+        }
     }
 
     internal void OnSendFailed(Exception ex)
@@ -484,7 +490,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
                         StopPacing();
                         try
                         {
-                            await _lane!.PostAsync(new Outgoing([], WebSocketMessageType.Close, null, WebSocketCloseStatus.NormalClosure, "bye"), CancellationToken.None);
+                            await _lane!.PostAsync(new Outgoing(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Close, null, WebSocketCloseStatus.NormalClosure, "bye"), CancellationToken.None);
                         }
                         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
                         {
