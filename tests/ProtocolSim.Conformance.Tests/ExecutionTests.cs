@@ -192,21 +192,26 @@ public class ExecutionTests
     public async Task Run_CancelledWhileRunning_ScenarioFailsAsCancelled()
     {
         using var suite = new TempSuite();
-        suite.Add("c.feature", "Feature: C\n  @TST-001\n  Scenario: S\n    When the bot never answers\n    Then rule TST-001 is judged\n");
+        suite.Add("c.feature", "Feature: C\n  @TST-001\n  Scenario: S\n    When the run is cancelled while this step waits\n    Then rule TST-001 is judged\n");
         using var cts = new CancellationTokenSource();
 
-        // The hook cancels the run once the scenario is under way; the step must then end as cancelled, not timed out.
-        var result = await suite.RunAsync([typeof(SlowSteps), typeof(CancelOnStart)], new RunOptions { ScenarioTimeout = TimeSpan.FromMinutes(5), Services = new TestServices(cts) }, cts.Token);
+        // The step itself cancels the run once it is under way, so the cancellation lands in that step every time;
+        // it must end as cancelled, not timed out.
+        var result = await suite.RunAsync([typeof(SlowSteps), typeof(CancelWhileWaiting)], new RunOptions { ScenarioTimeout = TimeSpan.FromMinutes(5), Services = new TestServices(cts) }, cts.Token);
 
         Assert.Equal(ScenarioErrorKind.Cancelled, result.Scenarios[0].ErrorKind);
-        Assert.Equal("run cancelled during step 'When the bot never answers' (line 4)", result.Scenarios[0].Error);
+        Assert.Equal("run cancelled during step 'When the run is cancelled while this step waits' (line 4)", result.Scenarios[0].Error);
     }
 
     [Binding]
-    public sealed class CancelOnStart(CancellationTokenSource cts)
+    public sealed class CancelWhileWaiting(CancellationTokenSource cts)
     {
-        [BeforeScenario]
-        public Task Cancel() => cts.CancelAsync();
+        [When("the run is cancelled while this step waits")]
+        public async Task CancelAndWait(CancellationToken token)
+        {
+            await cts.CancelAsync();
+            await Task.Delay(Timeout.InfiniteTimeSpan, token);
+        }
     }
 
     [Binding]

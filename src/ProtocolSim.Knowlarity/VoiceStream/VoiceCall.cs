@@ -547,7 +547,9 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
             var length = message.Length + message.OverflowLength;
             inspected = BotMessageInspector.TooLarge(length, _options.MaxMessageBytes, _options.Dialect);
             entry = Journal.Append(Direction.FromClient, type == WebSocketMessageType.Text ? FrameKind.Text : FrameKind.Binary, inspected.Summary,
-                text: type == WebSocketMessageType.Text ? BotMessageInspector.Excerpt(SafeUtf8(message.Span), 4096) : null, length: length);
+                // The first MaxMessageBytes are kept (bounded, and nothing below the bound is lost); the summary says how much was cut.
+                text: type == WebSocketMessageType.Text ? SafeUtf8(message.Span) : null,
+                bytes: type == WebSocketMessageType.Binary ? message.Span.ToArray() : null, length: length);
         }
         else if (type == WebSocketMessageType.Binary)
         {
