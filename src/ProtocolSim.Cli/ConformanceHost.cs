@@ -31,6 +31,9 @@ public sealed record RunRequest
 
     public TimeSpan GreetingTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Simulator defaults changed with <c>--set Name=Value</c> (knowlarity.md §5).</summary>
+    public IReadOnlyDictionary<string, string> Overrides { get; init; } = new Dictionary<string, string>();
+
     public string? Title { get; init; }
 }
 
@@ -79,6 +82,17 @@ public static class ConformanceHost
                 return (UsageError, null);
             }
 
+            var overrideErrors = VoicePeerOverrides.Validate(request.Overrides);
+            if (overrideErrors.Count > 0)
+            {
+                foreach (var e in overrideErrors)
+                {
+                    await error.WriteLineAsync("error: " + e);
+                }
+
+                return (UsageError, null);
+            }
+
             var recordings = RepositoryPaths.Recordings();
             if (recordings is null)
             {
@@ -93,6 +107,7 @@ public static class ConformanceHost
                 AllowPlainWs = request.AllowPlainWs,
                 GreetingTimeout = request.GreetingTimeout,
                 Recordings = new Recordings(recordings),
+                Overrides = request.Overrides,
             });
         }
 

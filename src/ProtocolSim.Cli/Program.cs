@@ -83,7 +83,8 @@ public static class Program
         var allowPlain = new Option<bool>("--allow-plain-ws") { Description = "Dial ws:// targets (the real peer refuses them; KVS-002 still fails)." };
         var parallel = new Option<int>("--parallel") { Description = "Scenarios run at once (they are real-time bound).", DefaultValueFactory = _ => 8 };
         var greeting = new Option<double>("--greeting-timeout") { Description = "Stream-Node greeting timeout in seconds (knowlarity.md §5).", DefaultValueFactory = _ => 3 };
-        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting };
+        var set = new Option<string[]>("--set") { Description = "Change a simulator default of knowlarity.md §5, e.g. --set BargeInWarn=400 (repeatable; `protosim rules --settings` lists them)." };
+        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting, set };
         command.SetAction(async (parse, ct) =>
         {
             var targetText = parse.GetValue(target);
@@ -101,8 +102,22 @@ public static class Program
                 return ConformanceHost.UsageError;
             }
 
+            var overrides = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var pair in parse.GetValue(set) ?? [])
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    await error.WriteLineAsync($"error: --set \"{pair}\": write Name=Value");
+                    return ConformanceHost.UsageError;
+                }
+
+                overrides[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
+            }
+
             var (code, _) = await ConformanceHost.RunAsync(new RunRequest
             {
+                Overrides = overrides,
                 Paths = parse.GetValue(paths) ?? [],
                 Target = targetUri,
                 ClientCommand = parse.GetValue(clientCommand),
@@ -132,9 +147,20 @@ public static class Program
         var paths = new Argument<string[]>("path") { Description = "Suites to list (default: features).", Arity = ArgumentArity.ZeroOrMore };
         var format = new Option<string>("--format") { Description = "text or json.", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("rules", "List the rule catalogue.") { paths, format };
+        var settings = new Option<bool>("--settings") { Description = "List the simulator defaults that --set changes instead of the rules." };
+        var command = new Command("rules", "List the rule catalogue.") { paths, format, settings };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(settings))
+            {
+                foreach (var (name, meaning, value) in Knowlarity.VoiceStream.VoicePeerOverrides.Known)
+                {
+                    await output.WriteLineAsync($"  {name,-32} default {value,-20} {meaning}");
+                }
+
+                return 0;
+            }
+
             var selected = parse.GetValue(paths) is { Length: > 0 } p ? p : [RepositoryPaths.Features()];
             var load = ConformanceRunner.LoadCatalogues(selected);
             if (!load.Success)

@@ -51,6 +51,17 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Run_BadSettings_ReportsEveryProblemAndExitsWithUsageError()
+    {
+        var (code, _, err) = await RunCliAsync("run", Path.Combine(RepositoryPaths.Features(), "knowlarity", "voice-stream"),
+            "--target", "wss://127.0.0.1:1/voice", "--set", "Bogus=1", "--set", "TtfaWarn=abc", "--set", "Knowlarity:Stream:BargeInWarn=400");
+        Assert.Equal(2, code);
+        Assert.Contains("--set Bogus: unknown setting", err);
+        Assert.Contains("--set TtfaWarn=abc", err);
+        Assert.DoesNotContain("BargeInWarn", err.Split('\n').Where(l => !l.Contains("known:", StringComparison.Ordinal)).Aggregate(string.Empty, string.Concat));
+    }
+
+    [Fact]
     public async Task Rules_Json_ListsEveryVoiceRule()
     {
         var (code, output, _) = await RunCliAsync("rules", Path.Combine(RepositoryPaths.Features(), "knowlarity"), "--format", "json");

@@ -27,7 +27,7 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
 
         Random = scenario.CreateRandom();
         _scenarioNumber = "+9180" + Random.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture);
-        Options = new VoicePeerOptions
+        Options = VoicePeerOverrides.Apply(new VoicePeerOptions
         {
             Target = Settings.Target,
             Insecure = Settings.Insecure,
@@ -35,7 +35,7 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
             RateQueryParameter = Settings.RateQueryParameter,
             GreetingTimeout = Settings.GreetingTimeout,
             VirtualNumber = _scenarioNumber,
-        };
+        }, Settings.Overrides);
     }
 
     public VoiceSuiteSettings Settings { get; }

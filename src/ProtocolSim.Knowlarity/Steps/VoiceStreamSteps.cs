@@ -28,8 +28,13 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
 
     [Given("a Verloop call at {int} Hz")]
     public void GivenAVerloopCall(int rate) =>
-        // 002 documents no greeting deadline: the timer is off for Verloop (knowlarity.md §5).
-        driver.Options = driver.Options with { Dialect = VoiceDialect.Verloop, SampleRate = CheckRate(rate), GreetingTimeout = TimeSpan.Zero };
+        // 002 documents no greeting deadline: the timer is off for Verloop unless set (knowlarity.md §5).
+        driver.Options = driver.Options with
+        {
+            Dialect = VoiceDialect.Verloop,
+            SampleRate = CheckRate(rate),
+            GreetingTimeout = VoicePeerOverrides.VerloopGreetingTimeout(driver.Settings.Overrides),
+        };
 
     [Given("the metadata is sent as {word}")]
     public void GivenTheMetadataIsSentAs(MetadataEncoding encoding) => driver.Options = driver.Options with { MetadataEncoding = encoding };

@@ -23,6 +23,9 @@ public sealed record VoiceSuiteSettings
 
     public required Recordings Recordings { get; init; }
 
+    /// <summary>Simulator defaults changed with <c>--set</c> (see <see cref="VoicePeerOverrides"/>); validated before the run.</summary>
+    public IReadOnlyDictionary<string, string> Overrides { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The pacer shared by every call of the run.</summary>
     public MediaPacer Pacer { get; init; } = MediaPacer.Shared;
 }

@@ -1,0 +1,171 @@
+using System.Globalization;
+
+namespace ProtocolSim.Knowlarity.VoiceStream;
+
+/// <summary>
+/// The simulator defaults of knowlarity.md §5 that a run may change (<c>protosim run --set Name=Value</c>). Names are
+/// those of §5, with or without the <c>Knowlarity:Stream:</c> prefix, case-insensitive. A scenario that sets the same
+/// thing (say, the metadata encoding it tests) still wins: these replace defaults, not what a scenario is about.
+/// </summary>
+public static class VoicePeerOverrides
+{
+    private const string Prefix = "Knowlarity:Stream:";
+
+    private static readonly Setting[] Settings =
+    [
+        new("GreetingTimeout", "seconds from the first frame to the greeting deadline; 0 = off (Stream-Node)", "3",
+            (o, v) => o with { GreetingTimeout = Seconds(v, allowZero: true) }),
+        new("Verloop:GreetingTimeout", "the same for Verloop calls", "0 (off)", (o, _) => o),
+        new("GreetingTimeoutCloseCode", "close code when the greeting deadline passes (1000, 3000-4999)", "1000",
+            (o, v) => o with { GreetingTimeoutCloseCode = CloseCode(v) }),
+        new("MetadataEncoding", "PyReprInJsonString | PyRepr | Json", "PyReprInJsonString",
+            (o, v) => o with { MetadataEncoding = Enum.Parse<MetadataEncoding>(v, ignoreCase: true) }),
+        new("ExtraMetadata.<key>", "an extra metadata key, e.g. ExtraMetadata.client_meta_id=cm-1", "none", (o, _) => o),
+        new("AudioStartsAfterFirstPlayAudio", "true: caller audio starts only after the bot's first playAudio", "false",
+            (o, v) => o with { AudioStartsAfterFirstPlayAudio = bool.Parse(v) }),
+        new("FrameMs", "caller frame duration in ms (5-100)", "20",
+            (o, v) => o with { FrameDuration = TimeSpan.FromMilliseconds(Int(v, 5, 100)) }),
+        new("StrictAudio", "true: invalid playAudio audio closes the call with 1003 instead of playing silence", "false",
+            (o, v) => o with { StrictAudio = bool.Parse(v) }),
+        new("BargeInDeadline", "ms from the caller's speech onset to the killAudio deadline (KVS-023)", "1000",
+            (o, v) => o with { BargeInDeadline = TimeSpan.FromMilliseconds(Int(v, 50, 10_000)) }),
+        new("BargeInWarn", "ms above which barge-in is late (KVS-024)", "300",
+            (o, v) => o with { BargeInWarn = TimeSpan.FromMilliseconds(Int(v, 10, 10_000)) }),
+        new("TtfaWarn", "seconds above which the first answer audio is late (KVS-022)", "1.5",
+            (o, v) => o with { TtfaWarn = Seconds(v, allowZero: false) }),
+        new("CloseAfterControl", "false: the peer does not close after transfer/disconnect", "true",
+            (o, v) => o with { CloseAfterControl = bool.Parse(v) }),
+        new("ControlGrace", "ms the peer keeps listening after transfer/disconnect before it closes (KVS-030)", "600",
+            (o, v) => o with { ControlGrace = TimeSpan.FromMilliseconds(Int(v, 0, 60_000)) }),
+        new("MaxMessageBytes", "largest text message accepted from the bot", "1048576",
+            (o, v) => o with { MaxMessageBytes = Int(v, 1024, 64 * 1024 * 1024) }),
+        new("MaxChunkMs", "a playAudio longer than this is one large payload (KVS-020)", "1000",
+            (o, v) => o with { MaxChunkDuration = TimeSpan.FromMilliseconds(Int(v, 20, 60_000)) }),
+        new("RateQuery", "query parameter that tells the bot the rate when --target has no {rate}; empty = none", "sampling_rate",
+            (o, v) => o with { RateQueryParameter = v }),
+    ];
+
+    /// <summary>Every setting: name, meaning, default.</summary>
+    public static IEnumerable<(string Name, string Meaning, string Default)> Known => Settings.Select(s => (s.Name, s.Meaning, s.Default));
+
+    /// <summary>Every problem with the overrides, all at once (unknown names, bad values).</summary>
+    public static IReadOnlyList<string> Validate(IReadOnlyDictionary<string, string> overrides)
+    {
+        var errors = new List<string>();
+        var probe = new VoicePeerOptions { Target = new Uri("wss://127.0.0.1/") };
+        foreach (var (name, value) in overrides)
+        {
+            var key = Normalize(name);
+            if (key.StartsWith("ExtraMetadata.", StringComparison.OrdinalIgnoreCase))
+            {
+                if (key.Length == "ExtraMetadata.".Length)
+                {
+                    errors.Add($"--set {name}: name the metadata key, e.g. ExtraMetadata.client_meta_id=cm-1");
+                }
+
+                continue;
+            }
+
+            if (key.Equals("Verloop:GreetingTimeout", StringComparison.OrdinalIgnoreCase))
+            {
+                try
+                {
+                    Seconds(value, allowZero: true);
+                }
+                catch (FormatException ex)
+                {
+                    errors.Add($"--set {name}={value}: {ex.Message}");
+                }
+
+                continue;
+            }
+
+            var setting = Array.Find(Settings, s => s.Name.Equals(key, StringComparison.OrdinalIgnoreCase));
+            if (setting is null)
+            {
+                errors.Add($"--set {name}: unknown setting; known: {string.Join(", ", Settings.Select(s => s.Name))}");
+                continue;
+            }
+
+            try
+            {
+                setting.Apply(probe, value);
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException)
+            {
+                errors.Add($"--set {name}={value}: {ex.Message} (expected {setting.Meaning})");
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>Applies validated overrides to the defaults of a call.</summary>
+    public static VoicePeerOptions Apply(VoicePeerOptions options, IReadOnlyDictionary<string, string> overrides)
+    {
+        var extra = new Dictionary<string, string>(options.ExtraMetadata, StringComparer.Ordinal);
+        foreach (var (name, value) in overrides)
+        {
+            var key = Normalize(name);
+            if (key.StartsWith("ExtraMetadata.", StringComparison.OrdinalIgnoreCase))
+            {
+                extra[key["ExtraMetadata.".Length..]] = value;
+                continue;
+            }
+
+            if (Array.Find(Settings, s => s.Name.Equals(key, StringComparison.OrdinalIgnoreCase)) is { } setting)
+            {
+                options = setting.Apply(options, value);
+            }
+        }
+
+        return options with { ExtraMetadata = extra };
+    }
+
+    /// <summary>The Verloop greeting timeout (off unless set).</summary>
+    public static TimeSpan VerloopGreetingTimeout(IReadOnlyDictionary<string, string> overrides)
+    {
+        foreach (var (name, value) in overrides)
+        {
+            if (Normalize(name).Equals("Verloop:GreetingTimeout", StringComparison.OrdinalIgnoreCase))
+            {
+                return Seconds(value, allowZero: true);
+            }
+        }
+
+        return TimeSpan.Zero;
+    }
+
+    private static string Normalize(string name) =>
+        name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) ? name[Prefix.Length..]
+        : name.StartsWith("Knowlarity:", StringComparison.OrdinalIgnoreCase) ? name["Knowlarity:".Length..]
+        : name;
+
+    private static TimeSpan Seconds(string value, bool allowZero)
+    {
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0 || (!allowZero && seconds == 0) || seconds > 3600)
+        {
+            throw new FormatException($"\"{value}\" is not a number of seconds{(allowZero ? " (0 or more)" : " above 0")}");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static int Int(string value, int min, int max)
+    {
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < min || n > max)
+        {
+            throw new FormatException($"\"{value}\" is not a whole number from {min} to {max}");
+        }
+
+        return n;
+    }
+
+    private static int CloseCode(string value)
+    {
+        var code = Int(value, 1000, 4999);
+        return code == 1000 || code >= 3000 ? code : throw new FormatException($"{code} is not a close code an application may send (1000 or 3000-4999)");
+    }
+
+    private sealed record Setting(string Name, string Meaning, string Default, Func<VoicePeerOptions, string, VoicePeerOptions> Apply);
+}
