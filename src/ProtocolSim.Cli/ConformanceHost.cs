@@ -117,6 +117,13 @@ public static class ConformanceHost
             return (UsageError, null);
         }
 
+        // A gate must not go green because the bot was not there: an unreachable target is a configuration error.
+        if (needsBot && request.Target is { } target && await ReachAsync(target, cancellationToken) is { } unreachable)
+        {
+            await error.WriteLineAsync($"error: --target {target}: nothing accepts connections at {target.Host}:{target.Port} ({unreachable}); start the bot or give --client-command");
+            return (UsageError, null);
+        }
+
         await using var provider = services.BuildServiceProvider();
         var result = await new ConformanceRunner(load).RunAsync(new RunOptions
         {
@@ -147,6 +154,27 @@ public static class ConformanceHost
         }
 
         return (result.ExitCode, result);
+    }
+
+    /// <summary>Null when a TCP connection to the target's host and port succeeds, else why it did not.</summary>
+    private static async Task<string?> ReachAsync(Uri target, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(target.Host, target.Port, timeout.Token);
+            return null;
+        }
+        catch (SocketException ex)
+        {
+            return ex.Message;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return "no answer within 5 s";
+        }
     }
 
     /// <summary>The client under test started by <c>--client-command</c>, stopped with its process tree.</summary>

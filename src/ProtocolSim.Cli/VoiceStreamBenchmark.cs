@@ -39,6 +39,8 @@ internal static class VoiceStreamBenchmark
                         GreetingTimeout = TimeSpan.Zero,
                         RateQueryParameter = string.Empty,
                         CallId = $"bench-{n}-{i}",
+                        // The calls are dialled together; real calls start at random moments, so spread their phases.
+                        PacingPhase = TimeSpan.FromMilliseconds(20.0 * i / n),
                     }, new SessionJournal($"bench-{i}", "bench"), pacer, lateness, seed: i, journalAudioFrames: false)).ToList();
                     calls.AddRange(dialled);
                     var outcomes = await Task.WhenAll(dialled.Select(c => c.ConnectAsync(cancellationToken)));

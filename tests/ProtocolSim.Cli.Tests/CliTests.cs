@@ -73,24 +73,35 @@ public sealed class CliTests
     }
 
     [Fact]
-    public async Task Run_UnreachableBot_JudgesConnectionRulesAndExitsOne()
+    public async Task Run_UnreachableBot_ExitsWithUsageErrorInsteadOfPassing()
     {
-        // A port nothing listens on: KVS-002 fails (no TLS handshake), the rest cannot be judged.
+        // A gate must not go green when the bot is not there.
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
+        var (code, _, err) = await RunCliAsync("run", Path.Combine(RepositoryPaths.Features(), "knowlarity", "voice-stream"), "--target", $"wss://127.0.0.1:{port}/voice");
+        Assert.Equal(2, code);
+        Assert.Contains("nothing accepts connections", err);
+    }
+
+    [Fact]
+    public async Task Run_PlainBotDialledOverTls_FailsKvs002AndWritesReports()
+    {
+        await using var bot = await ProtocolSim.ReferenceClients.ReferenceBotServer.StartAsync("plain-ws");
+        var wss = new UriBuilder(bot.Url) { Scheme = "wss" }.Uri;
         var reports = Directory.CreateTempSubdirectory("protosim-cli-reports-").FullName;
         var (code, output, _) = await RunCliAsync("run", Path.Combine(RepositoryPaths.Features(), "knowlarity", "voice-stream"),
-            "--target", $"wss://127.0.0.1:{port}/voice", "--tags", "@KVS-002 or @KVS-008", "--report-dir", reports);
+            "--target", wss.ToString(), "--tags", "@KVS-002 or @KVS-008", "--report-dir", reports);
         Assert.Equal(1, code);
         Assert.Contains("KVS-002", output);
         Assert.True(File.Exists(Path.Combine(reports, "junit.xml")));
-        Assert.True(File.Exists(Path.Combine(reports, "results.json")));
         Assert.True(File.Exists(Path.Combine(reports, "report.html")));
         using var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(reports, "results.json")));
         var rules = results.RootElement.GetProperty("rules").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetString()!, r => r.GetProperty("verdict").GetString());
         Assert.Equal("FAIL", rules["KVS-002"]);
         Assert.Equal("SKIPPED", rules["KVS-008"]);
+        var junit = System.Xml.Linq.XDocument.Load(Path.Combine(reports, "junit.xml"));
+        Assert.Contains(junit.Descendants("failure"), f => ((string?)f.Attribute("message") ?? string.Empty).StartsWith("KVS-002: expected a TLS handshake", StringComparison.Ordinal));
     }
 }

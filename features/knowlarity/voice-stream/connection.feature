@@ -18,8 +18,6 @@ Feature: Connection to the bot
 
   @KVS-003
   Scenario: Concurrent calls to one SR number are kept apart
-    Given the metadata is sent as Json
-    And the caller's audio starts only after the bot's first playAudio
     When 4 calls to the same number are placed at once
     And the callers of calls 1 and 3 say "question" after the greeting
     Then every call gets its own greeting and only the callers who spoke get an answer

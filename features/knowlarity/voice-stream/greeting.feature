@@ -14,6 +14,7 @@ Feature: Greeting
 
   @KVS-013
   Scenario: Caller audio that arrives before the greeting is accepted
-    Given the metadata is sent as Json
-    When the peer dials the bot
+    Given the caller's audio starts right after the first frame
+    When a plain call with the documented metadata is greeted first
+    And the peer dials the bot
     Then the bot greets the caller although caller audio arrived first

@@ -26,13 +26,13 @@ Feature: Call metadata
 
   @KVS-007
   Scenario: The bot ignores unknown metadata keys
-    Given the metadata is sent as Json
-    And the metadata carries these extra keys:
+    Given the metadata carries these extra keys:
       | key             | value                     |
       | ivr_data        | {'lang': 'en'}            |
       | client_meta_id  | cm-20931                  |
       | event_timestamp | 2026-11-21T10:15:00+05:30 |
-    When the peer dials the bot
+    When a plain call with the documented metadata is greeted first
+    And the peer dials the bot
     Then the bot accepts the metadata and keeps the call open
 
   @KVS-009

@@ -61,12 +61,37 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
             CustomerNumber = "+9198" + Random.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture),
         };
         options = adjust?.Invoke(options) ?? options;
-        var journal = new SessionJournal($"call-{_calls.Count + 1}", options.Dialect == VoiceDialect.StreamNode ? "knowlarity-voice-stream" : "knowlarity-verloop");
+        var journal = new SessionJournal($"call-{_calls.Count + 1}", options.Dialect == VoiceDialect.StreamNode ? "knowlarity-voice-stream" : "knowlarity-verloop", Settings.Pacer.Time);
         _scenario.Attach(journal);
         var call = new VoiceCall(options, journal, Settings.Pacer, seed: Random.Next());
         _calls.Add(call);
         await call.ConnectAsync(Token);
         return call;
+    }
+
+    /// <summary>When the greeting should have come: the greeting timeout, or 3 s when the timer is off (knowlarity.md §5).</summary>
+    public static TimeSpan GreetingWindow(VoiceCall call) =>
+        call.Options.GreetingTimeout > TimeSpan.Zero ? call.Options.GreetingTimeout : TimeSpan.FromSeconds(3);
+
+    /// <summary>When the caller's greeting finished playing (set by the step that waits for it).</summary>
+    public TimeSpan? GreetingFinishedAt { get; set; }
+
+    /// <summary>
+    /// A first call in the documented form with no early caller audio, which must be greeted and stay open: the
+    /// precondition that lets a scenario blame what it varies (extra keys, early audio) and not the basics.
+    /// </summary>
+    public async Task RequirePlainCallGreetedAsync()
+    {
+        var call = await DialAsync(o => o with { MetadataEncoding = MetadataEncoding.PyReprInJsonString, ExtraMetadata = new Dictionary<string, string>(), AudioStartsAfterFirstPlayAudio = true });
+        RequireConnected(call);
+        var window = GreetingWindow(call);
+        await call.WaitUntilAsync(c => c.EndedAt is not null || (c.FirstPlayAudioAt is { } g && c.Now - g >= TimeSpan.FromMilliseconds(300)), window + TimeSpan.FromMilliseconds(800), Token);
+        if (call.FirstPlayAudioAt is null || call.EndedBy is CallEndedBy.Bot or CallEndedBy.Transport)
+        {
+            throw new InconclusiveException($"A plain call (documented metadata, no early caller audio) was not greeted and kept open ({DescribeEnd(call)}); see KVS-005 and KVS-008.");
+        }
+
+        await call.HangUpAsync("baseline call done", Token);
     }
 
     /// <summary>Throws <see cref="InconclusiveException"/> unless the call is up.</summary>
@@ -85,7 +110,7 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
     public async Task RequireGreetingAsync(VoiceCall? call = null)
     {
         call = RequireConnected(call);
-        var limit = (call.Options.GreetingTimeout > TimeSpan.Zero ? call.Options.GreetingTimeout : TimeSpan.FromSeconds(3)) + TimeSpan.FromSeconds(1);
+        var limit = GreetingWindow(call) + TimeSpan.FromSeconds(1);
         await call.WaitUntilAsync(c => c.FirstPlayAudioAt is not null || c.EndedAt is not null, limit, Token);
         if (call.FirstPlayAudioAt is null)
         {

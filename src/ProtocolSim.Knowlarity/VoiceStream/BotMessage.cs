@@ -72,19 +72,52 @@ internal static partial class BotMessageInspector
     [GeneratedRegex(@"^\+[1-9][0-9]{7,14}$")]
     private static partial Regex E164();
 
-    public static BotMessage Binary(int length) => new()
-    {
-        Kind = BotMessageKind.Invalid,
-        Summary = $"binary frame ({length} B): not a control message",
-        Violations = [new("KVS-014", "The bot sent a binary frame; control messages are JSON text frames with a type member.", "JSON text frame", $"binary frame of {length} bytes")],
-    };
+    [GeneratedRegex("\"type\"\\s*:\\s*\"playAudio\"")]
+    private static partial Regex PlayAudioType();
 
-    public static BotMessage TooLarge(int length, int limit, VoiceDialect dialect) => new()
+    public static BotMessage Binary(int length, VoiceDialect dialect) => dialect == VoiceDialect.StreamNode
+        ? new()
+        {
+            Kind = BotMessageKind.Invalid,
+            Summary = $"binary frame ({length} B): not a control message",
+            Violations = [new("KVS-014", "The bot sent a binary frame; control messages are JSON text frames with a type member.", "JSON text frame", $"binary frame of {length} bytes")],
+        }
+        : new()
+        {
+            Kind = BotMessageKind.Invalid,
+            Summary = $"binary frame ({length} B): the Verloop dialect sends audio as playAudio JSON",
+            Violations = [new("KVV-009", "The bot sent a binary frame; bot audio is base64 in a playAudio JSON text frame (002 §Data sent from us).", "{\"type\":\"playAudio\",...} in a text frame", $"binary frame of {length} bytes")],
+        };
+
+    /// <summary>
+    /// A text message over the size limit. Only its first <paramref name="limit"/> bytes were kept; when they show a
+    /// playAudio, it still counts as one (played as silence), so the greeting deadline is not missed on a technicality.
+    /// </summary>
+    public static BotMessage TooLarge(string prefix, int length, int limit, VoiceDialect dialect, int sampleRate)
     {
-        Kind = BotMessageKind.Invalid,
-        Summary = $"text message over {limit} B limit ({length}+ B) discarded",
-        Violations = [new(null, $"The bot sent a text message of at least {length} bytes, over the {limit}-byte limit; it was discarded.", $"at most {limit} bytes", $"{length}+ bytes")],
-    };
+        var discarded = new Violation(null, $"The bot sent a text message of at least {length} bytes, over the {limit}-byte limit; its audio was not decoded.", $"at most {limit} bytes", $"{length}+ bytes");
+        if (!PlayAudioType().IsMatch(prefix.AsSpan(0, Math.Min(prefix.Length, 4096))))
+        {
+            return new BotMessage { Kind = BotMessageKind.Invalid, Summary = $"text message over {limit} B limit ({length}+ B) discarded", Violations = [discarded] };
+        }
+
+        // Roughly 3 bytes of audio per 4 base64 characters, less a 44-byte header.
+        var duration = Pcm.DurationOf(Math.Max(0, (length * 3 / 4) - 44) & ~1, sampleRate);
+        List<Violation> violations = [discarded];
+        if (dialect == VoiceDialect.StreamNode)
+        {
+            violations.Add(new("KVS-020", $"One playAudio of {length}+ bytes (about {duration.TotalSeconds:0.0} s of audio).", "chunks of about 100 ms", $"{length}+ bytes"));
+        }
+
+        return new BotMessage
+        {
+            Kind = BotMessageKind.PlayAudio,
+            Type = "playAudio",
+            AudioDuration = duration,
+            Summary = $"playAudio over the {limit} B limit ({length}+ B), played as about {duration.TotalSeconds:0.0} s of silence",
+            Violations = violations,
+        };
+    }
 
     public static BotMessage Text(string text, VoiceDialect dialect, int sampleRate)
     {
@@ -104,6 +137,25 @@ internal static partial class BotMessageInspector
             };
         }
 
+        try
+        {
+            return Judge(text, node, dialect, sampleRate);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
+        {
+            // JsonNode.Parse accepts duplicate keys and throws on first access (dotnet/runtime#70604).
+            var rule = dialect == VoiceDialect.StreamNode ? "KVS-014" : "KVV-009";
+            return new BotMessage
+            {
+                Kind = BotMessageKind.Invalid,
+                Summary = "JSON the peer cannot read: " + ex.Message,
+                Violations = [new(rule, "The bot sent JSON that cannot be read as one message (duplicate keys?): " + ex.Message, "a JSON object with unique keys and a type member", Excerpt(text))],
+            };
+        }
+    }
+
+    private static BotMessage Judge(string text, JsonNode? node, VoiceDialect dialect, int sampleRate)
+    {
         if (node is not JsonObject obj || obj["type"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type))
         {
             var rule = dialect == VoiceDialect.StreamNode ? "KVS-014" : "KVV-009";
@@ -157,10 +209,12 @@ internal static partial class BotMessageInspector
         var data = obj["data"] as JsonObject;
         var contentType = data?["audioContentType"] is JsonValue ct && ct.TryGetValue<string>(out var cts) ? cts : null;
         var content = data?["audioContent"] is JsonValue ac && ac.TryGetValue<string>(out var acs) ? acs : null;
+        Violation? typeViolation = null;
         if (contentType != "wav")
         {
             // 002 writes "wave": the fake accepts it but records it (knowlarity.md §6.1).
-            violations.Add(new("KVS-015", "playAudio data.audioContentType is not \"wav\".", "\"wav\"", contentType is null ? "missing" : $"\"{contentType}\""));
+            typeViolation = new("KVS-015", "playAudio data.audioContentType is not \"wav\".", "\"wav\"", contentType is null ? "missing" : $"\"{contentType}\"");
+            violations.Add(typeViolation);
         }
 
         if (content is null)
@@ -218,7 +272,8 @@ internal static partial class BotMessageInspector
 
         var dataLength = wav.Data.Length;
         var playDuration = format.ByteRate > 0 ? TimeSpan.FromSeconds((double)dataLength / format.ByteRate) : TimeSpan.Zero;
-        var valid = violations.TrueForAll(v => v.RuleId is "KVS-020" or null);
+        // Playable unless the audio itself is wrong; a misspelt audioContentType alone still plays (§6.1).
+        var valid = violations.TrueForAll(v => v.RuleId is null || ReferenceEquals(v, typeViolation));
         var summary = $"playAudio {format.SampleRate} Hz {format.Channels} ch {format.BitsPerSample} bit, {dataLength} B = {playDuration.TotalMilliseconds:0} ms";
         return PlayAudio(obj, valid ? wav.Data.ToArray() : null, playDuration, format, violations, valid ? summary : summary + ", played as silence");
     }
@@ -340,7 +395,8 @@ internal static partial class BotMessageInspector
             violations.Add(new("KVV-013", "textContent is not written as comma-separated key=value pairs without spaces, asr_disconnect=true first.", pairs[0].Key == "asr_disconnect" ? $"\"{canonical}\"" : "asr_disconnect=true first", $"\"{textContent}\""));
         }
 
-        var transfer = pairs.Count > 1;
+        // 002: parameter1=default transfers to the default agent; other extra pairs do not make a transfer.
+        var transfer = pairs.Exists(p => p.Key == "parameter1");
         if (transfer && !pairs.Exists(p => p.Key == "parameter1" && p.Value == "default"))
         {
             violations.Add(new("KVV-012", "A transfer textContent must carry parameter1=default.", "asr_disconnect=true,parameter1=default", $"\"{textContent}\""));

@@ -9,6 +9,9 @@ internal interface IPacedStream
     /// Called on the pacer thread when a frame is due. Must not block. Returns false to stop pacing this stream.
     /// </summary>
     bool OnFrameDue(long dueTimestamp);
+
+    /// <summary>Called on the pacer thread when <see cref="OnFrameDue"/> threw; the stream is no longer paced.</summary>
+    void OnFault(Exception exception);
 }
 
 /// <summary>
@@ -152,10 +155,18 @@ public sealed class MediaPacer : IDisposable
                 {
                     more = entry.Stream.OnFrameDue(due);
                 }
-                catch (Exception ex)
+                catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
-                    Debug.Fail("A paced stream threw: " + ex);
+                    // One broken stream must not stop the others (nor, through Debug.Fail, the process).
                     more = false;
+                    try
+                    {
+                        entry.Stream.OnFault(ex);
+                    }
+                    catch (Exception inner) when (inner is not OutOfMemoryException)
+                    {
+                        Debug.WriteLine("A paced stream's fault handler threw: " + inner);
+                    }
                 }
 
                 if (more)

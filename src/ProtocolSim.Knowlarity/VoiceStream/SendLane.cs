@@ -39,6 +39,7 @@ internal sealed class SendLane(WebSocket socket, VoiceCall call)
     private readonly Queue<Outgoing> _queue = new();
     private bool _busy;
     private bool _failed;
+    private bool _closing;
     private long _dropped;
 
     /// <summary>Sends (process-wide) that did not complete synchronously: a measure of back-pressure, for benchmarks.</summary>
@@ -53,6 +54,28 @@ internal sealed class SendLane(WebSocket socket, VoiceCall call)
                 outgoing.Release();
                 outgoing.Completion?.TrySetException(new WebSocketException("The connection failed."));
                 return;
+            }
+
+            if (_closing && outgoing.Type != WebSocketMessageType.Close)
+            {
+                // Nothing follows a close frame (RFC 6455 §5.5.1); a frame the pacer raced in is dropped.
+                outgoing.Release();
+                outgoing.Completion?.TrySetResult();
+                return;
+            }
+
+            if (outgoing.Type == WebSocketMessageType.Close)
+            {
+                // The close goes next: queued caller audio is dropped rather than sent ahead of it.
+                _closing = true;
+                var kept = _queue.Where(o => o.Due is null).ToList();
+                foreach (var dropped in _queue.Where(o => o.Due is not null))
+                {
+                    dropped.Release();
+                }
+
+                _queue.Clear();
+                kept.ForEach(_queue.Enqueue);
             }
 
             if (_busy)

@@ -54,6 +54,12 @@ public sealed record VoicePeerOptions
     /// <summary>Caller frame duration.</summary>
     public TimeSpan FrameDuration { get; init; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// Offset of this call's frames within the frame period. Real calls start at random moments, so their frames are
+    /// spread; a benchmark that dials many calls at once spreads them with this.
+    /// </summary>
+    public TimeSpan PacingPhase { get; init; } = TimeSpan.Zero;
+
     /// <summary>Invalid playAudio audio closes the call with 1003 instead of being played as silence.</summary>
     public bool StrictAudio { get; init; }
 
