@@ -39,8 +39,9 @@ internal static class VoiceStreamBenchmark
                         GreetingTimeout = TimeSpan.Zero,
                         RateQueryParameter = string.Empty,
                         CallId = $"bench-{n}-{i}",
-                        // The calls are dialled together; real calls start at random moments, so spread their phases.
-                        PacingPhase = TimeSpan.FromMilliseconds(20.0 * i / n),
+                        // The calls are dialled together, while real calls start at random moments: spread their phases
+                        // with the golden-ratio sequence, which stays even whatever the dialling order and timing.
+                        PacingPhase = TimeSpan.FromMilliseconds(20.0 * ((i * 0.6180339887) % 1.0)),
                     }, new SessionJournal($"bench-{i}", "bench"), pacer, lateness, seed: i, journalAudioFrames: false)).ToList();
                     calls.AddRange(dialled);
                     var outcomes = await Task.WhenAll(dialled.Select(c => c.ConnectAsync(cancellationToken)));
