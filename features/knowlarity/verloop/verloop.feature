@@ -31,11 +31,19 @@ Feature: Verloop dialect
     And the bot answers
     Then every playAudio the bot sent passes the audio checks
 
-    @KVV-007 @KVV-009 @KVV-010
-    Examples:
+    @KVV-007 @KVV-009 @KVV-010 @rate-8000
+    Examples: 8 kHz
       | rate  |
       | 8000  |
+
+    @KVV-007 @KVV-009 @KVV-010 @rate-16000
+    Examples: 16 kHz
+      | rate  |
       | 16000 |
+
+    @KVV-007 @KVV-009 @KVV-010 @rate-24000
+    Examples: 24 kHz
+      | rate  |
       | 24000 |
 
   @KVV-008

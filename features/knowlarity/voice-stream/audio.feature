@@ -11,13 +11,29 @@ Feature: Bot audio
     And the bot answers
     Then every playAudio the bot sent passes the audio checks
 
-    @KVS-015 @KVS-016 @KVS-017 @KVS-018 @KVS-019
-    Examples:
+    @KVS-015 @KVS-016 @KVS-017 @KVS-018 @KVS-019 @rate-8000
+    Examples: 8 kHz
       | rate  |
       | 8000  |
+
+    @KVS-015 @KVS-016 @KVS-017 @KVS-018 @KVS-019 @rate-16000
+    Examples: 16 kHz
+      | rate  |
       | 16000 |
+
+    @KVS-015 @KVS-016 @KVS-017 @KVS-018 @KVS-019 @rate-24000
+    Examples: 24 kHz
+      | rate  |
       | 24000 |
+
+    @KVS-015 @KVS-016 @KVS-017 @KVS-018 @KVS-019 @rate-32000
+    Examples: 32 kHz
+      | rate  |
       | 32000 |
+
+    @KVS-015 @KVS-016 @KVS-017 @KVS-018 @KVS-019 @rate-48000
+    Examples: 48 kHz
+      | rate  |
       | 48000 |
 
   @KVS-014
