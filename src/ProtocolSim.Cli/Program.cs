@@ -62,7 +62,7 @@ public static class Program
         root.Subcommands.Add(RunCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));
         root.Subcommands.Add(RulesCommand(output, error));
-        root.Subcommands.Add(ServeCommand(output));
+        root.Subcommands.Add(ServeCommand(output, error));
         root.Subcommands.Add(BenchCommand(output));
         root.Subcommands.Add(ReferenceBotCommand(output));
         var sink = new Command("bench-sink", "Internal: the benchmark's sink bot (child process).") { Hidden = true };
@@ -205,37 +205,12 @@ public static class Program
         return command;
     }
 
-    private static Command ServeCommand(TextWriter output)
+    private static Command ServeCommand(TextWriter output, TextWriter error)
     {
         var endpointsFile = new Option<string?>("--endpoints-file") { Description = "Write the endpoints file (URLs and credentials of every running fake) here." };
         var bind = new Option<string>("--bind") { Description = "Address to bind (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("serve", "Run every fake until Ctrl-C or SIGTERM.") { endpointsFile, bind };
-        command.SetAction(async (parse, ct) =>
-        {
-            // The voice stream is dialled by us, not served; the fakes that clients call arrive with later suites.
-            var endpoints = new Dictionary<string, object>(StringComparer.Ordinal) { ["credentials"] = new Dictionary<string, object>() };
-            var json = JsonSerializer.Serialize(endpoints, Indented);
-            if (parse.GetValue(endpointsFile) is { } file)
-            {
-                await File.WriteAllTextAsync(file, json + "\n", ct);
-                await output.WriteLineAsync($"endpoints file: {Path.GetFullPath(file)}");
-            }
-            else
-            {
-                await output.WriteLineAsync(json);
-            }
-
-            await output.WriteLineAsync($"serving on {parse.GetValue(bind)} (no fake hosts endpoints yet); Ctrl-C to stop");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            return 0;
-        });
+        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct));
         return command;
     }
 

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Text.Json;
+
+namespace ProtocolSim.Cli.Tests;
+
+public sealed class ServeTests
+{
+    [Fact]
+    public async Task Serve_WritesEndpointsFile_AndIdentityIssuesTokensToItsCredentials()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("protosim-serve-").FullName, "endpoints.json");
+        var output = new SignallingWriter("endpoints file:");
+        using var stop = new CancellationTokenSource();
+        var root = Program.Build(output, new StringWriter());
+        var serving = Program.Parse(root, ["serve", "--endpoints-file", file]).InvokeAsync(new System.CommandLine.InvocationConfiguration(), stop.Token);
+        await output.Seen.WaitAsync(TimeSpan.FromSeconds(30));
+
+        using var endpoints = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        var identity = endpoints.RootElement.GetProperty("identity").GetString()!;
+        Assert.StartsWith("http://127.0.0.1:", identity, StringComparison.Ordinal);
+        var dataflow = endpoints.RootElement.GetProperty("credentials").GetProperty("dataflow");
+        Assert.True(Guid.TryParse(dataflow.GetProperty("tenant").GetString(), out _));
+
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(identity, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["client_id"] = dataflow.GetProperty("clientId").GetString()!,
+            ["client_secret"] = dataflow.GetProperty("clientSecret").GetString()!,
+            ["grant_type"] = "client_credentials",
+            ["scope"] = "Wagtail",
+        }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Serve_BadBind_ExitsWithUsageError()
+    {
+        var error = new StringWriter();
+        var code = await Program.Parse(Program.Build(new StringWriter(), error), ["serve", "--bind", "not-an-ip"]).InvokeAsync(new System.CommandLine.InvocationConfiguration(), CancellationToken.None);
+        Assert.Equal(2, code);
+        Assert.Contains("--bind", error.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Completes <see cref="Seen"/> when a written line contains the marker.</summary>
+    private sealed class SignallingWriter(string marker) : StringWriter
+    {
+        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Seen => _seen.Task;
+
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            if (value?.Contains(marker, StringComparison.Ordinal) == true)
+            {
+                _seen.TrySetResult();
+            }
+        }
+
+        public override Task WriteLineAsync(string? value)
+        {
+            WriteLine(value);
+            return Task.CompletedTask;
+        }
+    }
+}
