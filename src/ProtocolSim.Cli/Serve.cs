@@ -4,15 +4,17 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ProtocolSim.DataFlow.Identity;
+using ProtocolSim.DataFlow.Sessions;
 
 namespace ProtocolSim.Cli;
 
 /// <summary>
 /// <c>protosim serve</c>: runs every fake that clients call, on one loopback host, until Ctrl-C or SIGTERM, and writes
-/// the endpoints file (ARCHITECTURE.md). Today that is the Knovvu Data Flow identity server; the voice stream is
-/// dialled by us, so it has no endpoint.
+/// the endpoints file (ARCHITECTURE.md). Today that is the Knovvu Data Flow identity server and WebSocket
+/// integration; the voice stream is dialled by us, so it has no endpoint.
 /// </summary>
 internal static class Serve
 {
@@ -42,13 +44,18 @@ internal static class Serve
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o => o.Listen(address, 0));
         builder.Services.AddDataFlowIdentity(o => o.Clients.Add(dataflow));
+        builder.Services.AddDataFlow();
         await using var app = builder.Build();
+        app.UseWebSockets();
         app.MapDataFlowIdentity();
+        app.MapDataFlowWebSocket();
+        var project = app.Services.GetRequiredService<DataFlowOptions>().Projects.Order(StringComparer.Ordinal).First();
         await app.StartAsync(cancellationToken);
         var baseUrl = app.Urls.First().TrimEnd('/');
 
         var endpoints = new JsonObject
         {
+            ["dataflowWebSocket"] = baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner",
             ["identity"] = baseUrl + "/connect/token",
             ["credentials"] = new JsonObject
             {
@@ -57,6 +64,7 @@ internal static class Serve
                     ["clientId"] = dataflow.ClientId,
                     ["clientSecret"] = dataflow.ClientSecret,
                     ["tenant"] = dataflow.Tenant,
+                    ["project"] = project,
                 },
             },
         };
@@ -71,7 +79,7 @@ internal static class Serve
             await output.WriteLineAsync(json);
         }
 
-        await output.WriteLineAsync($"serving on {baseUrl}: Data Flow identity at /connect/token; Ctrl-C to stop");
+        await output.WriteLineAsync($"serving on {baseUrl}: Data Flow identity at /connect/token, WebSocket at /project-runner; Ctrl-C to stop");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);

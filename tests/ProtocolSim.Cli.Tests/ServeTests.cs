@@ -30,6 +30,25 @@ public sealed class ServeTests
             ["scope"] = "Wagtail",
         }));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var token = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
+
+        // The WebSocket integration accepts a Start with those credentials and the project named in the file.
+        using var ws = new System.Net.WebSockets.ClientWebSocket();
+        await ws.ConnectAsync(new Uri(endpoints.RootElement.GetProperty("dataflowWebSocket").GetString()!), CancellationToken.None);
+        var start = new System.Text.Json.Nodes.JsonObject
+        {
+            ["MessageName"] = "Start",
+            ["ProjectName"] = dataflow.GetProperty("project").GetString(),
+            ["Tenant"] = dataflow.GetProperty("tenant").GetString(),
+            ["Token"] = token,
+            ["Audio"] = new System.Text.Json.Nodes.JsonObject { ["Encoding"] = "pcm", ["SampleRate"] = 16000, ["ChannelCount"] = 1 },
+        }.ToJsonString();
+        await ws.SendAsync(System.Text.Encoding.UTF8.GetBytes(start), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        var buffer = new byte[4096];
+        using var receiveTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = await ws.ReceiveAsync(buffer, receiveTimeout.Token);
+        Assert.Equal("""{"MessageName":"StartResponse","OperationResult":"Success"}""", System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count));
+        await ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
 
         await stop.CancelAsync();
         Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(30)));

@@ -1,0 +1,53 @@
+namespace ProtocolSim.DataFlow.Sessions;
+
+/// <summary>Incident wire shape (dataflow.md §2.5, §5 <c>DataFlow:IncidentShape</c>).</summary>
+public enum IncidentShape
+{
+    /// <summary><c>{"Incident":{...,"Level"}}</c> (000 §Incident).</summary>
+    Nested,
+
+    /// <summary><c>{"MessageName":"Incident","IncidentLevel":...}</c> (INC).</summary>
+    Flat,
+
+    /// <summary>Both, one after the other.</summary>
+    Both,
+}
+
+/// <summary>Options of the Data Flow mock's sessions; defaults are dataflow.md §5.</summary>
+public sealed class DataFlowOptions
+{
+    /// <summary>Projects the tenant has (a real Data Flow project decides which nodes run).</summary>
+    public HashSet<string> Projects { get; } = new(StringComparer.Ordinal) { "call-analytics" };
+
+    /// <summary>Simulated project build time before <c>StartResponse</c>.</summary>
+    public TimeSpan StartDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Time from <c>FinalizeResponse</c>/<c>StopResponse</c> to <c>FinalResult</c>.</summary>
+    public TimeSpan FinalizeDuration { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Largest WebSocket message accepted (§5 <c>MaxFrameBytes</c>); larger ones close with 1009.</summary>
+    public int MaxFrameBytes { get; set; } = 1024 * 1024;
+
+    public IncidentShape IncidentShape { get; set; } = IncidentShape.Nested;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Projects.Count == 0)
+        {
+            errors.Add("DataFlow: at least one project is needed.");
+        }
+
+        if (StartDelay < TimeSpan.Zero || FinalizeDuration < TimeSpan.Zero)
+        {
+            errors.Add("DataFlow: StartDelay and FinalizeDuration cannot be negative.");
+        }
+
+        if (MaxFrameBytes < 1024)
+        {
+            errors.Add($"DataFlow: MaxFrameBytes {MaxFrameBytes} is below 1024.");
+        }
+
+        return errors;
+    }
+}

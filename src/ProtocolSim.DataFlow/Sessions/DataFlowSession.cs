@@ -1,0 +1,526 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ProtocolSim.Core;
+using ProtocolSim.DataFlow.Identity;
+
+namespace ProtocolSim.DataFlow.Sessions;
+
+/// <summary>Where a session's server messages go (the transport adapter writes them as frames).</summary>
+public interface ISessionSink
+{
+    ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken);
+
+    ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+}
+
+/// <summary>States of a streaming session (dataflow.md §4.1).</summary>
+public enum SessionState
+{
+    Idle,
+    Active,
+    Finishing,
+    Ended,
+}
+
+/// <summary>The input audio format a Start declared.</summary>
+public sealed record AudioFormat(string Encoding, int SampleRate, int ChannelCount)
+{
+    /// <summary>Bytes of one sample frame (all channels): PCM16 2 per channel, G.711 1 (DFW-009).</summary>
+    public int FrameBytes => (Encoding == "pcm" ? 2 : 1) * ChannelCount;
+}
+
+/// <summary>
+/// One Data Flow streaming session, the same for every transport (WebSocket now, gRPC next): the state machine of
+/// dataflow.md §4.1 with the responses, incidents and findings it gives. Requests are handled one at a time in the
+/// order they arrive; the build and finalize delays run in the background under the same lock.
+/// </summary>
+public sealed class DataFlowSession : IAsyncDisposable
+{
+    private static readonly string[] Encodings = ["pcm", "ulaw", "alaw"];
+    private static readonly string[] RequestNames = ["Start", "Update", "Finalize", "Stop"];
+    private static readonly string[] EventMembers = ["Name", "Channel", "StartMsec", "EndMsec", "GroupId", "Tags", "Data"];
+
+    // Wire member names (000 §Start); a constant keeps them apart from this class's members of the same name.
+    private const string SettingsMember = "Settings";
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly DataFlowOptions _options;
+    private readonly TokenService _tokens;
+    private readonly ISessionSink _sink;
+    private readonly TimeProvider _time;
+    private readonly string? _pathProject;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly List<Task> _background = [];
+    private readonly JsonObject _settings = [];
+    private byte[] _carry = [];
+    private long _audioFrames;
+    private bool _startPending;
+    private bool _misalignedReported;
+    private bool _anyRequest;
+
+    public DataFlowSession(DataFlowOptions options, TokenService tokens, SessionJournal journal, ISessionSink sink, string? pathProject, TimeProvider? time = null)
+    {
+        _options = options;
+        _tokens = tokens;
+        Journal = journal;
+        _sink = sink;
+        _pathProject = string.IsNullOrEmpty(pathProject) ? null : pathProject;
+        _time = time ?? TimeProvider.System;
+        SessionId = Convert.ToHexString(Guid.NewGuid().ToByteArray().AsSpan(0, 8)).ToLowerInvariant();
+        journal.SetLabel("sessionId", SessionId);
+    }
+
+    public SessionJournal Journal { get; }
+
+    /// <summary>16 hex digits, as in the documents' incidents.</summary>
+    public string SessionId { get; }
+
+    public SessionState State { get; private set; } = SessionState.Idle;
+
+    public AudioFormat? Format { get; private set; }
+
+    public string? Project { get; private set; }
+
+    /// <summary>Audio received per channel (every channel advances together in interleaved audio).</summary>
+    public TimeSpan AudioTime => Format is null ? TimeSpan.Zero : TimeSpan.FromSeconds((double)_audioFrames / Format.SampleRate);
+
+    /// <summary>Current settings (Start.Settings merged with every successful Update).</summary>
+    public JsonObject Settings => (JsonObject)_settings.DeepClone();
+
+    /// <summary>Handles one text message (already journaled by the transport as received).</summary>
+    public async Task OnTextAsync(string text, long entrySeq, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            JsonNode? node;
+            try
+            {
+                node = JsonNode.Parse(text);
+            }
+            catch (JsonException ex)
+            {
+                // §5: a non-JSON text frame gets an Error incident; the connection stays.
+                await IncidentAsync("Error", "Message could not be parsed as JSON: " + ex.Message, cancellationToken);
+                Journal.AddFinding("DFW-002", "A text frame is not JSON.", "JSON messages in text frames", Excerpt(text), entrySeq);
+                return;
+            }
+
+            if (node is JsonObject obj && obj["MessageName"] is JsonValue nameValue && nameValue.TryGetValue<string>(out var name))
+            {
+                await OnRequestAsync(name, obj, entrySeq, cancellationToken);
+            }
+            else if (node is JsonObject ev && ev["Event"] is JsonObject body)
+            {
+                await OnClientEventAsync(body, entrySeq, cancellationToken);
+            }
+            else
+            {
+                await IncidentAsync("Error", "Message has neither a MessageName nor an Event.", cancellationToken);
+                Journal.AddFinding("DFW-012", "A JSON message has neither a MessageName nor an Event member.", "{\"MessageName\":...} or {\"Event\":{...}}", Excerpt(text), entrySeq);
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>Handles one binary message: input audio in the Start format.</summary>
+    public async Task OnBinaryAsync(ReadOnlyMemory<byte> data, long entrySeq, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            switch (State)
+            {
+                case SessionState.Idle:
+                    var rule = _startPending ? "DFW-005" : "DFW-001";
+                    Journal.AddFinding(rule, _startPending ? "Audio sent before StartResponse Success." : "Audio sent before Start.",
+                        _startPending ? "audio only after StartResponse Success" : "Start first", $"{data.Length} B of audio", entrySeq);
+                    await IncidentAsync("Warning", "Audio received before the session started; it was dropped.", cancellationToken);
+                    return;
+                case SessionState.Finishing or SessionState.Ended:
+                    Journal.AddFinding("DFW-019", $"Audio sent after Finalize/Stop ({State}).", "no audio after Finalize or Stop", $"{data.Length} B of audio", entrySeq);
+                    if (State == SessionState.Finishing)
+                    {
+                        await IncidentAsync("Warning", "Audio received while the session is finishing; it was dropped.", cancellationToken);
+                    }
+
+                    return;
+            }
+
+            var format = Format!;
+            if (_audioFrames == 0 && _carry.Length == 0 && data.Length >= 12 && data.Span[..4].SequenceEqual("RIFF"u8))
+            {
+                Journal.AddFinding("DFW-007", "The audio stream starts with a WAV header.", $"raw {format.Encoding} without a header", "RIFF header in the first chunk", entrySeq);
+            }
+
+            if (data.Length % format.FrameBytes != 0 && !_misalignedReported)
+            {
+                // §4.1: misaligned chunks are re-assembled (remainder carried to the next chunk) and recorded.
+                _misalignedReported = true;
+                Journal.AddFinding("DFW-009", $"An audio chunk of {data.Length} B is not a whole number of {format.FrameBytes}-byte sample frames ({format.Encoding}, {format.ChannelCount} ch).",
+                    $"a multiple of {format.FrameBytes} bytes", $"{data.Length} B", entrySeq);
+            }
+
+            var total = _carry.Length + data.Length;
+            var whole = total - (total % format.FrameBytes);
+            _audioFrames += whole / format.FrameBytes;
+            var rest = new byte[total - whole];
+            if (rest.Length > 0)
+            {
+                var joined = new byte[total];
+                _carry.CopyTo(joined, 0);
+                data.Span.CopyTo(joined.AsSpan(_carry.Length));
+                joined.AsSpan(whole).CopyTo(rest);
+            }
+
+            _carry = rest;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>The connection ended (by either side).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _lifetime.CancelAsync();
+        try
+        {
+            await Task.WhenAll(_background).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+        }
+
+        _lifetime.Dispose();
+        _lock.Dispose();
+    }
+
+    private async Task OnRequestAsync(string name, JsonObject request, long entrySeq, CancellationToken cancellationToken)
+    {
+        var first = !_anyRequest;
+        _anyRequest = true;
+        if (first && name != "Start" && State == SessionState.Idle)
+        {
+            Journal.AddFinding("DFW-001", $"The first request is {name}, not Start.", "Start first", name, entrySeq);
+        }
+
+        switch (name)
+        {
+            case "Start":
+                await OnStartAsync(request, entrySeq, cancellationToken);
+                break;
+            case "Update":
+                await OnUpdateAsync(request, entrySeq, cancellationToken);
+                break;
+            case "Finalize" or "Stop":
+                await OnFinishAsync(name, entrySeq, cancellationToken);
+                break;
+            default:
+                if (RequestNames.FirstOrDefault(n => n.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } meant)
+                {
+                    Journal.AddFinding("DFW-024", $"Request name \"{name}\" is not spelled as documented.", $"\"{meant}\"", $"\"{name}\"", entrySeq);
+                }
+
+                // §4.1: "<Name>Response" with UnknownMessageName, in every state.
+                await RespondAsync(name + "Response", "UnknownMessageName", cancellationToken);
+                break;
+        }
+    }
+
+    private async Task OnStartAsync(JsonObject start, long entrySeq, CancellationToken cancellationToken)
+    {
+        if (State != SessionState.Idle || _startPending)
+        {
+            Journal.AddFinding("DFW-034", "A second Start on the same connection.", "one Start per connection", $"Start while {(_startPending ? "starting" : State.ToString())}", entrySeq);
+            await RespondAsync("StartResponse", "Failed", cancellationToken);
+            return;
+        }
+
+        var problems = ValidateStart(start, entrySeq, out var format, out var project, out var settings);
+        if (problems.Count > 0)
+        {
+            // 000 §StartResponse: anything but Success = the session did not start; it stays Idle (§4.1).
+            foreach (var problem in problems)
+            {
+                await IncidentAsync("Error", problem, cancellationToken);
+            }
+
+            await RespondAsync("StartResponse", "Failed", cancellationToken);
+            return;
+        }
+
+        _startPending = true;
+        Format = format;
+        Project = project;
+        foreach (var (key, value) in settings)
+        {
+            _settings[key] = value?.DeepClone();
+        }
+
+        Journal.SetLabel("project", project!);
+        Journal.Append(Direction.Internal, FrameKind.Note, $"building project {project} ({format!.Encoding} {format.SampleRate} Hz {format.ChannelCount} ch); StartResponse in {_options.StartDelay.TotalMilliseconds:0} ms");
+        _background.Add(AfterAsync(_options.StartDelay, async ct =>
+        {
+            _startPending = false;
+            State = SessionState.Active;
+            await RespondAsync("StartResponse", "Success", ct);
+        }));
+    }
+
+    private List<string> ValidateStart(JsonObject start, long entrySeq, out AudioFormat? format, out string? project, out JsonObject settings)
+    {
+        var problems = new List<string>();
+        format = null;
+        settings = [];
+
+        // Tenant and token (DFA-004/005, 000 §Start).
+        var tenant = String(start, "Tenant");
+        var token = String(start, "Token");
+        if (tenant is null || !Guid.TryParse(tenant, out _))
+        {
+            problems.Add(tenant is null ? "Tenant is required." : $"Tenant \"{tenant}\" is not a GUID.");
+            Journal.AddFinding(tenant is null ? "DFW-003" : "DFA-005", "Start has no valid Tenant.", "the tenant GUID in Start.Tenant", tenant ?? "missing", entrySeq);
+        }
+
+        var check = _tokens.Check(token, out var claims);
+        if (check != TokenCheck.Valid)
+        {
+            // The wording of a real identity failure (INC sample incident).
+            problems.Add("determine user failed http status code : 401");
+            Journal.AddFinding(token is null ? "DFW-003" : "DFA-004", $"Start token refused: {check}.", "a valid access token in Start.Token", token is null ? "missing" : check.ToString(), entrySeq);
+        }
+        else if (claims is not null && tenant is not null && !string.Equals(claims.Tenant, tenant, StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"Tenant {tenant} does not match the token's tenant.");
+            Journal.AddFinding("DFA-005", "Start.Tenant differs from the tenant the token was issued for.", claims.Tenant, tenant, entrySeq);
+        }
+
+        // Project: in Start or in the URL path (RN); both must agree (§4.1).
+        var startProject = String(start, "ProjectName");
+        project = startProject ?? _pathProject;
+        if (startProject is not null && _pathProject is not null && startProject != _pathProject)
+        {
+            problems.Add($"ProjectName \"{startProject}\" differs from the project in the URL \"{_pathProject}\".");
+        }
+        else if (project is null)
+        {
+            problems.Add("ProjectName is required.");
+            Journal.AddFinding("DFW-003", "Start names no project (neither ProjectName nor the URL path).", "ProjectName", "missing", entrySeq);
+        }
+        else if (!_options.Projects.Contains(project))
+        {
+            problems.Add($"Project \"{project}\" not found.");
+        }
+
+        // Audio (DFW-004); numbers given as strings are accepted (§4.1).
+        if (start["Audio"] is not JsonObject audio)
+        {
+            problems.Add("Audio is required.");
+            Journal.AddFinding("DFW-003", "Start has no Audio object.", "Audio {Encoding, SampleRate, ChannelCount}", "missing", entrySeq);
+        }
+        else
+        {
+            var encoding = String(audio, "Encoding");
+            var rate = Number(audio["SampleRate"]);
+            var channels = Number(audio["ChannelCount"]);
+            var ok = true;
+            if (encoding is null || !Encodings.Contains(encoding, StringComparer.Ordinal))
+            {
+                problems.Add($"Audio.Encoding \"{encoding}\" is not pcm, ulaw or alaw.");
+                ok = false;
+            }
+
+            if (rate is not (>= 8000 and <= 48000))
+            {
+                problems.Add($"Audio.SampleRate {audio["SampleRate"]?.ToJsonString() ?? "missing"} is not a sample rate.");
+                ok = false;
+            }
+
+            if (channels is not (1 or 2))
+            {
+                problems.Add($"Audio.ChannelCount {audio["ChannelCount"]?.ToJsonString() ?? "missing"} is not 1 or 2.");
+                ok = false;
+            }
+
+            if (audio["Output"] is JsonObject output && String(output, "Encoding") is var outEncoding && (outEncoding is null || !Encodings.Contains(outEncoding, StringComparer.Ordinal)))
+            {
+                problems.Add($"Audio.Output.Encoding \"{outEncoding}\" is not pcm, ulaw or alaw.");
+                ok = false;
+            }
+
+            if (!ok)
+            {
+                Journal.AddFinding("DFW-004", "Start.Audio does not describe a supported format.", "Encoding pcm|ulaw|alaw, SampleRate, ChannelCount 1|2", audio.ToJsonString(), entrySeq);
+            }
+            else
+            {
+                format = new AudioFormat(encoding!, (int)rate!.Value, (int)channels!.Value);
+            }
+        }
+
+        // Settings: primitives only; ChannelTags only customer/agent (DFW-013).
+        if (start[SettingsMember] is JsonObject given)
+        {
+            foreach (var (key, value) in given)
+            {
+                if (key == "ChannelTags")
+                {
+                    if (value is not null && (value is not JsonArray tags || tags.Any(t => t is not JsonValue v || !v.TryGetValue<string>(out var s) || s is not ("customer" or "agent"))))
+                    {
+                        problems.Add("Settings.ChannelTags must be an array of \"customer\" and \"agent\".");
+                        Journal.AddFinding("DFW-013", "Settings.ChannelTags holds values other than customer/agent.", "[\"agent\",\"customer\"]", value?.ToJsonString() ?? "null", entrySeq);
+                    }
+                }
+                else if (value is not (null or JsonValue))
+                {
+                    problems.Add($"Settings.{key} is not a primitive value.");
+                    Journal.AddFinding("DFW-013", $"Settings.{key} is an object or array.", "string, int, float or bool", value.ToJsonString(), entrySeq);
+                }
+
+                settings[key] = value?.DeepClone();
+            }
+        }
+
+        if (start["Events"] is JsonArray { Count: > 0 })
+        {
+            // 000 §Start: Events are not supported in streaming. The mock ignores them and says so.
+            Journal.AddFinding("DFW-011", "Start carries Events on a streaming connection.", "no Events in Start; {\"Event\":...} messages after StartResponse", "Start.Events", entrySeq);
+        }
+
+        if (start["CallProperties"] is JsonObject call && call["Direction"] is { } direction && Number(direction) is not (>= 1 and <= 6))
+        {
+            Journal.AddFinding("DFW-033", "CallProperties.Direction is not 1-6.", "1 IN, 2 OUT, 3 IN_TRANSFER, 4 IN_CONSULT, 5 INTERNAL, 6 UNKNOWN", direction.ToJsonString(), entrySeq);
+        }
+
+        return problems;
+    }
+
+    private async Task OnUpdateAsync(JsonObject update, long entrySeq, CancellationToken cancellationToken)
+    {
+        switch (State)
+        {
+            case SessionState.Idle or SessionState.Ended:
+                if (State == SessionState.Idle)
+                {
+                    Journal.AddFinding("DFW-014", "Update before StartResponse Success.", "Update only in an active session", "Update while idle", entrySeq);
+                }
+
+                await RespondAsync("UpdateResponse", "NoActiveOperation", cancellationToken);
+                return;
+            case SessionState.Finishing:
+                await RespondAsync("UpdateResponse", "Busy", cancellationToken);
+                return;
+        }
+
+        if (update["Parameters"] is not JsonObject parameters || parameters.Any(p => p.Value is not (null or JsonValue)))
+        {
+            // 000 §UpdateResponse: anything but Success = parameters unchanged.
+            Journal.AddFinding(update["Parameters"] is JsonObject ? "DFW-013" : "DFW-014", "Update.Parameters is missing or holds non-primitive values.", "{\"Parameters\":{key: primitive}}", update.ToJsonString(), entrySeq);
+            await RespondAsync("UpdateResponse", "Failed", cancellationToken);
+            return;
+        }
+
+        foreach (var (key, value) in parameters)
+        {
+            _settings[key] = value?.DeepClone();
+        }
+
+        await RespondAsync("UpdateResponse", "Success", cancellationToken);
+    }
+
+    private async Task OnFinishAsync(string name, long entrySeq, CancellationToken cancellationToken)
+    {
+        var response = name + "Response";
+        switch (State)
+        {
+            case SessionState.Idle or SessionState.Ended:
+                await RespondAsync(response, "NoActiveOperation", cancellationToken);
+                return;
+            case SessionState.Finishing:
+                Journal.AddFinding("DFW-020", $"{name} while a Finalize/Stop is in progress.", "wait for FinalResult", name, entrySeq);
+                await RespondAsync(response, "Busy", cancellationToken);
+                return;
+        }
+
+        // 000 §FinalizeResponse: Success means finalization started; FinalResult follows.
+        State = SessionState.Finishing;
+        await RespondAsync(response, "Success", cancellationToken);
+        _background.Add(AfterAsync(_options.FinalizeDuration, async ct =>
+        {
+            await _sink.SendTextAsync(SessionMessages.FinalResult(), ct);
+            State = SessionState.Ended;
+        }));
+    }
+
+    private async Task OnClientEventAsync(JsonObject body, long entrySeq, CancellationToken cancellationToken)
+    {
+        var missing = EventMembers.Where(k => !body.ContainsKey(k)).ToList();
+        if (missing.Count > 0)
+        {
+            Journal.AddFinding("DFW-012", $"Client event lacks {string.Join(", ", missing)}.", "Name, Channel, StartMsec, EndMsec, GroupId, Tags, Data", body.ToJsonString(), entrySeq);
+        }
+
+        if (State != SessionState.Active)
+        {
+            if (State == SessionState.Idle)
+            {
+                await IncidentAsync("Warning", "Event received before the session started; it was dropped.", cancellationToken);
+            }
+
+            return;
+        }
+
+        // Emitted from the Entry node; which nodes react is the project's business (scripts come with projects).
+        Journal.Append(Direction.Internal, FrameKind.Note, $"client event \"{String(body, "Name")}\" entered the project at the Entry node");
+    }
+
+    private async Task AfterAsync(TimeSpan delay, Func<CancellationToken, Task> action)
+    {
+        var token = _lifetime.Token;
+        try
+        {
+            await Task.Delay(delay, _time, token);
+            await _lock.WaitAsync(token);
+            try
+            {
+                await action(token);
+            }
+            finally
+            {
+                _lock.Release();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private ValueTask RespondAsync(string messageName, string result, CancellationToken cancellationToken) =>
+        _sink.SendTextAsync(SessionMessages.Response(messageName, result), cancellationToken);
+
+    private async Task IncidentAsync(string level, string message, CancellationToken cancellationToken)
+    {
+        foreach (var incident in SessionMessages.Incident(_options.IncidentShape, level, message, SessionId))
+        {
+            await _sink.SendTextAsync(incident, cancellationToken);
+        }
+    }
+
+    private static string? String(JsonObject obj, string key) =>
+        obj[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    /// <summary>A number, or a string holding one ("8000", "2": the WS sample, §4.1).</summary>
+    private static long? Number(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<long>(out var n) => n,
+        JsonValue v when v.TryGetValue<string>(out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) => p,
+        _ => null,
+    };
+
+    private static string Excerpt(string text) => text.Length <= 120 ? text : string.Concat(text.AsSpan(0, 120), "…");
+}
