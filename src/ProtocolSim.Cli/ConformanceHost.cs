@@ -245,6 +245,8 @@ public static class RepositoryPaths
 {
     public static string Features() => Find("features") ?? "features";
 
+    public static string Fixtures() => Find("fixtures") ?? "fixtures";
+
     public static string? Recordings() => Knowlarity.VoiceStream.Recordings.Locate(Directory.GetCurrentDirectory()) ?? Knowlarity.VoiceStream.Recordings.Locate(AppContext.BaseDirectory);
 
     private static string? Find(string name)

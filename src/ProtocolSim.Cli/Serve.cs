@@ -33,6 +33,18 @@ internal static class Serve
             await error.WriteLineAsync($"warning: binding {address}: the fakes are reachable from other machines");
         }
 
+        // Projects are validated before anything listens: every error at once, exit 2 (STYLE.md).
+        var (projects, projectErrors) = DataFlow.Projects.ProjectLoader.LoadDirectory(Path.Combine(RepositoryPaths.Fixtures(), "dataflow", "projects"));
+        if (projectErrors.Count > 0)
+        {
+            foreach (var e in projectErrors)
+            {
+                await error.WriteLineAsync("error: " + e);
+            }
+
+            return ConformanceHost.UsageError;
+        }
+
         // Fresh credentials every run: nothing secret is fixed in the code or the repository.
         var dataflow = new IdentityClient
         {
@@ -44,7 +56,7 @@ internal static class Serve
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(o => o.Listen(address, 0));
         builder.Services.AddDataFlowIdentity(o => o.Clients.Add(dataflow));
-        builder.Services.AddDataFlow();
+        builder.Services.AddDataFlow(o => o.AddProjects(projects));
         await using var app = builder.Build();
         app.UseWebSockets();
         app.MapDataFlowIdentity();

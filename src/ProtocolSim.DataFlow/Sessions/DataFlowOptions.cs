@@ -19,6 +19,19 @@ public sealed class DataFlowOptions
     /// <summary>Projects the tenant has (a real Data Flow project decides which nodes run).</summary>
     public HashSet<string> Projects { get; } = new(StringComparer.Ordinal) { "call-analytics" };
 
+    /// <summary>Scripts of the projects that have one (fixtures/dataflow/projects/*.yaml); others emit only FinalResult.</summary>
+    public Dictionary<string, Projects.ProjectDefinition> Scripts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Adds loaded project definitions (their names become projects).</summary>
+    public void AddProjects(IEnumerable<Projects.ProjectDefinition> projects)
+    {
+        foreach (var project in projects)
+        {
+            Projects.Add(project.Name);
+            Scripts[project.Name] = project;
+        }
+    }
+
     /// <summary>Simulated project build time before <c>StartResponse</c>.</summary>
     public TimeSpan StartDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 

@@ -57,6 +57,7 @@ public sealed class DataFlowSession : IAsyncDisposable
     private bool _startPending;
     private bool _misalignedReported;
     private bool _anyRequest;
+    private Projects.ScriptRunner? _script;
 
     public DataFlowSession(DataFlowOptions options, TokenService tokens, SessionJournal journal, ISessionSink sink, string? pathProject, TimeProvider? time = null)
     {
@@ -167,16 +168,11 @@ public sealed class DataFlowSession : IAsyncDisposable
             var total = _carry.Length + data.Length;
             var whole = total - (total % format.FrameBytes);
             _audioFrames += whole / format.FrameBytes;
-            var rest = new byte[total - whole];
-            if (rest.Length > 0)
-            {
-                var joined = new byte[total];
-                _carry.CopyTo(joined, 0);
-                data.Span.CopyTo(joined.AsSpan(_carry.Length));
-                joined.AsSpan(whole).CopyTo(rest);
-            }
-
-            _carry = rest;
+            var joined = new byte[total];
+            _carry.CopyTo(joined, 0);
+            data.Span.CopyTo(joined.AsSpan(_carry.Length));
+            _carry = joined[whole..];
+            await EmitAsync(_script?.OnAudio(joined.AsSpan(0, whole)), cancellationToken);
         }
         finally
         {
@@ -264,11 +260,15 @@ public sealed class DataFlowSession : IAsyncDisposable
 
         Journal.SetLabel("project", project!);
         Journal.Append(Direction.Internal, FrameKind.Note, $"building project {project} ({format!.Encoding} {format.SampleRate} Hz {format.ChannelCount} ch); StartResponse in {_options.StartDelay.TotalMilliseconds:0} ms");
+        _script = _options.Scripts.TryGetValue(project!, out var definition) ? new Projects.ScriptRunner(definition, format) : null;
         _background.Add(AfterAsync(_options.StartDelay, async ct =>
         {
             _startPending = false;
             State = SessionState.Active;
             await RespondAsync("StartResponse", "Success", ct);
+
+            // Scripted events follow only after StartResponse (§4.1).
+            await EmitAsync(_script?.OnStart(), ct);
         }));
     }
 
@@ -431,6 +431,7 @@ public sealed class DataFlowSession : IAsyncDisposable
         }
 
         await RespondAsync("UpdateResponse", "Success", cancellationToken);
+        await EmitAsync(_script?.OnUpdate(), cancellationToken);
     }
 
     private async Task OnFinishAsync(string name, long entrySeq, CancellationToken cancellationToken)
@@ -450,8 +451,11 @@ public sealed class DataFlowSession : IAsyncDisposable
         // 000 §FinalizeResponse: Success means finalization started; FinalResult follows.
         State = SessionState.Finishing;
         await RespondAsync(response, "Success", cancellationToken);
+        var outputs = _script?.OnFinish(stop: name == "Stop");
         _background.Add(AfterAsync(_options.FinalizeDuration, async ct =>
         {
+            // Finalize: the remaining scripted events, then FinalResult last; nothing follows it (§4.1).
+            await EmitAsync(outputs, ct);
             await _sink.SendTextAsync(SessionMessages.FinalResult(), ct);
             State = SessionState.Ended;
         }));
@@ -475,8 +479,9 @@ public sealed class DataFlowSession : IAsyncDisposable
             return;
         }
 
-        // Emitted from the Entry node; which nodes react is the project's business (scripts come with projects).
+        // Emitted from the Entry node; which nodes react is the project's business.
         Journal.Append(Direction.Internal, FrameKind.Note, $"client event \"{String(body, "Name")}\" entered the project at the Entry node");
+        await EmitAsync(_script?.OnClientEvent(), cancellationToken);
     }
 
     private async Task AfterAsync(TimeSpan delay, Func<CancellationToken, Task> action)
@@ -497,6 +502,26 @@ public sealed class DataFlowSession : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A defect of ours: journaled for a bug report, never a silent hang for the client.
+            Journal.Append(Direction.Internal, FrameKind.Error, $"the mock failed in a background step: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private async Task EmitAsync(IReadOnlyList<Projects.ScriptOutput>? outputs, CancellationToken cancellationToken)
+    {
+        foreach (var output in outputs ?? [])
+        {
+            if (output.Event is not null)
+            {
+                await _sink.SendTextAsync(output.Event, cancellationToken);
+            }
+            else
+            {
+                await IncidentAsync(output.IncidentLevel!, output.IncidentMessage!, cancellationToken);
+            }
         }
     }
 

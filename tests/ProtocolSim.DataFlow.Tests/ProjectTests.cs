@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using ProtocolSim.Audio;
+using ProtocolSim.DataFlow.Projects;
+using ProtocolSim.DataFlow.Sessions;
+
+namespace ProtocolSim.DataFlow.Tests;
+
+public sealed class ProjectTests
+{
+    private static string FixturesDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ProtocolSim.sln")))
+            {
+                return Path.Combine(dir.FullName, "fixtures", "dataflow", "projects");
+            }
+        }
+
+        throw new DirectoryNotFoundException("repository root not found");
+    }
+
+    [Fact]
+    public void LoadDirectory_ShippedProjects_LoadWithoutErrors()
+    {
+        var (projects, errors) = ProjectLoader.LoadDirectory(FixturesDirectory());
+        Assert.Empty(errors);
+        Assert.Contains(projects, p => p.Name == "call-analytics" && p.SpeechEvents);
+    }
+
+    [Fact]
+    public void Load_BrokenProject_ReportsEveryErrorWithItsLine()
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("bad.yaml", """
+            name: bad
+            colour: blue
+            script:
+              - on: whenever
+                emit: [ { event: Sentiment } ]
+              - on: audioTime
+                emit: [ { event: sr milestone } ]
+              - on: speechEnd
+                emit:
+                  - incident: { level: Fatal, message: "" }
+            """, errors);
+        Assert.Null(project);
+        Assert.Contains(errors, e => e.StartsWith("bad.yaml:2:", StringComparison.Ordinal) && e.Contains("unknown key \"colour\"", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("bad.yaml:4:", StringComparison.Ordinal) && e.Contains("whenever", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("audioTime needs at:", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("did you mean \"SR Milestone\"", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("level \"Fatal\"", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("incident message is required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Runner_SpeechInRealAudio_EmitsSpeechEventsAndScriptedTranscriptInOrder()
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("p.yaml", """
+            name: p
+            speechEvents: true
+            script:
+              - on: speechEnd
+                texts: [first words, second words]
+                emit:
+                  - event: SR Milestone
+                    data: { Text: "{text}", Confidence: 0.9 }
+              - on: finalize
+                emit:
+                  - event: Summarize
+                    channel: 0
+                    data: { Summary: done }
+            """, errors);
+        Assert.Empty(errors);
+        var runner = new ScriptRunner(project!, new AudioFormat("ulaw", 8000, 1));
+
+        // 0.5 s silence, 1 s of tone, 1 s silence, 0.8 s tone, 1 s silence, sent as 20 ms mu-law frames.
+        var pcm = new List<short>();
+        void Silence(double s) => pcm.AddRange(new short[(int)(8000 * s)]);
+        void Tone(double s)
+        {
+            for (var i = 0; i < (int)(8000 * s); i++)
+            {
+                pcm.Add((short)(8000 * Math.Sin(2 * Math.PI * 440 * i / 8000)));
+            }
+        }
+
+        Silence(0.5); Tone(1); Silence(1); Tone(0.8); Silence(1);
+        var codes = G711.EncodeMuLaw(pcm.ToArray());
+        var events = new List<JsonObject>();
+        for (var i = 0; i < codes.Length; i += 160)
+        {
+            events.AddRange(runner.OnAudio(codes.AsSpan(i, Math.Min(160, codes.Length - i))).Select(o => o.Event!));
+        }
+
+        events.AddRange(runner.OnFinish(stop: false).Select(o => o.Event!));
+        var names = events.Select(e => e["Event"]!["Name"]!.GetValue<string>()).ToList();
+        Assert.Equal(["Speech Started", "Speech Ended", "SR Milestone", "Speech Started", "Speech Ended", "SR Milestone", "Summarize"], names);
+        var firstStart = events[0]["Event"]!;
+        Assert.InRange(firstStart["StartMsec"]!.GetValue<int>(), 480, 540);
+        Assert.Equal(-1, firstStart["EndMsec"]!.GetValue<int>());
+        var firstEnd = events[1]["Event"]!;
+        Assert.InRange(firstEnd["EndMsec"]!.GetValue<int>(), 1480, 1540);
+        Assert.Equal(firstStart["GroupId"]!.GetValue<string>(), firstEnd["GroupId"]!.GetValue<string>());
+        Assert.Equal("first words", events[2]["Event"]!["Data"]!["Text"]!.GetValue<string>());
+        Assert.Equal("second words", events[5]["Event"]!["Data"]!["Text"]!.GetValue<string>());
+        Assert.NotEqual(firstStart["GroupId"]!.GetValue<string>(), events[3]["Event"]!["GroupId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Runner_StereoAudio_FindsSpeechOnTheRightChannel()
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("p.yaml", "name: p\nspeechEvents: true\n", errors)!;
+        var runner = new ScriptRunner(project, new AudioFormat("pcm", 16000, 2));
+        var frames = new short[16000 * 2 * 2]; // 2 s stereo
+        for (var i = 8000; i < 24000; i++)
+        {
+            frames[(i * 2) + 1] = (short)(8000 * Math.Sin(2 * Math.PI * 300 * i / 16000)); // channel 1 only
+        }
+
+        var events = runner.OnAudio(Pcm.ToBytes(frames)).Concat(runner.OnFinish(stop: false)).Select(o => o.Event!["Event"]!).ToList();
+        Assert.Equal(2, events.Count);
+        Assert.All(events, e => Assert.Equal(1, e["Channel"]!.GetValue<int>()));
+    }
+}

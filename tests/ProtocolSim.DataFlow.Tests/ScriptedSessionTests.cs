@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ProtocolSim.Audio;
+using ProtocolSim.DataFlow.Identity;
+using ProtocolSim.DataFlow.Projects;
+using ProtocolSim.DataFlow.Sessions;
+
+namespace ProtocolSim.DataFlow.Tests;
+
+public sealed class ScriptedSessionTests
+{
+    [Fact]
+    public async Task CallAnalytics_OverWebSocket_EmitsScriptedEventsAndFinalResultLast()
+    {
+        const string tenant = "5a0b2c3d-1111-4222-8333-944455566677";
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "ProtocolSim.sln")))
+        {
+            root = root.Parent!;
+        }
+
+        var (projects, errors) = ProjectLoader.LoadDirectory(Path.Combine(root.FullName, "fixtures", "dataflow", "projects"));
+        Assert.Empty(errors);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = tenant };
+        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(client));
+        builder.Services.AddDataFlow(o =>
+        {
+            o.AddProjects(projects);
+            o.StartDelay = TimeSpan.FromMilliseconds(10);
+            o.FinalizeDuration = TimeSpan.FromMilliseconds(10);
+        });
+        await using var app = builder.Build();
+        app.UseWebSockets();
+        app.MapDataFlowWebSocket();
+        await app.StartAsync();
+        var token = app.Services.GetRequiredService<TokenService>().Issue(client).Token;
+
+        using var ws = new ClientWebSocket();
+        await ws.ConnectAsync(new Uri(app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner/call-analytics"), CancellationToken.None);
+        var start = new JsonObject
+        {
+            ["MessageName"] = "Start",
+            ["Tenant"] = tenant,
+            ["Token"] = token,
+            ["Audio"] = new JsonObject { ["Encoding"] = "pcm", ["SampleRate"] = 16000, ["ChannelCount"] = 1 },
+        };
+        await ws.SendAsync(Encoding.UTF8.GetBytes(start.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+        var names = new List<string>();
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+
+        // DFW-005: audio only after StartResponse Success.
+        var first = await ws.ReceiveAsync(buffer, timeout.Token);
+        names.Add(Encoding.UTF8.GetString(buffer, 0, first.Count) == """{"MessageName":"StartResponse","OperationResult":"Success"}""" ? "StartResponse:Success" : Encoding.UTF8.GetString(buffer, 0, first.Count));
+
+        // 0.3 s silence, 1 s of speech-like tone, 0.6 s silence, in 20 ms chunks.
+        var samples = new short[(int)(16000 * 1.9)];
+        for (var i = (int)(16000 * 0.3); i < 16000 * 1.3; i++)
+        {
+            samples[i] = (short)(6000 * Math.Sin(2 * Math.PI * 220 * i / 16000));
+        }
+
+        var bytes = Pcm.ToBytes(samples);
+        for (var i = 0; i < bytes.Length; i += 640)
+        {
+            await ws.SendAsync(bytes.AsMemory(i, Math.Min(640, bytes.Length - i)), WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+
+        await ws.SendAsync("""{"MessageName":"Finalize"}"""u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        while (!names.Contains("FinalResult"))
+        {
+            WebSocketReceiveResult result;
+            try
+            {
+                result = await ws.ReceiveAsync(buffer, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail("no FinalResult within 15 s; received: " + string.Join(", ", names));
+                throw;
+            }
+
+            var message = JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, result.Count))!;
+            names.Add(message["Event"]?["Name"]?.GetValue<string>() ?? (message["Incident"] is { } incident ? $"Incident {incident["Message"]}" : $"{message["MessageName"]}:{message["OperationResult"]}"));
+        }
+
+        Assert.Equal("StartResponse:Success", names[0]);
+        Assert.Equal("Language Detected", names[1]);
+        var order = new[] { "Speech Started", "SR Partial", "Speech Ended", "SR Milestone", "Sentiment", "Emotion", "FinalizeResponse:Success", "Summarize", "FinalResult" };
+        Assert.Equal(order, names.Where(order.Contains).ToArray());
+        Assert.Equal("FinalResult", names[^1]);
+    }
+}
