@@ -99,4 +99,75 @@ public sealed class ScriptedSessionTests
         Assert.Equal(order, names.Where(order.Contains).ToArray());
         Assert.Equal("FinalResult", names[^1]);
     }
+
+    [Fact]
+    public async Task TtsEcho_ClientEventText_IsSpokenBetweenFragmentEventsInTheOutputEncoding()
+    {
+        const string tenant = "5a0b2c3d-1111-4222-8333-944455566677";
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "ProtocolSim.sln")))
+        {
+            root = root.Parent!;
+        }
+
+        var (projects, errors) = ProjectLoader.LoadDirectory(Path.Combine(root.FullName, "fixtures", "dataflow", "projects"));
+        Assert.Empty(errors);
+        Assert.Equal(["call-analytics", "incident-heavy", "tts-echo"], projects.Select(p => p.Name).Order(StringComparer.Ordinal).ToArray());
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = tenant };
+        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(client));
+        builder.Services.AddDataFlow(o =>
+        {
+            o.AddProjects(projects);
+            o.StartDelay = TimeSpan.FromMilliseconds(10);
+        });
+        await using var app = builder.Build();
+        app.UseWebSockets();
+        app.MapDataFlowWebSocket();
+        await app.StartAsync();
+        var token = app.Services.GetRequiredService<TokenService>().Issue(client).Token;
+
+        using var ws = new ClientWebSocket();
+        await ws.ConnectAsync(new Uri(app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner/tts-echo"), CancellationToken.None);
+        var start = new JsonObject
+        {
+            ["MessageName"] = "Start",
+            ["Tenant"] = tenant,
+            ["Token"] = token,
+            ["Audio"] = new JsonObject { ["Encoding"] = "pcm", ["SampleRate"] = 8000, ["ChannelCount"] = 1, ["Output"] = new JsonObject { ["Encoding"] = "ulaw" } },
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var buffer = new byte[64 * 1024];
+        await ws.SendAsync(Encoding.UTF8.GetBytes(start.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+        var response = await ws.ReceiveAsync(buffer, timeout.Token);
+        Assert.Contains("Success", Encoding.UTF8.GetString(buffer, 0, response.Count), StringComparison.Ordinal);
+
+        var ev = """{"Event":{"Name":"Chat Message","Channel":0,"StartMsec":-1,"EndMsec":-1,"GroupId":"","Tags":[],"Data":{"Text":"hello there, how are you"}}}""";
+        await ws.SendAsync(Encoding.UTF8.GetBytes(ev), WebSocketMessageType.Text, true, CancellationToken.None);
+        var first = await ws.ReceiveAsync(buffer, timeout.Token);
+        var fragment = JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, first.Count))!["Event"]!;
+        Assert.Equal("Start Of TTS Fragment", fragment["Name"]!.GetValue<string>());
+        Assert.Equal("hello there, how are you", fragment["Data"]!["Text"]!.GetValue<string>());
+        Assert.False(fragment["Data"]!["HasWaveHeader"]!.GetValue<bool>());
+        var audioBytes = 0;
+        byte[]? firstAudio = null;
+        while (true)
+        {
+            var frame = await ws.ReceiveAsync(buffer, timeout.Token);
+            if (frame.MessageType == WebSocketMessageType.Text)
+            {
+                Assert.Equal("End Of TTS Fragment", JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, frame.Count))!["Event"]!["Name"]!.GetValue<string>());
+                break;
+            }
+
+            Assert.InRange(frame.Count, 1, 800); // at most 100 ms of 8 kHz mu-law per frame
+            firstAudio ??= buffer[..frame.Count];
+            audioBytes += frame.Count;
+        }
+
+        Assert.InRange(audioBytes, 8000 * 1, 8000 * 3); // about 65 ms per character, raw mu-law, no header
+        Assert.False(firstAudio!.AsSpan().StartsWith("RIFF"u8), "HasWaveHeader is false: the audio must be raw");
+    }
 }

@@ -199,7 +199,15 @@ internal sealed class TestPeer : IAsyncDisposable
                 return;
             }
 
-            await SendBinaryAsync(pcm.Slice(offset, Math.Min(frameBytes, pcm.Length - offset)), cancellationToken);
+            try
+            {
+                await SendBinaryAsync(pcm.Slice(offset, Math.Min(frameBytes, pcm.Length - offset)), cancellationToken);
+            }
+            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException && _socket.State != WebSocketState.Open)
+            {
+                // The test closed the peer (or the bot closed it) while caller audio was still streaming: stop quietly.
+                return;
+            }
         }
     }
 

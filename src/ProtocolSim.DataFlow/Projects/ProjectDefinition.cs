@@ -45,6 +45,9 @@ public sealed record ScriptEmit
     /// <summary>Event <c>Data</c>; strings may hold <c>{text}</c>, <c>{channel}</c>, <c>{startMsec}</c>, <c>{endMsec}</c>.</summary>
     public JsonNode? Data { get; init; }
 
+    /// <summary>Text to speak as output audio (a Text-To-Speech node wired to the Publisher); may hold <c>{text}</c>.</summary>
+    public string? Tts { get; init; }
+
     public string? IncidentLevel { get; init; }
 
     public string? IncidentMessage { get; init; }
@@ -102,7 +105,7 @@ public static class ProjectLoader
 
     private static readonly string[] ProjectKeys = ["name", "description", "speechEvents", "script"];
     private static readonly string[] RuleKeys = ["on", "at", "channel", "texts", "emit"];
-    private static readonly string[] EmitKeys = ["event", "channel", "data", "incident", "custom"];
+    private static readonly string[] EmitKeys = ["event", "channel", "data", "incident", "custom", "tts"];
     private static readonly string[] Levels = ["Debug", "Warning", "Error"];
 
     /// <summary>Loads every *.yaml of a directory; projects are returned only when there is no error at all.</summary>
@@ -255,9 +258,20 @@ public static class ProjectLoader
             return new ScriptEmit { IncidentLevel = level, IncidentMessage = message };
         }
 
+        if (Child(map, "tts") is { } tts)
+        {
+            if (tts is not YamlScalarNode { Value: { Length: > 0 } ttsText })
+            {
+                error(tts, "tts: the text to speak");
+                return null;
+            }
+
+            return new ScriptEmit { Tts = ttsText };
+        }
+
         if (eventName is null)
         {
-            error(map, "an emit item needs event: or incident:");
+            error(map, "an emit item needs event:, incident: or tts:");
             return null;
         }
 

@@ -5,7 +5,7 @@ using ProtocolSim.DataFlow.Sessions;
 namespace ProtocolSim.DataFlow.Projects;
 
 /// <summary>Something a script emits: an event message, or an incident (sent in the configured shape).</summary>
-public sealed record ScriptOutput(JsonObject? Event, string? IncidentLevel = null, string? IncidentMessage = null);
+public sealed record ScriptOutput(JsonObject? Event, string? IncidentLevel = null, string? IncidentMessage = null, byte[]? Binary = null);
 
 /// <summary>
 /// Runs a project's script over one session: decodes the real incoming audio (pcm, μ-law, A-law; mono or interleaved
@@ -37,7 +37,8 @@ public sealed class ScriptRunner
 
     public IReadOnlyList<ScriptOutput> OnStart() => Fire(ScriptTrigger.Start, null, null, null);
 
-    public IReadOnlyList<ScriptOutput> OnClientEvent() => Fire(ScriptTrigger.ClientEvent, null, null, null);
+    /// <summary>A client event; its <c>Data.Text</c>, when present, is the rule's <c>{text}</c> (what a TTS echo speaks).</summary>
+    public IReadOnlyList<ScriptOutput> OnClientEvent(string? text) => Fire(ScriptTrigger.ClientEvent, null, null, null, text);
 
     public IReadOnlyList<ScriptOutput> OnUpdate() => Fire(ScriptTrigger.Update, null, null, null);
 
@@ -126,25 +127,31 @@ public sealed class ScriptRunner
         return outputs;
     }
 
-    private List<ScriptOutput> Fire(ScriptTrigger trigger, int? channel, TimeSpan? start, TimeSpan? end)
+    private List<ScriptOutput> Fire(ScriptTrigger trigger, int? channel, TimeSpan? start, TimeSpan? end, string? text = null)
     {
         var outputs = new List<ScriptOutput>();
         foreach (var rule in _project.Rules.Where(r => r.Trigger == trigger && (r.Channel is null || channel is null || r.Channel == channel)))
         {
-            outputs.AddRange(Emit(rule, channel, start, end));
+            outputs.AddRange(Emit(rule, channel, start, end, text));
         }
 
         return outputs;
     }
 
-    private List<ScriptOutput> Emit(ScriptRule rule, int? channel, TimeSpan? start, TimeSpan? end)
+    private List<ScriptOutput> Emit(ScriptRule rule, int? channel, TimeSpan? start, TimeSpan? end, string? givenText = null)
     {
         var n = _fired.TryGetValue(rule, out var count) ? count : 0;
         _fired[rule] = n + 1;
-        var text = rule.Texts.Count > 0 ? rule.Texts[n % rule.Texts.Count] : string.Empty;
+        var text = givenText ?? (rule.Texts.Count > 0 ? rule.Texts[n % rule.Texts.Count] : string.Empty);
         var outputs = new List<ScriptOutput>();
         foreach (var emit in rule.Emit)
         {
+            if (emit.Tts is not null)
+            {
+                outputs.AddRange(Speak(emit.Tts.Replace("{text}", text, StringComparison.Ordinal)));
+                continue;
+            }
+
             if (emit.Event is null)
             {
                 outputs.Add(new ScriptOutput(null, emit.IncidentLevel, emit.IncidentMessage));
@@ -158,6 +165,44 @@ public sealed class ScriptRunner
             outputs.Add(new ScriptOutput(Event(emit.Event, ch, startMs, endMs, channel is { } c && _group[c] is { } g ? g : string.Empty, data)));
         }
 
+        return outputs;
+    }
+
+    /// <summary>
+    /// A TTS fragment (001 §Start Of TTS Fragment): the start event with the text and <c>HasWaveHeader</c> false, raw
+    /// audio in <c>Audio.Output.Encoding</c> at the input rate in frames of at most 100 ms (§5), then the end event.
+    /// The voice is a speech-like synthetic signal, about 65 ms per character.
+    /// </summary>
+    private List<ScriptOutput> Speak(string text)
+    {
+        var rate = _format.SampleRate;
+        var seconds = Math.Clamp(text.Length * 0.065, 0.4, 8.0);
+        var samples = new short[(int)(rate * seconds)];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var t = (double)i / rate;
+            var envelope = 0.5 * (1 - Math.Cos(2 * Math.PI * 4 * t)); // syllables
+            var voiced = Math.Sin(2 * Math.PI * 140 * t) + (0.5 * Math.Sin(2 * Math.PI * 280 * t)) + (0.25 * Math.Sin(2 * Math.PI * 420 * t));
+            samples[i] = (short)(4000 * envelope * voiced);
+        }
+
+        var encoded = _format.OutputEncoding switch
+        {
+            "ulaw" => G711.EncodeMuLaw(samples),
+            "alaw" => G711.EncodeALaw(samples),
+            _ => Pcm.ToBytes(samples),
+        };
+        var frameBytes = (_format.OutputEncoding is "ulaw" or "alaw" ? 1 : 2) * rate / 10;
+        var outputs = new List<ScriptOutput>
+        {
+            new(Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, new JsonObject { ["Text"] = text, ["HasWaveHeader"] = false })),
+        };
+        for (var i = 0; i < encoded.Length; i += frameBytes)
+        {
+            outputs.Add(new ScriptOutput(null, Binary: encoded[i..Math.Min(encoded.Length, i + frameBytes)]));
+        }
+
+        outputs.Add(new ScriptOutput(Event("End Of TTS Fragment", -1, -1, -1, string.Empty, null)));
         return outputs;
     }
 

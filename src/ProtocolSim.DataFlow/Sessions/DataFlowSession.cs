@@ -24,7 +24,7 @@ public enum SessionState
 }
 
 /// <summary>The input audio format a Start declared.</summary>
-public sealed record AudioFormat(string Encoding, int SampleRate, int ChannelCount)
+public sealed record AudioFormat(string Encoding, int SampleRate, int ChannelCount, string OutputEncoding = "pcm")
 {
     /// <summary>Bytes of one sample frame (all channels): PCM16 2 per channel, G.711 1 (DFW-009).</summary>
     public int FrameBytes => (Encoding == "pcm" ? 2 : 1) * ChannelCount;
@@ -359,7 +359,7 @@ public sealed class DataFlowSession : IAsyncDisposable
             }
             else
             {
-                format = new AudioFormat(encoding!, (int)rate!.Value, (int)channels!.Value);
+                format = new AudioFormat(encoding!, (int)rate!.Value, (int)channels!.Value, audio["Output"] is JsonObject o && String(o, "Encoding") is { } oe ? oe : "pcm");
             }
         }
 
@@ -481,7 +481,7 @@ public sealed class DataFlowSession : IAsyncDisposable
 
         // Emitted from the Entry node; which nodes react is the project's business.
         Journal.Append(Direction.Internal, FrameKind.Note, $"client event \"{String(body, "Name")}\" entered the project at the Entry node");
-        await EmitAsync(_script?.OnClientEvent(), cancellationToken);
+        await EmitAsync(_script?.OnClientEvent(body["Data"] is JsonObject data ? String(data, "Text") : null), cancellationToken);
     }
 
     private async Task AfterAsync(TimeSpan delay, Func<CancellationToken, Task> action)
@@ -517,6 +517,10 @@ public sealed class DataFlowSession : IAsyncDisposable
             if (output.Event is not null)
             {
                 await _sink.SendTextAsync(output.Event, cancellationToken);
+            }
+            else if (output.Binary is not null)
+            {
+                await _sink.SendBinaryAsync(output.Binary, cancellationToken);
             }
             else
             {
