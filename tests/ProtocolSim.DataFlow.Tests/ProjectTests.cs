@@ -125,3 +125,84 @@ public sealed class ProjectTests
         Assert.All(events, e => Assert.Equal(1, e["Channel"]!.GetValue<int>()));
     }
 }
+
+public sealed class FaultTests
+{
+    private static ProjectDefinition Load(string yaml)
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("f.yaml", yaml, errors);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        return project!;
+    }
+
+    [Fact]
+    public void Runner_DuplicateAndOutOfOrder_ChangeTheEventSequence()
+    {
+        var project = Load("""
+            name: f
+            script:
+              - on: start
+                emit:
+                  - event: Summarize
+                    data: { Summary: one }
+                  - fault: { outOfOrder: true }
+                  - event: Summarize
+                    data: { Summary: two }
+                  - fault: { duplicate: true }
+                  - event: Summarize
+                    data: { Summary: three }
+            """);
+        var runner = new ScriptRunner(project, new AudioFormat("pcm", 16000, 1));
+        var summaries = runner.OnStart().Select(o => o.Event!["Event"]!["Data"]!["Summary"]!.GetValue<string>()).ToList();
+        Assert.Equal(["two", "one", "three", "three"], summaries);
+    }
+
+    [Fact]
+    public void Runner_DelayAndDrop_AreOutputsTheSessionActsOn()
+    {
+        var project = Load("""
+            name: f
+            script:
+              - on: finalize
+                emit:
+                  - fault: { delay: 250 }
+                  - event: Summarize
+                    data: { Summary: late }
+                  - fault: { drop: true }
+            """);
+        var outputs = new ScriptRunner(project, new AudioFormat("pcm", 16000, 1)).OnFinish(stop: false);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), outputs[0].Delay);
+        Assert.NotNull(outputs[1].Event);
+        Assert.True(outputs[2].Drop);
+    }
+
+    [Fact]
+    public void Runner_ScriptedResponse_IsUsedOnce()
+    {
+        var project = Load("name: f\nresponses:\n  Finalize: Busy\n");
+        var runner = new ScriptRunner(project, new AudioFormat("pcm", 16000, 1));
+        Assert.Equal("Busy", runner.TakeResponseOverride("Finalize"));
+        Assert.Null(runner.TakeResponseOverride("Finalize"));
+        Assert.Null(runner.TakeResponseOverride("Update"));
+    }
+
+    [Fact]
+    public void Load_BadFaultsAndResponses_AreReported()
+    {
+        var errors = new List<string>();
+        ProjectLoader.Load("f.yaml", """
+            name: f
+            responses: { Finalise: Busy, Stop: Success }
+            script:
+              - on: start
+                emit:
+                  - fault: { delay: soon }
+                  - fault: { explode: true }
+            """, errors);
+        Assert.Contains(errors, e => e.Contains("\"Finalise\" is not a request", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("\"Success\" is not a non-Success", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("fault delay: \"soon\"", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("unknown key \"explode\"", StringComparison.Ordinal));
+    }
+}

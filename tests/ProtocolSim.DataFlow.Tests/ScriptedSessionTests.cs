@@ -170,4 +170,73 @@ public sealed class ScriptedSessionTests
         Assert.InRange(audioBytes, 8000 * 1, 8000 * 3); // about 65 ms per character, raw mu-law, no header
         Assert.False(firstAudio!.AsSpan().StartsWith("RIFF"u8), "HasWaveHeader is false: the audio must be raw");
     }
+
+    [Fact]
+    public async Task Faults_OverWebSocket_ScriptedFailedBusyDelayAndDrop()
+    {
+        const string tenant = "5a0b2c3d-1111-4222-8333-944455566677";
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("faulty.yaml", """
+            name: faulty
+            responses: { Start: Failed, Finalize: Busy }
+            script:
+              - on: update
+                emit:
+                  - fault: { delay: 300 }
+                  - event: Summarize
+                    channel: 0
+                    data: { Summary: late }
+              - on: stop
+                emit:
+                  - fault: { drop: true }
+            """, errors)!;
+        Assert.Empty(errors);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = tenant };
+        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(client));
+        builder.Services.AddDataFlow(o =>
+        {
+            o.AddProjects([project]);
+            o.StartDelay = TimeSpan.FromMilliseconds(10);
+        });
+        await using var app = builder.Build();
+        app.UseWebSockets();
+        app.MapDataFlowWebSocket();
+        await app.StartAsync();
+        var token = app.Services.GetRequiredService<TokenService>().Issue(client).Token;
+        using var ws = new ClientWebSocket();
+        await ws.ConnectAsync(new Uri(app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner/faulty"), CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var buffer = new byte[64 * 1024];
+        async Task<string> Exchange(string? send)
+        {
+            if (send is not null)
+            {
+                await ws.SendAsync(Encoding.UTF8.GetBytes(send), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+
+            var r = await ws.ReceiveAsync(buffer, timeout.Token);
+            return Encoding.UTF8.GetString(buffer, 0, r.Count);
+        }
+
+        var start = new JsonObject
+        {
+            ["MessageName"] = "Start",
+            ["Tenant"] = tenant,
+            ["Token"] = token,
+            ["Audio"] = new JsonObject { ["Encoding"] = "pcm", ["SampleRate"] = 16000, ["ChannelCount"] = 1 },
+        }.ToJsonString();
+        Assert.Equal("""{"MessageName":"StartResponse","OperationResult":"Failed"}""", await Exchange(start));
+        Assert.Equal("""{"MessageName":"StartResponse","OperationResult":"Success"}""", await Exchange(start));
+        var updated = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("""{"MessageName":"UpdateResponse","OperationResult":"Success"}""", await Exchange("""{"MessageName":"Update","Parameters":{"k":1}}"""));
+        Assert.Contains("\"Summary\":\"late\"", await Exchange(null), StringComparison.Ordinal);
+        Assert.True(updated.Elapsed >= TimeSpan.FromMilliseconds(250), $"the delayed event came after {updated.Elapsed.TotalMilliseconds:0} ms");
+        Assert.Equal("""{"MessageName":"FinalizeResponse","OperationResult":"Busy"}""", await Exchange("""{"MessageName":"Finalize"}"""));
+        Assert.Equal("""{"MessageName":"StopResponse","OperationResult":"Success"}""", await Exchange("""{"MessageName":"Stop"}"""));
+        var dropped = await Assert.ThrowsAsync<WebSocketException>(() => ws.ReceiveAsync(buffer, timeout.Token));
+        Assert.Equal(WebSocketError.ConnectionClosedPrematurely, dropped.WebSocketErrorCode);
+    }
 }

@@ -33,7 +33,23 @@ public enum ScriptTrigger
     Stop,
 }
 
-/// <summary>One thing a rule emits: an event (001) or an incident (000 §Incident).</summary>
+/// <summary>A scripted fault (issue 3: delays, duplicated or out-of-order events, a dropped connection).</summary>
+public enum FaultKind
+{
+    /// <summary>The rest of the rule's output comes <see cref="ScriptEmit.DelayMs"/> later.</summary>
+    Delay,
+
+    /// <summary>The next event is sent twice.</summary>
+    Duplicate,
+
+    /// <summary>The next two events are sent in swapped order.</summary>
+    OutOfOrder,
+
+    /// <summary>The connection drops without a close frame.</summary>
+    Drop,
+}
+
+/// <summary>One thing a rule emits: an event (001), an incident (000 §Incident), TTS audio or a fault.</summary>
 public sealed record ScriptEmit
 {
     /// <summary>Event name exactly as 001 writes it; null for an incident.</summary>
@@ -51,6 +67,10 @@ public sealed record ScriptEmit
     public string? IncidentLevel { get; init; }
 
     public string? IncidentMessage { get; init; }
+
+    public FaultKind? Fault { get; init; }
+
+    public int DelayMs { get; init; }
 }
 
 /// <summary>A rule of a project's script: when it fires and what it emits.</summary>
@@ -85,6 +105,9 @@ public sealed record ProjectDefinition
 
     public required IReadOnlyList<ScriptRule> Rules { get; init; }
 
+    /// <summary>The first request of a name gets this OperationResult instead of the state machine's (a scripted Busy/Failed).</summary>
+    public IReadOnlyDictionary<string, string> Responses { get; init; } = new Dictionary<string, string>();
+
     public required string File { get; init; }
 }
 
@@ -103,9 +126,12 @@ public static class ProjectLoader
         "VA External", "VBCallEvent", "VBStreamState", "VBTransactionEvent",
     };
 
-    private static readonly string[] ProjectKeys = ["name", "description", "speechEvents", "script"];
+    private static readonly string[] ProjectKeys = ["name", "description", "speechEvents", "script", "responses"];
+    private static readonly string[] RequestNames = ["Start", "Update", "Finalize", "Stop"];
+    private static readonly string[] OperationResults = ["Success", "Busy", "NoActiveOperation", "UnknownMessageName", "Failed"];
     private static readonly string[] RuleKeys = ["on", "at", "channel", "texts", "emit"];
-    private static readonly string[] EmitKeys = ["event", "channel", "data", "incident", "custom", "tts"];
+    private static readonly string[] EmitKeys = ["event", "channel", "data", "incident", "custom", "tts", "fault"];
+    private static readonly string[] FaultKeys = ["delay", "duplicate", "outOfOrder", "drop"];
     private static readonly string[] Levels = ["Debug", "Warning", "Error"];
 
     /// <summary>Loads every *.yaml of a directory; projects are returned only when there is no error at all.</summary>
@@ -227,7 +253,33 @@ public static class ProjectLoader
             Error(notList, "script: a list of rules");
         }
 
-        return errors.Count > before ? null : new ProjectDefinition { Name = name!, Description = Scalar(root, "description") ?? string.Empty, SpeechEvents = speech, Rules = rules, File = file };
+        var responses = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Child(root, "responses") is YamlMappingNode responseMap)
+        {
+            foreach (var (key, value) in responseMap.Children)
+            {
+                var request = (key as YamlScalarNode)?.Value;
+                var result = (value as YamlScalarNode)?.Value;
+                if (request is null || !RequestNames.Contains(request, StringComparer.Ordinal))
+                {
+                    Error(key, $"responses: \"{request}\" is not a request ({string.Join(", ", RequestNames)})");
+                }
+                else if (result is null || !OperationResults.Contains(result, StringComparer.Ordinal) || result == "Success")
+                {
+                    Error(value, $"responses: {request}: \"{result}\" is not a non-Success OperationResult (Busy, NoActiveOperation, UnknownMessageName, Failed)");
+                }
+                else
+                {
+                    responses[request] = result;
+                }
+            }
+        }
+        else if (Child(root, "responses") is { } notMap)
+        {
+            Error(notMap, "responses: a mapping of request name to OperationResult");
+        }
+
+        return errors.Count > before ? null : new ProjectDefinition { Name = name!, Description = Scalar(root, "description") ?? string.Empty, SpeechEvents = speech, Rules = rules, Responses = responses, File = file };
     }
 
     private static ScriptEmit? ParseEmit(YamlNode node, Action<YamlNode, string> error)
@@ -256,6 +308,33 @@ public static class ProjectLoader
             }
 
             return new ScriptEmit { IncidentLevel = level, IncidentMessage = message };
+        }
+
+        if (Child(map, "fault") is { } faultNode)
+        {
+            if (faultNode is not YamlMappingNode fault || fault.Children.Count != 1)
+            {
+                error(faultNode, $"fault: one of {string.Join(", ", FaultKeys)}, e.g. {{ delay: 500 }}");
+                return null;
+            }
+
+            CheckKeys(fault, FaultKeys, "fault", error);
+            var (key, value) = fault.Children.First();
+            var kind = ((YamlScalarNode)key).Value;
+            var text = (value as YamlScalarNode)?.Value;
+            switch (kind)
+            {
+                case "delay" when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) && ms is > 0 and <= 60_000:
+                    return new ScriptEmit { Fault = FaultKind.Delay, DelayMs = ms };
+                case "delay":
+                    error(value, $"fault delay: \"{text}\" is not a number of milliseconds (1-60000)");
+                    return null;
+                case "duplicate" or "outOfOrder" or "drop" when text == "true":
+                    return new ScriptEmit { Fault = kind switch { "duplicate" => FaultKind.Duplicate, "outOfOrder" => FaultKind.OutOfOrder, _ => FaultKind.Drop } };
+                default:
+                    error(value, $"fault {kind}: write {kind}: true");
+                    return null;
+            }
         }
 
         if (Child(map, "tts") is { } tts)

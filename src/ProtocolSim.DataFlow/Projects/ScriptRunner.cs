@@ -5,7 +5,14 @@ using ProtocolSim.DataFlow.Sessions;
 namespace ProtocolSim.DataFlow.Projects;
 
 /// <summary>Something a script emits: an event message, or an incident (sent in the configured shape).</summary>
-public sealed record ScriptOutput(JsonObject? Event, string? IncidentLevel = null, string? IncidentMessage = null, byte[]? Binary = null);
+public sealed record ScriptOutput(JsonObject? Event, string? IncidentLevel = null, string? IncidentMessage = null, byte[]? Binary = null)
+{
+    /// <summary>The outputs after this one come this much later.</summary>
+    public TimeSpan? Delay { get; init; }
+
+    /// <summary>The connection drops here.</summary>
+    public bool Drop { get; init; }
+}
 
 /// <summary>
 /// Runs a project's script over one session: decodes the real incoming audio (pcm, μ-law, A-law; mono or interleaved
@@ -21,8 +28,13 @@ public sealed class ScriptRunner
     private readonly string[] _group;
     private readonly Dictionary<ScriptRule, int> _fired = [];
     private readonly HashSet<ScriptRule> _timeFired = [];
+    private readonly HashSet<string> _responsesUsed = new(StringComparer.Ordinal);
     private long _frames;
     private int _groups;
+
+    /// <summary>The scripted result for the first request of <paramref name="request"/>, once; null otherwise.</summary>
+    public string? TakeResponseOverride(string request) =>
+        _project.Responses.TryGetValue(request, out var result) && _responsesUsed.Add(request) ? result : null;
 
     public ScriptRunner(ProjectDefinition project, AudioFormat format)
     {
@@ -144,8 +156,26 @@ public sealed class ScriptRunner
         _fired[rule] = n + 1;
         var text = givenText ?? (rule.Texts.Count > 0 ? rule.Texts[n % rule.Texts.Count] : string.Empty);
         var outputs = new List<ScriptOutput>();
+        var duplicateNext = false;
+        var swapNext = false;
         foreach (var emit in rule.Emit)
         {
+            switch (emit.Fault)
+            {
+                case FaultKind.Delay:
+                    outputs.Add(new ScriptOutput(null) { Delay = TimeSpan.FromMilliseconds(emit.DelayMs) });
+                    continue;
+                case FaultKind.Drop:
+                    outputs.Add(new ScriptOutput(null) { Drop = true });
+                    continue;
+                case FaultKind.Duplicate:
+                    duplicateNext = true;
+                    continue;
+                case FaultKind.OutOfOrder:
+                    swapNext = true;
+                    continue;
+            }
+
             if (emit.Tts is not null)
             {
                 outputs.AddRange(Speak(emit.Tts.Replace("{text}", text, StringComparison.Ordinal)));
@@ -162,7 +192,20 @@ public sealed class ScriptRunner
             var startMs = start is null ? -1 : Ms(start.Value);
             var endMs = end is null ? -1 : Ms(end.Value);
             var data = Substitute(emit.Data?.DeepClone(), text, ch, startMs, endMs);
-            outputs.Add(new ScriptOutput(Event(emit.Event, ch, startMs, endMs, channel is { } c && _group[c] is { } g ? g : string.Empty, data)));
+            var output = new ScriptOutput(Event(emit.Event, ch, startMs, endMs, channel is { } c && _group[c] is { } g ? g : string.Empty, data));
+            outputs.Add(output);
+            if (duplicateNext)
+            {
+                duplicateNext = false;
+                outputs.Add(output with { Event = (JsonObject)output.Event!.DeepClone() });
+            }
+
+            if (swapNext && outputs.Count >= 2 && outputs[^2].Event is not null && outputs[^2] is { Delay: null, Drop: false })
+            {
+                // Out of order: this event goes before the one emitted just before it.
+                swapNext = false;
+                (outputs[^1], outputs[^2]) = (outputs[^2], outputs[^1]);
+            }
         }
 
         return outputs;

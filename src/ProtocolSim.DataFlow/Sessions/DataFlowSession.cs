@@ -12,6 +12,9 @@ public interface ISessionSink
     ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken);
 
     ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>Drops the connection without a close frame (a scripted fault).</summary>
+    void Abort();
 }
 
 /// <summary>States of a streaming session (dataflow.md §4.1).</summary>
@@ -58,6 +61,7 @@ public sealed class DataFlowSession : IAsyncDisposable
     private bool _misalignedReported;
     private bool _anyRequest;
     private Projects.ScriptRunner? _script;
+    private bool _scriptedStartUsed;
 
     public DataFlowSession(DataFlowOptions options, TokenService tokens, SessionJournal journal, ISessionSink sink, string? pathProject, TimeProvider? time = null)
     {
@@ -205,6 +209,13 @@ public sealed class DataFlowSession : IAsyncDisposable
             Journal.AddFinding("DFW-001", $"The first request is {name}, not Start.", "Start first", name, entrySeq);
         }
 
+        if (name != "Start" && _script?.TakeResponseOverride(name) is { } scripted)
+        {
+            Journal.Append(Direction.Internal, FrameKind.Note, $"scripted response: {name} gets {scripted}");
+            await RespondAsync(name + "Response", scripted, cancellationToken);
+            return;
+        }
+
         switch (name)
         {
             case "Start":
@@ -250,6 +261,15 @@ public sealed class DataFlowSession : IAsyncDisposable
             return;
         }
 
+        if (_options.Scripts.TryGetValue(project!, out var scripted) && scripted.Responses.TryGetValue("Start", out var scriptedStart) && !_scriptedStartUsed)
+        {
+            // A scripted Start failure (once): the session does not start (000 §StartResponse) and may be retried.
+            _scriptedStartUsed = true;
+            Journal.Append(Direction.Internal, FrameKind.Note, $"scripted response: Start gets {scriptedStart}");
+            await RespondAsync("StartResponse", scriptedStart, cancellationToken);
+            return;
+        }
+
         _startPending = true;
         Format = format;
         Project = project;
@@ -260,7 +280,8 @@ public sealed class DataFlowSession : IAsyncDisposable
 
         Journal.SetLabel("project", project!);
         Journal.Append(Direction.Internal, FrameKind.Note, $"building project {project} ({format!.Encoding} {format.SampleRate} Hz {format.ChannelCount} ch); StartResponse in {_options.StartDelay.TotalMilliseconds:0} ms");
-        _script = _options.Scripts.TryGetValue(project!, out var definition) ? new Projects.ScriptRunner(definition, format) : null;
+        _script = _options.Scripts.TryGetValue(project!, out var definition) ? new Projects.ScriptRunner(definition, format!) : null;
+
         _background.Add(AfterAsync(_options.StartDelay, async ct =>
         {
             _startPending = false;
@@ -512,8 +533,26 @@ public sealed class DataFlowSession : IAsyncDisposable
 
     private async Task EmitAsync(IReadOnlyList<Projects.ScriptOutput>? outputs, CancellationToken cancellationToken)
     {
-        foreach (var output in outputs ?? [])
+        var list = outputs ?? [];
+        for (var i = 0; i < list.Count; i++)
         {
+            var output = list[i];
+            if (output.Delay is { } delay)
+            {
+                // A scripted delay holds back the rest of this rule, not the session.
+                var rest = list.Skip(i + 1).ToList();
+                Journal.Append(Direction.Internal, FrameKind.Note, $"scripted fault: {rest.Count} output(s) delayed by {delay.TotalMilliseconds:0} ms");
+                _background.Add(AfterAsync(delay, ct => EmitAsync(rest, ct)));
+                return;
+            }
+
+            if (output.Drop)
+            {
+                Journal.Append(Direction.ToClient, FrameKind.Close, "scripted fault: connection dropped without a close frame");
+                _sink.Abort();
+                return;
+            }
+
             if (output.Event is not null)
             {
                 await _sink.SendTextAsync(output.Event, cancellationToken);

@@ -178,6 +178,12 @@ public static class DataFlowWebSocketEndpoints
 
         public void Complete() => _frames.Writer.TryComplete();
 
+        public void Abort()
+        {
+            _frames.Writer.TryComplete();
+            socket.Abort();
+        }
+
         public async Task RunAsync(CancellationToken cancellationToken)
         {
             try
