@@ -7,23 +7,10 @@ namespace ProtocolSim.DataFlow.Tests;
 
 public sealed class ProjectTests
 {
-    private static string FixturesDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ProtocolSim.sln")))
-            {
-                return Path.Combine(dir.FullName, "fixtures", "dataflow", "projects");
-            }
-        }
-
-        throw new DirectoryNotFoundException("repository root not found");
-    }
-
     [Fact]
     public void LoadDirectory_ShippedProjects_LoadWithoutErrors()
     {
-        var (projects, errors) = ProjectLoader.LoadDirectory(FixturesDirectory());
+        var (projects, errors) = ProjectLoader.LoadDirectory(DataFlowTestHost.FixturesDirectory());
         Assert.Empty(errors);
         Assert.Contains(projects, p => p.Name == "call-analytics" && p.SpeechEvents);
     }

@@ -18,34 +18,12 @@ public sealed class ScriptedSessionTests
     [Fact]
     public async Task CallAnalytics_OverWebSocket_EmitsScriptedEventsAndFinalResultLast()
     {
-        const string tenant = "5a0b2c3d-1111-4222-8333-944455566677";
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "ProtocolSim.sln")))
-        {
-            root = root.Parent!;
-        }
-
-        var (projects, errors) = ProjectLoader.LoadDirectory(Path.Combine(root.FullName, "fixtures", "dataflow", "projects"));
-        Assert.Empty(errors);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = tenant };
-        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(client));
-        builder.Services.AddDataFlow(o =>
-        {
-            o.AddProjects(projects);
-            o.StartDelay = TimeSpan.FromMilliseconds(10);
-            o.FinalizeDuration = TimeSpan.FromMilliseconds(10);
-        });
-        await using var app = builder.Build();
-        app.UseWebSockets();
-        app.MapDataFlowWebSocket();
-        await app.StartAsync();
-        var token = app.Services.GetRequiredService<TokenService>().Issue(client).Token;
+        const string tenant = DataFlowTestHost.Tenant;
+        await using var host = await DataFlowTestHost.StartAsync(DataFlowTestHost.ShippedProjects());
+        var token = host.Token;
 
         using var ws = new ClientWebSocket();
-        await ws.ConnectAsync(new Uri(app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner/call-analytics"), CancellationToken.None);
+        await ws.ConnectAsync(host.WebSocket("/project-runner/call-analytics"), CancellationToken.None);
         var start = new JsonObject
         {
             ["MessageName"] = "Start",
@@ -103,34 +81,14 @@ public sealed class ScriptedSessionTests
     [Fact]
     public async Task TtsEcho_ClientEventText_IsSpokenBetweenFragmentEventsInTheOutputEncoding()
     {
-        const string tenant = "5a0b2c3d-1111-4222-8333-944455566677";
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "ProtocolSim.sln")))
-        {
-            root = root.Parent!;
-        }
-
-        var (projects, errors) = ProjectLoader.LoadDirectory(Path.Combine(root.FullName, "fixtures", "dataflow", "projects"));
-        Assert.Empty(errors);
+        const string tenant = DataFlowTestHost.Tenant;
+        var projects = DataFlowTestHost.ShippedProjects();
         Assert.Equal(["call-analytics", "incident-heavy", "tts-echo"], projects.Select(p => p.Name).Order(StringComparer.Ordinal).ToArray());
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = tenant };
-        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(client));
-        builder.Services.AddDataFlow(o =>
-        {
-            o.AddProjects(projects);
-            o.StartDelay = TimeSpan.FromMilliseconds(10);
-        });
-        await using var app = builder.Build();
-        app.UseWebSockets();
-        app.MapDataFlowWebSocket();
-        await app.StartAsync();
-        var token = app.Services.GetRequiredService<TokenService>().Issue(client).Token;
+        await using var host = await DataFlowTestHost.StartAsync(projects);
+        var token = host.Token;
 
         using var ws = new ClientWebSocket();
-        await ws.ConnectAsync(new Uri(app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner/tts-echo"), CancellationToken.None);
+        await ws.ConnectAsync(host.WebSocket("/project-runner/tts-echo"), CancellationToken.None);
         var start = new JsonObject
         {
             ["MessageName"] = "Start",
@@ -174,7 +132,7 @@ public sealed class ScriptedSessionTests
     [Fact]
     public async Task Faults_OverWebSocket_ScriptedFailedBusyDelayAndDrop()
     {
-        const string tenant = "5a0b2c3d-1111-4222-8333-944455566677";
+        const string tenant = DataFlowTestHost.Tenant;
         var errors = new List<string>();
         var project = ProjectLoader.Load("faulty.yaml", """
             name: faulty
@@ -191,23 +149,10 @@ public sealed class ScriptedSessionTests
                   - fault: { drop: true }
             """, errors)!;
         Assert.Empty(errors);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = tenant };
-        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(client));
-        builder.Services.AddDataFlow(o =>
-        {
-            o.AddProjects([project]);
-            o.StartDelay = TimeSpan.FromMilliseconds(10);
-        });
-        await using var app = builder.Build();
-        app.UseWebSockets();
-        app.MapDataFlowWebSocket();
-        await app.StartAsync();
-        var token = app.Services.GetRequiredService<TokenService>().Issue(client).Token;
+        await using var host = await DataFlowTestHost.StartAsync([project], finalizeDuration: TimeSpan.FromMilliseconds(200));
+        var token = host.Token;
         using var ws = new ClientWebSocket();
-        await ws.ConnectAsync(new Uri(app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner/faulty"), CancellationToken.None);
+        await ws.ConnectAsync(host.WebSocket("/project-runner/faulty"), CancellationToken.None);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var buffer = new byte[64 * 1024];
         async Task<string> Exchange(string? send)
