@@ -195,8 +195,7 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
         return call.Control;
     }
 
-    public static TimeSpan LastAudioAt(VoiceCall call) =>
-        call.Messages.LastOrDefault(m => m.Message.Kind == BotMessageKind.PlayAudio)?.At ?? TimeSpan.Zero;
+    public static TimeSpan LastAudioAt(VoiceCall call) => call.LastPlayAudioAt ?? TimeSpan.Zero;
 
     /// <summary>Judges every rule of <paramref name="candidates"/> that the scenario tags.</summary>
     public void JudgeTagged(IEnumerable<string> candidates, Action<string> judge)

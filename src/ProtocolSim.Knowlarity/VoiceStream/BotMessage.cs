@@ -66,9 +66,6 @@ public sealed record BotMessage
 /// </summary>
 internal static partial class BotMessageInspector
 {
-    // Evidence quotes the bot's JSON as it was written: "+91…", not "\u002B91…".
-    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     [GeneratedRegex(@"^\+[1-9][0-9]{7,14}$")]
     private static partial Regex E164();
 
@@ -289,7 +286,7 @@ internal static partial class BotMessageInspector
                 violations.Add(new("KVV-011", "The bot sent a Stream-Node disconnect; the Verloop dialect ends a call with playAudio, audioContent \"None\" and textContent \"asr_disconnect=true\". The peer ignores it.", "playAudio with textContent asr_disconnect=true", "{\"type\":\"disconnect\"}"));
                 return new BotMessage { Kind = BotMessageKind.Unknown, Type = type, Parsed = obj, Summary = "Stream-Node disconnect: not understood in the Verloop dialect", Violations = violations };
             case "transfer":
-                violations.Add(new("KVV-012", "The bot sent a Stream-Node transfer; the Verloop dialect transfers with playAudio, audioContent \"None\" and textContent \"asr_disconnect=true,parameter1=default\". The peer ignores it.", "playAudio with textContent asr_disconnect=true,parameter1=default", Excerpt(obj.ToJsonString(Relaxed))));
+                violations.Add(new("KVV-012", "The bot sent a Stream-Node transfer; the Verloop dialect transfers with playAudio, audioContent \"None\" and textContent \"asr_disconnect=true,parameter1=default\". The peer ignores it.", "playAudio with textContent asr_disconnect=true,parameter1=default", Excerpt(obj.ToJsonString(VoiceJson.Relaxed))));
                 return new BotMessage { Kind = BotMessageKind.Unknown, Type = type, Parsed = obj, Summary = "Stream-Node transfer: not understood in the Verloop dialect", Violations = violations };
             default:
                 return new BotMessage { Kind = BotMessageKind.Unknown, Type = type, Parsed = Strip(obj), Summary = $"unknown type \"{type}\" ignored" };

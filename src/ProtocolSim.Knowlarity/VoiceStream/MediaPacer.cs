@@ -46,9 +46,6 @@ public sealed class MediaPacer : IDisposable
     /// <summary>Number of pacing loops.</summary>
     public int Loops => _loops.Length;
 
-    /// <summary>Number of streams being paced.</summary>
-    public int ActiveStreams => _loops.Sum(l => l.Count);
-
     /// <summary>Starts pacing <paramref name="stream"/>: first frame at <paramref name="firstDue"/>, then every <paramref name="interval"/>.</summary>
     internal void Schedule(IPacedStream stream, long firstDue, TimeSpan interval)
     {
@@ -80,17 +77,6 @@ public sealed class MediaPacer : IDisposable
             _earlyWindow = time.TimestampFrequency / 2_000; // 0.5 ms
             _thread = new Thread(Run) { IsBackground = true, Name = $"ProtocolSim pacer {index}", Priority = ThreadPriority.AboveNormal };
             _thread.Start();
-        }
-
-        public int Count
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return _heap.Count;
-                }
-            }
         }
 
         public void Schedule(IPacedStream stream, long firstDue, long interval)

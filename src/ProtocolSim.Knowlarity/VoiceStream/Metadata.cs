@@ -8,9 +8,6 @@ namespace ProtocolSim.Knowlarity.VoiceStream;
 /// <summary>Writes the first frame of a call in each dialect and encoding.</summary>
 internal static class Metadata
 {
-    // Write quotes as Python's json.dumps does: the documented frame shows literal ' inside the JSON string.
-    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>Stream-Node metadata (003-V ch.2 Metadata Frame) in the chosen encoding.</summary>
     public static string StreamNode(VoicePeerOptions options)
     {
@@ -32,12 +29,12 @@ internal static class Metadata
                     obj[key] = value;
                 }
 
-                return obj.ToJsonString(Relaxed);
+                return obj.ToJsonString(VoiceJson.Relaxed);
             case MetadataEncoding.PyRepr:
                 return PyRepr(pairs);
             default:
                 // The documented form: a JSON string literal whose content is the Python repr of the dict.
-                return JsonSerializer.Serialize(PyRepr(pairs), Relaxed);
+                return JsonSerializer.Serialize(PyRepr(pairs), VoiceJson.Relaxed);
         }
     }
 
@@ -63,7 +60,7 @@ internal static class Metadata
             obj[key] = value;
         }
 
-        return obj.ToJsonString(Relaxed);
+        return obj.ToJsonString(VoiceJson.Relaxed);
     }
 
     /// <summary>Python's repr of a dict of strings: <c>{'k': 'v', ...}</c>, quoting as Python does.</summary>

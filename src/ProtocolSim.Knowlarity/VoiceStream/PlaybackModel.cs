@@ -46,17 +46,6 @@ internal sealed class PlaybackModel
         }
     }
 
-    public TimeSpan QueueEnd
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _queueEnd;
-            }
-        }
-    }
-
     public TimeSpan Remaining(TimeSpan now)
     {
         lock (_gate)

@@ -71,6 +71,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     private int _closeRequested;
     private string? _peerCloseReason;
     private bool _greetingTimedOut;
+    private TimeSpan? _lastPlayAudioAt;
     private TimeSpan? _firstFrameAt;
     private TimeSpan? _firstPlayAudioAt;
     private TimeSpan? _firstMessageAt;
@@ -114,6 +115,12 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     {
         get { lock (_gate) { return _firstPlayAudioAt; } }
         private set { lock (_gate) { _firstPlayAudioAt = value; } }
+    }
+
+    /// <summary>Time the latest playAudio arrived (steps poll it while waiting, so it is kept, not searched for).</summary>
+    public TimeSpan? LastPlayAudioAt
+    {
+        get { lock (_gate) { return _lastPlayAudioAt; } }
     }
 
     /// <summary>Time of the first message of any kind from the bot.</summary>
@@ -735,6 +742,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         {
             first = _firstPlayAudioAt is null;
             _firstPlayAudioAt ??= now;
+            _lastPlayAudioAt = now;
         }
 
         if (first)
