@@ -60,6 +60,49 @@ public static class Wav
         return file;
     }
 
+    /// <summary>
+    /// Wraps G.711 codes (interleaved when <paramref name="channels"/> &gt; 1) in a RIFF/WAVE file with an 18-byte
+    /// <c>fmt </c> chunk (<paramref name="formatTag"/> <see cref="WavFormat.MuLawTag"/> or <see cref="WavFormat.ALawTag"/>,
+    /// 8 bits, <c>cbSize</c> 0) and a <c>fact</c> chunk, as sox writes them.
+    /// </summary>
+    public static byte[] EncodeG711(ReadOnlySpan<byte> codes, int sampleRate, int channels, ushort formatTag)
+    {
+        ValidateFormat(sampleRate, channels, codes.Length, nameof(codes));
+        if (formatTag is not (WavFormat.MuLawTag or WavFormat.ALawTag))
+        {
+            throw new ArgumentOutOfRangeException(nameof(formatTag), formatTag, "G.711 WAV files are mu-law (7) or A-law (6)");
+        }
+
+        if (codes.Length % channels != 0)
+        {
+            throw new ArgumentException($"codes holds {codes.Length} bytes, not a whole number of {channels}-channel frames", nameof(codes));
+        }
+
+        const int header = 12 + 8 + 18 + 12 + 8;
+        var pad = codes.Length % 2;
+        var file = new byte[header + codes.Length + pad];
+        var span = file.AsSpan();
+        "RIFF"u8.CopyTo(span);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], (uint)(file.Length - 8));
+        "WAVE"u8.CopyTo(span[8..]);
+        "fmt "u8.CopyTo(span[12..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], 18);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[20..], formatTag);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[22..], (ushort)channels);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[24..], (uint)sampleRate);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[28..], (uint)(sampleRate * channels));
+        BinaryPrimitives.WriteUInt16LittleEndian(span[32..], (ushort)channels);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[34..], 8);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[36..], 0);
+        "fact"u8.CopyTo(span[38..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[42..], 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[46..], (uint)(codes.Length / channels));
+        "data"u8.CopyTo(span[50..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[54..], (uint)codes.Length);
+        codes.CopyTo(span[header..]);
+        return file;
+    }
+
     /// <summary>Writes <see cref="Encode(ReadOnlySpan{byte}, int, int)"/>'s output to <paramref name="path"/>, replacing any file.</summary>
     public static void WriteFile(string path, ReadOnlySpan<byte> pcm16le, int sampleRate, int channels = 1)
     {

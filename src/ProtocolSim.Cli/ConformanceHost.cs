@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Conformance;
+using ProtocolSim.DataFlow.Steps;
 using ProtocolSim.Knowlarity.Steps;
 using ProtocolSim.Knowlarity.VoiceStream;
 
@@ -14,8 +15,15 @@ public sealed record RunRequest
 
     public Uri? Target { get; init; }
 
-    /// <summary>Shell command that starts the client under test first (a bot: the run waits until the target accepts connections).</summary>
+    /// <summary>
+    /// Shell command of the client under test. For the voice suites it starts the bot once (the run waits until the
+    /// target accepts connections); for the client suites (Data Flow) it runs once per scenario with the
+    /// <c>PROTOSIM_*</c> task environment.
+    /// </summary>
     public string? ClientCommand { get; init; }
+
+    /// <summary>Runs the client of the client suites instead of <see cref="ClientCommand"/> (in-process reference clients).</summary>
+    public IClientLauncher? ClientLauncher { get; init; }
 
     public string? Tags { get; init; }
 
@@ -54,7 +62,7 @@ public static class ConformanceHost
             return (UsageError, null);
         }
 
-        var load = ConformanceRunner.Load(paths, [typeof(VoiceStreamSteps).Assembly]);
+        var load = ConformanceRunner.Load(paths, [typeof(VoiceStreamSteps).Assembly, typeof(DataFlowSteps).Assembly]);
         if (!load.Success)
         {
             await error.WriteLineAsync($"error: {load.Errors.Count} problem(s) in the suites; nothing was run:");
@@ -74,6 +82,37 @@ public static class ConformanceHost
 
         var services = new ServiceCollection();
         var needsBot = load.Catalogues.Any(c => c.Suite.StartsWith("knowlarity-voice", StringComparison.Ordinal) || c.Suite == "knowlarity-verloop");
+        var needsClient = load.Catalogues.Any(c => c.Suite.StartsWith("dataflow", StringComparison.Ordinal));
+        if (needsBot && needsClient && request.ClientCommand is not null)
+        {
+            await error.WriteLineAsync("error: --client-command starts a bot for the voice suites but runs per scenario for the Data Flow suite; run them separately (protosim run features/knowlarity ... and protosim run features/dataflow ...)");
+            return (UsageError, null);
+        }
+
+        if (needsClient)
+        {
+            var launcher = request.ClientLauncher ?? (request.ClientCommand is { } command ? new ShellClientLauncher(command) : null);
+            var recordingsDirectory = RepositoryPaths.Recordings();
+            if (launcher is null)
+            {
+                await error.WriteLineAsync("error: the Data Flow suite starts your client once per scenario: give --client-command \"<command>\" (README: the client task contract)");
+                return (UsageError, null);
+            }
+
+            if (recordingsDirectory is null)
+            {
+                await error.WriteLineAsync("error: recordings/audio not found above the current directory or the program; run from the repository");
+                return (UsageError, null);
+            }
+
+            services.AddSingleton(new DataFlowSuiteSettings
+            {
+                Launcher = launcher,
+                ProjectsDirectory = Path.Combine(RepositoryPaths.Fixtures(), "dataflow", "projects"),
+                RecordingsDirectory = recordingsDirectory,
+            });
+        }
+
         if (needsBot)
         {
             if (request.Target is null)
@@ -111,8 +150,9 @@ public static class ConformanceHost
             });
         }
 
-        using var client = request.ClientCommand is null ? null : await ClientProcess.StartAsync(request.ClientCommand, request.Target, output, error, cancellationToken);
-        if (request.ClientCommand is not null && client is null)
+        var botCommand = needsBot ? request.ClientCommand : null;
+        using var client = botCommand is null ? null : await ClientProcess.StartAsync(botCommand, request.Target, output, error, cancellationToken);
+        if (botCommand is not null && client is null)
         {
             return (UsageError, null);
         }

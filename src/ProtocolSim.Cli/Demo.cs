@@ -1,3 +1,4 @@
+using ProtocolSim.Conformance;
 using ProtocolSim.ReferenceClients;
 
 namespace ProtocolSim.Cli;
@@ -10,6 +11,7 @@ public static class Demo
     [
         ("knowlarity/voice-stream", "conforming"),
         ("knowlarity/verloop", "verloop-conforming"),
+        ("dataflow", "dataflow-conforming"),
     ];
 
     public static async Task<int> RunAsync(string reportDirectory, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -17,20 +19,39 @@ public static class Demo
         var features = RepositoryPaths.Features();
         var exit = 0;
         var summary = new List<string>();
-        foreach (var (suite, botName) in Suites)
+        foreach (var (suite, clientName) in Suites)
         {
-            await using var bot = await ReferenceBotServer.StartAsync(botName, cancellationToken: cancellationToken);
-            await output.WriteLineAsync($"== {suite}: reference bot '{botName}' at {bot.Url}");
             var dir = Path.Combine(reportDirectory, suite.Replace('/', '-'));
-            var (code, result) = await ConformanceHost.RunAsync(new RunRequest
+            RunResult? result;
+            int code;
+            if (suite.StartsWith("dataflow", StringComparison.Ordinal))
             {
-                Paths = [Path.Combine(features, suite)],
-                Target = bot.Url,
-                Insecure = true,
-                AllowPlainWs = !bot.Info.Tls,
-                ReportDirectory = dir,
-                Title = $"{suite} against reference bot '{botName}'",
-            }, output, error, cancellationToken);
+                // A client suite: the reference client runs per scenario as a partner's would, through --client-command.
+                var command = $"{SelfCommand()} reference-client {clientName}";
+                await output.WriteLineAsync($"== {suite}: client command '{command}' per scenario");
+                (code, result) = await ConformanceHost.RunAsync(new RunRequest
+                {
+                    Paths = [Path.Combine(features, suite)],
+                    ClientCommand = command,
+                    ReportDirectory = dir,
+                    Title = $"{suite} against reference client '{clientName}'",
+                }, output, error, cancellationToken);
+            }
+            else
+            {
+                await using var bot = await ReferenceBotServer.StartAsync(clientName, cancellationToken: cancellationToken);
+                await output.WriteLineAsync($"== {suite}: reference bot '{clientName}' at {bot.Url}");
+                (code, result) = await ConformanceHost.RunAsync(new RunRequest
+                {
+                    Paths = [Path.Combine(features, suite)],
+                    Target = bot.Url,
+                    Insecure = true,
+                    AllowPlainWs = !bot.Info.Tls,
+                    ReportDirectory = dir,
+                    Title = $"{suite} against reference bot '{clientName}'",
+                }, output, error, cancellationToken);
+            }
+
             exit = Math.Max(exit, code);
             summary.Add(result is null
                 ? $"{suite}: not run (exit {code})"
@@ -45,4 +66,20 @@ public static class Demo
 
         return exit;
     }
+
+    /// <summary>The shell words that start this protosim again: the app host, or <c>dotnet protosim.dll</c>.</summary>
+    public static string SelfCommand()
+    {
+        var process = Environment.ProcessPath ?? "dotnet";
+        var name = Path.GetFileNameWithoutExtension(process);
+        if (name.Equals("protosim", StringComparison.OrdinalIgnoreCase))
+        {
+            return Quote(process);
+        }
+
+        var dotnet = name.Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? process : "dotnet";
+        return $"{Quote(dotnet)} {Quote(Path.Combine(AppContext.BaseDirectory, "protosim.dll"))}";
+    }
+
+    private static string Quote(string path) => OperatingSystem.IsWindows() ? $"\"{path}\"" : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

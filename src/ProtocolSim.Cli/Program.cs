@@ -4,6 +4,7 @@ using System.Text.Json;
 using ProtocolSim.Conformance;
 using ProtocolSim.Knowlarity.VoiceStream;
 using ProtocolSim.ReferenceClients;
+using ProtocolSim.ReferenceClients.DataFlow;
 
 namespace ProtocolSim.Cli;
 
@@ -65,6 +66,7 @@ public static class Program
         root.Subcommands.Add(ServeCommand(output, error));
         root.Subcommands.Add(BenchCommand(output));
         root.Subcommands.Add(ReferenceBotCommand(output));
+        root.Subcommands.Add(ReferenceClientCommand(output, error));
         var sink = new Command("bench-sink", "Internal: the benchmark's sink bot (child process).") { Hidden = true };
         sink.SetAction((_, ct) => VoiceStreamBenchmark.RunSinkAsync(output, ct));
         root.Subcommands.Add(sink);
@@ -227,6 +229,38 @@ public static class Program
             return await VoiceStreamBenchmark.RunAsync(counts, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)), output, ct);
         });
         return new Command("bench", "Benchmarks that print figures.") { voice };
+    }
+
+    private static Command ReferenceClientCommand(TextWriter output, TextWriter error)
+    {
+        var name = new Argument<string?>("name") { Description = "Reference client to run (see --list).", Arity = ArgumentArity.ZeroOrOne };
+        var list = new Option<bool>("--list") { Description = "List the reference clients." };
+        var command = new Command("reference-client", "Run one task of a bundled reference client (conforming or deliberately broken) with the PROTOSIM_* environment, as --client-command does.") { name, list };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(list) || parse.GetValue(name) is null)
+            {
+                foreach (var client in DataFlowReferenceClients.All)
+                {
+                    var breaks = client.Conforming ? "conforming" : "breaks " + string.Join(", ", client.BreaksRules.Order(StringComparer.Ordinal));
+                    await output.WriteLineAsync($"{client.Name,-38} {breaks}: {client.Description}");
+                }
+
+                return 0;
+            }
+
+            if (!DataFlowReferenceClients.TryGet(parse.GetValue(name)!, out var info))
+            {
+                await error.WriteLineAsync($"error: no reference client \"{parse.GetValue(name)}\"; see protosim reference-client --list");
+                return ConformanceHost.UsageError;
+            }
+
+            var environment = System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .Where(e => e.Key is string k && k.StartsWith("PROTOSIM_", StringComparison.Ordinal))
+                .ToDictionary(e => (string)e.Key, e => e.Value?.ToString() ?? string.Empty, StringComparer.Ordinal);
+            return await DataFlowReferenceClients.RunAsync(info.Name, environment, output, ct);
+        });
+        return command;
     }
 
     private static Command ReferenceBotCommand(TextWriter output)

@@ -48,6 +48,27 @@ public sealed class SoxWavTests : IDisposable
         Assert.Empty(Wav.Parse(File.ReadAllBytes(wav)).Defects);
     }
 
+    [Theory]
+    [InlineData(WavFormat.MuLawTag, "mu-law", 1)]
+    [InlineData(WavFormat.ALawTag, "a-law", 2)]
+    [InlineData(WavFormat.MuLawTag, "mu-law", 2)]
+    public void EncodeG711_ReadBySox_SameFormatAndCodes(ushort tag, string soxEncoding, int channels)
+    {
+        var samples = Signals.Noise(8001 * channels, 3000, seed: channels);
+        var codes = tag == WavFormat.MuLawTag ? G711.EncodeMuLaw(samples) : G711.EncodeALaw(samples);
+        var path = _dir.File("g711.wav");
+        File.WriteAllBytes(path, Wav.EncodeG711(codes, 8000, channels, tag));
+
+        Assert.Equal("8000", Sox.Info("-r", path));
+        Assert.Equal(channels.ToString(CultureInfo.InvariantCulture), Sox.Info("-c", path));
+        Assert.Equal("8001", Sox.Info("-s", path));
+        Sox.Run(path, "-t", "raw", "-e", soxEncoding, _dir.File("codes.raw"));
+        Assert.Equal(codes, File.ReadAllBytes(_dir.File("codes.raw")));
+        var parsed = Wav.Parse(File.ReadAllBytes(path));
+        Assert.Equal(new WavFormat(tag, channels, 8000, 8), parsed.Format);
+        Assert.Equal(codes, parsed.Data.ToArray());
+    }
+
     [Fact]
     public void Parse_SoxMuLawWav_ReportsFormatAndFactChunk()
     {

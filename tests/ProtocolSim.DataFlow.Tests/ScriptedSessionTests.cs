@@ -179,9 +179,56 @@ public sealed class ScriptedSessionTests
         Assert.Equal("""{"MessageName":"UpdateResponse","OperationResult":"Success"}""", await Exchange("""{"MessageName":"Update","Parameters":{"k":1}}"""));
         Assert.Contains("\"Summary\":\"late\"", await Exchange(null), StringComparison.Ordinal);
         Assert.True(updated.Elapsed >= TimeSpan.FromMilliseconds(250), $"the delayed event came after {updated.Elapsed.TotalMilliseconds:0} ms");
+        // A scripted Busy means another finishing operation is running: its FinalResult still comes (DFW-021).
         Assert.Equal("""{"MessageName":"FinalizeResponse","OperationResult":"Busy"}""", await Exchange("""{"MessageName":"Finalize"}"""));
-        Assert.Equal("""{"MessageName":"StopResponse","OperationResult":"Success"}""", await Exchange("""{"MessageName":"Stop"}"""));
-        var dropped = await Assert.ThrowsAsync<WebSocketException>(() => ws.ReceiveAsync(buffer, timeout.Token));
+        Assert.Contains("\"Name\":\"FinalResult\"", await Exchange(null), StringComparison.Ordinal);
+
+        // A second connection: Stop runs the stop rule, which drops the connection.
+        using var second = new ClientWebSocket();
+        await second.ConnectAsync(host.WebSocket("/project-runner/faulty"), CancellationToken.None);
+        async Task<string> ExchangeSecond(string send)
+        {
+            await second.SendAsync(Encoding.UTF8.GetBytes(send), WebSocketMessageType.Text, true, CancellationToken.None);
+            var r = await second.ReceiveAsync(buffer, timeout.Token);
+            return Encoding.UTF8.GetString(buffer, 0, r.Count);
+        }
+
+        Assert.Equal("""{"MessageName":"StartResponse","OperationResult":"Failed"}""", await ExchangeSecond(start));
+        Assert.Equal("""{"MessageName":"StartResponse","OperationResult":"Success"}""", await ExchangeSecond(start));
+        Assert.Equal("""{"MessageName":"StopResponse","OperationResult":"Success"}""", await ExchangeSecond("""{"MessageName":"Stop"}"""));
+        var dropped = await Assert.ThrowsAsync<WebSocketException>(() => second.ReceiveAsync(buffer, timeout.Token));
         Assert.Equal(WebSocketError.ConnectionClosedPrematurely, dropped.WebSocketErrorCode);
+    }
+
+    [Fact]
+    public async Task ScriptedNoActiveOperation_EndsTheSessionWithoutFinalResult()
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("over.yaml", "name: over\nresponses: { Finalize: NoActiveOperation }\n", errors)!;
+        Assert.Empty(errors);
+        await using var host = await DataFlowTestHost.StartAsync([project]);
+        using var ws = new ClientWebSocket();
+        await ws.ConnectAsync(host.WebSocket("/project-runner/over"), CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var buffer = new byte[64 * 1024];
+        async Task<string> Exchange(string send)
+        {
+            await ws.SendAsync(Encoding.UTF8.GetBytes(send), WebSocketMessageType.Text, true, CancellationToken.None);
+            var r = await ws.ReceiveAsync(buffer, timeout.Token);
+            return Encoding.UTF8.GetString(buffer, 0, r.Count);
+        }
+
+        var start = new JsonObject
+        {
+            ["MessageName"] = "Start",
+            ["Tenant"] = DataFlowTestHost.Tenant,
+            ["Token"] = host.Token,
+            ["Audio"] = new JsonObject { ["Encoding"] = "pcm", ["SampleRate"] = 8000, ["ChannelCount"] = 1 },
+        }.ToJsonString();
+        Assert.Equal("""{"MessageName":"StartResponse","OperationResult":"Success"}""", await Exchange(start));
+        Assert.Equal("""{"MessageName":"FinalizeResponse","OperationResult":"NoActiveOperation"}""", await Exchange("""{"MessageName":"Finalize"}"""));
+
+        // The session is over: a second Finalize finds no active operation either (no scripted answer left).
+        Assert.Equal("""{"MessageName":"FinalizeResponse","OperationResult":"NoActiveOperation"}""", await Exchange("""{"MessageName":"Finalize"}"""));
     }
 }

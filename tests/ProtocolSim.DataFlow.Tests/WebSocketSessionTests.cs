@@ -191,6 +191,51 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
         Assert.Contains("Success", await client.ReceiveTextAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Start_InABinaryFrame_IsJournaledAgainstDfw002NotDfw001()
+    {
+        await using var client = await Client.ConnectAsync(new Uri(_base, "/project-runner"));
+        await client.SendBinaryAsync(Encoding.UTF8.GetBytes(Start()));
+        Assert.Contains("Warning", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+        await client.SendTextAsync(Start());
+        Assert.Contains("Success", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        var findings = Journals.All.Single().Findings.Select(f => f.RuleId).ToList();
+        Assert.Equal(["DFW-002"], findings);
+    }
+
+    [Fact]
+    public async Task ClientSecret_InTheUpgradeOrAMessage_IsJournaledAgainstDfa007AndRedacted()
+    {
+        await using var client = await Client.ConnectAsync(new Uri(_base, "/project-runner?client_secret=secret-for-tests"));
+        var start = JsonNode.Parse(Start())!.AsObject();
+        start["ClientSecret"] = "secret-for-tests";
+        await client.SendTextAsync(start.ToJsonString());
+        Assert.Contains("Success", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+        await client.CloseAsync();
+
+        var journal = Journals.All.Single();
+        Assert.Equal(2, journal.Findings.Count(f => f.RuleId == "DFA-007"));
+        Assert.DoesNotContain(journal.Entries, e => (e.Text ?? e.Summary).Contains("secret-for-tests", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ClientLingering_AfterFinalResult_IsClosedByTheServer()
+    {
+        await using var client = await Client.ConnectAsync(new Uri(_base, "/project-runner"));
+        await client.SendTextAsync(Start(encoding: "pcm", rate: "8000", channels: "1"));
+        Assert.Contains("Success", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+        await client.SendTextAsync("""{"MessageName":"Finalize"}""");
+        Assert.Contains("Success", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("FinalResult", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        // §5 CloseAfterFinalResult: 1 s later the server closes with 1000.
+        var (type, status) = await client.ReceiveAnyAsync();
+        Assert.Equal(WebSocketMessageType.Close, type);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, status);
+        Assert.Contains(Journals.All.Single().Entries, e => e.Direction == Core.Direction.ToClient && e.Kind == Core.FrameKind.Close);
+    }
+
     /// <summary>A small test client: send, receive with a timeout that names what was awaited.</summary>
     private sealed class Client : IAsyncDisposable
     {
@@ -222,6 +267,13 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
                     return Encoding.UTF8.GetString(message.ToArray());
                 }
             }
+        }
+
+        public async Task<(WebSocketMessageType Type, WebSocketCloseStatus? Status)> ReceiveAnyAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var result = await _socket.ReceiveAsync(new byte[64 * 1024], timeout.Token);
+            return (result.MessageType, result.CloseStatus);
         }
 
         public async Task CloseAsync() => await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);

@@ -38,6 +38,9 @@ public sealed class DataFlowOptions
     /// <summary>Time from <c>FinalizeResponse</c>/<c>StopResponse</c> to <c>FinalResult</c>.</summary>
     public TimeSpan FinalizeDuration { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The server closes with 1000 this long after <c>FinalResult</c> if the client has not (§5); zero = never.</summary>
+    public TimeSpan CloseAfterFinalResult { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Largest WebSocket message accepted (§5 <c>MaxFrameBytes</c>); larger ones close with 1009.</summary>
     public int MaxFrameBytes { get; set; } = 1024 * 1024;
 
@@ -51,9 +54,9 @@ public sealed class DataFlowOptions
             errors.Add("DataFlow: at least one project is needed.");
         }
 
-        if (StartDelay < TimeSpan.Zero || FinalizeDuration < TimeSpan.Zero)
+        if (StartDelay < TimeSpan.Zero || FinalizeDuration < TimeSpan.Zero || CloseAfterFinalResult < TimeSpan.Zero)
         {
-            errors.Add("DataFlow: StartDelay and FinalizeDuration cannot be negative.");
+            errors.Add("DataFlow: StartDelay, FinalizeDuration and CloseAfterFinalResult cannot be negative.");
         }
 
         if (MaxFrameBytes < 1024)

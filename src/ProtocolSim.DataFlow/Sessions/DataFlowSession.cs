@@ -60,6 +60,7 @@ public sealed class DataFlowSession : IAsyncDisposable
     private bool _startPending;
     private bool _misalignedReported;
     private bool _anyRequest;
+    private readonly TaskCompletionSource _finalResultSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Projects.ScriptRunner? _script;
     private bool _scriptedStartUsed;
 
@@ -88,6 +89,9 @@ public sealed class DataFlowSession : IAsyncDisposable
 
     /// <summary>Audio received per channel (every channel advances together in interleaved audio).</summary>
     public TimeSpan AudioTime => Format is null ? TimeSpan.Zero : TimeSpan.FromSeconds((double)_audioFrames / Format.SampleRate);
+
+    /// <summary>Completes when <c>FinalResult</c> has been sent (the transport then waits for the client to close).</summary>
+    public Task FinalResultSent => _finalResultSent.Task;
 
     /// <summary>Current settings (Start.Settings merged with every successful Update).</summary>
     public JsonObject Settings => (JsonObject)_settings.DeepClone();
@@ -139,6 +143,11 @@ public sealed class DataFlowSession : IAsyncDisposable
         {
             switch (State)
             {
+                case SessionState.Idle when LooksLikeJsonRequest(data.Span):
+                    // A JSON request in a binary frame is audio to Data Flow: dropped, and the client is told.
+                    Journal.AddFinding("DFW-002", "A JSON message was sent in a binary frame.", "JSON messages in text frames; binary frames carry audio only", Excerpt(System.Text.Encoding.UTF8.GetString(data.Span[..Math.Min(data.Length, 200)])), entrySeq);
+                    await IncidentAsync("Warning", "Audio received before the session started; it was dropped.", cancellationToken);
+                    return;
                 case SessionState.Idle:
                     var rule = _startPending ? "DFW-005" : "DFW-001";
                     Journal.AddFinding(rule, _startPending ? "Audio sent before StartResponse Success." : "Audio sent before Start.",
@@ -213,7 +222,28 @@ public sealed class DataFlowSession : IAsyncDisposable
         {
             Journal.Append(Direction.Internal, FrameKind.Note, $"scripted response: {name} gets {scripted}");
             await RespondAsync(name + "Response", scripted, cancellationToken);
+            if (name is "Finalize" or "Stop" && State == SessionState.Active)
+            {
+                switch (scripted)
+                {
+                    case "Busy":
+                        // Another finishing operation is already running (the platform is finalizing the call):
+                        // its FinalResult follows as usual.
+                        BeginFinishing(stop: false);
+                        break;
+                    case "NoActiveOperation":
+                        // The session already ended on the server side: no FinalResult will come.
+                        State = SessionState.Ended;
+                        break;
+                }
+            }
+
             return;
+        }
+
+        if (name == "Event")
+        {
+            Journal.AddFinding("DFW-012", "A client event was sent as a request with MessageName \"Event\".", "{\"Event\":{...}} without MessageName", "MessageName \"Event\"", entrySeq);
         }
 
         switch (name)
@@ -263,10 +293,16 @@ public sealed class DataFlowSession : IAsyncDisposable
 
         if (_options.Scripts.TryGetValue(project!, out var scripted) && scripted.Responses.TryGetValue("Start", out var scriptedStart) && !_scriptedStartUsed)
         {
-            // A scripted Start failure (once): the session does not start (000 §StartResponse) and may be retried.
+            // A scripted Start failure (once), after the build time like a real one: the session does not start
+            // (000 §StartResponse) and may be retried.
             _scriptedStartUsed = true;
-            Journal.Append(Direction.Internal, FrameKind.Note, $"scripted response: Start gets {scriptedStart}");
-            await RespondAsync("StartResponse", scriptedStart, cancellationToken);
+            _startPending = true;
+            Journal.Append(Direction.Internal, FrameKind.Note, $"scripted response: Start gets {scriptedStart} in {_options.StartDelay.TotalMilliseconds:0} ms");
+            _background.Add(AfterAsync(_options.StartDelay, async ct =>
+            {
+                _startPending = false;
+                await RespondAsync("StartResponse", scriptedStart, ct);
+            }));
             return;
         }
 
@@ -470,15 +506,21 @@ public sealed class DataFlowSession : IAsyncDisposable
         }
 
         // 000 §FinalizeResponse: Success means finalization started; FinalResult follows.
-        State = SessionState.Finishing;
         await RespondAsync(response, "Success", cancellationToken);
-        var outputs = _script?.OnFinish(stop: name == "Stop");
+        BeginFinishing(stop: name == "Stop");
+    }
+
+    private void BeginFinishing(bool stop)
+    {
+        State = SessionState.Finishing;
+        var outputs = _script?.OnFinish(stop);
         _background.Add(AfterAsync(_options.FinalizeDuration, async ct =>
         {
             // Finalize: the remaining scripted events, then FinalResult last; nothing follows it (§4.1).
             await EmitAsync(outputs, ct);
             await _sink.SendTextAsync(SessionMessages.FinalResult(), ct);
             State = SessionState.Ended;
+            _finalResultSent.TrySetResult();
         }));
     }
 
@@ -589,6 +631,12 @@ public sealed class DataFlowSession : IAsyncDisposable
         JsonValue v when v.TryGetValue<string>(out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) => p,
         _ => null,
     };
+
+    private static bool LooksLikeJsonRequest(ReadOnlySpan<byte> data)
+    {
+        var trimmed = data.TrimStart(" \t\r\n"u8);
+        return trimmed.Length > 0 && trimmed[0] == (byte)'{' && data.IndexOf("\"MessageName\""u8) >= 0;
+    }
 
     private static string Excerpt(string text) => text.Length <= 120 ? text : string.Concat(text.AsSpan(0, 120), "…");
 }

@@ -17,9 +17,54 @@ namespace ProtocolSim.DataFlow.Sessions;
 public sealed class DataFlowJournals
 {
     private readonly ConcurrentQueue<SessionJournal> _journals = new();
+    private readonly Lock _gate = new();
     private int _count;
+    private int _active;
+    private TaskCompletionSource _idle = NewIdle(completed: true);
 
     public IReadOnlyCollection<SessionJournal> All => _journals;
+
+    /// <summary>Completes when no connection is open (at once when none is).</summary>
+    public Task WhenIdleAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _idle.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    internal void Enter()
+    {
+        lock (_gate)
+        {
+            if (_active++ == 0)
+            {
+                _idle = NewIdle(completed: false);
+            }
+        }
+    }
+
+    internal void Leave()
+    {
+        lock (_gate)
+        {
+            if (--_active == 0)
+            {
+                _idle.TrySetResult();
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewIdle(bool completed)
+    {
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (completed)
+        {
+            idle.SetResult();
+        }
+
+        return idle;
+    }
 
     internal SessionJournal Open(string transport, Redactor redactor)
     {
@@ -65,24 +110,78 @@ public static class DataFlowWebSocketEndpoints
             return;
         }
 
+        var options = context.RequestServices.GetRequiredService<DataFlowOptions>();
+        var identity = context.RequestServices.GetRequiredService<IdentityOptions>();
+        var secrets = identity.Clients.Select(c => c.ClientSecret).Where(s => s.Length > 0).ToList();
+        var journals = context.RequestServices.GetRequiredService<DataFlowJournals>();
+        journals.Enter();
+        try
+        {
+            await RunSessionAsync(context, pathProject, options, secrets, journals.Open("ws", new Redactor(secrets)));
+        }
+        finally
+        {
+            journals.Leave();
+        }
+    }
+
+    private static async Task RunSessionAsync(HttpContext context, string? pathProject, DataFlowOptions options, IReadOnlyList<string> secrets, SessionJournal journal)
+    {
         var services = context.RequestServices;
-        var options = services.GetRequiredService<DataFlowOptions>();
-        var identity = services.GetRequiredService<IdentityOptions>();
-        var journal = services.GetRequiredService<DataFlowJournals>().Open("ws", new Redactor(identity.Clients.Select(c => c.ClientSecret)));
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         journal.Append(Direction.Internal, FrameKind.Open, $"WebSocket {context.Request.Path} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
+        CheckUpgradeForSecrets(context.Request, secrets, journal);
         var sink = new WebSocketSink(socket, journal);
         var sending = sink.RunAsync(context.RequestAborted);
         await using (var session = new DataFlowSession(options, services.GetRequiredService<TokenService>(), journal, sink, pathProject, services.GetService<TimeProvider>()))
         {
-            await ReceiveAsync(socket, session, options, journal, context.RequestAborted);
+            using var closing = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            var closer = CloseAfterFinalResultAsync(session, sink, options, journal, closing.Token);
+            await ReceiveAsync(socket, session, options, journal, secrets, sink, context.RequestAborted);
+            await closing.CancelAsync();
+            await closer;
         }
 
         sink.Complete();
         await sending;
     }
 
-    private static async Task ReceiveAsync(WebSocket socket, DataFlowSession session, DataFlowOptions options, SessionJournal journal, CancellationToken cancellationToken)
+    /// <summary>DFA-007: only the identity server takes client credentials; a secret in the upgrade request is a finding.</summary>
+    private static void CheckUpgradeForSecrets(HttpRequest request, IReadOnlyList<string> secrets, SessionJournal journal)
+    {
+        var where = request.Headers.Where(h => secrets.Any(s => h.Value.ToString().Contains(s, StringComparison.Ordinal))).Select(h => $"header {h.Key}").ToList();
+        if (secrets.Any(s => Uri.UnescapeDataString(request.QueryString.Value ?? string.Empty).Contains(s, StringComparison.Ordinal)))
+        {
+            where.Add("the URL query");
+        }
+
+        if (where.Count > 0)
+        {
+            journal.AddFinding("DFA-007", "The client secret was sent to the Data Flow endpoint.", "client_secret only on /connect/token", string.Join(", ", where));
+        }
+    }
+
+    /// <summary>§5 CloseAfterFinalResult: the server closes with 1000 if the client has not closed after FinalResult.</summary>
+    private static async Task CloseAfterFinalResultAsync(DataFlowSession session, WebSocketSink sink, DataFlowOptions options, SessionJournal journal, CancellationToken cancellationToken)
+    {
+        if (options.CloseAfterFinalResult <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            await session.FinalResultSent.WaitAsync(cancellationToken);
+            await Task.Delay(options.CloseAfterFinalResult, cancellationToken);
+            journal.Append(Direction.ToClient, FrameKind.Close, $"server closes 1000: the client had not closed {options.CloseAfterFinalResult.TotalMilliseconds:0} ms after FinalResult");
+            sink.Close(WebSocketCloseStatus.NormalClosure, "session ended");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static async Task ReceiveAsync(WebSocket socket, DataFlowSession session, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, WebSocketSink sink, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         using var message = new MemoryStream();
@@ -99,11 +198,8 @@ public static class DataFlowWebSocketEndpoints
                         journal.AddFinding("DFW-016", "The client closed an active session without Finalize.", "Finalize, then FinalResult, then close", "close while Active");
                     }
 
-                    if (socket.State == WebSocketState.CloseReceived)
-                    {
-                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-                    }
-
+                    // The close reply goes through the send loop, after the frames already queued.
+                    sink.Close(WebSocketCloseStatus.NormalClosure, "bye");
                     return;
                 }
 
@@ -111,7 +207,7 @@ public static class DataFlowWebSocketEndpoints
                 {
                     // §5 MaxFrameBytes: bounded; the session ends with 1009 rather than buffering without limit.
                     journal.Append(Direction.FromClient, FrameKind.Error, $"message over {options.MaxFrameBytes} B; closing with 1009");
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"message over {options.MaxFrameBytes} bytes", CancellationToken.None);
+                    sink.Close(WebSocketCloseStatus.MessageTooBig, $"message over {options.MaxFrameBytes} bytes");
                     return;
                 }
 
@@ -126,6 +222,7 @@ public static class DataFlowWebSocketEndpoints
                 if (result.MessageType == WebSocketMessageType.Text)
                 {
                     var text = Encoding.UTF8.GetString(bytes);
+                    var secretSent = secrets.Any(s => text.Contains(s, StringComparison.Ordinal));
                     JsonNode? parsed = null;
                     try
                     {
@@ -137,6 +234,11 @@ public static class DataFlowWebSocketEndpoints
 
                     var name = (parsed as JsonObject)?["MessageName"]?.ToString() ?? ((parsed as JsonObject)?["Event"] is JsonObject e ? $"Event {e["Name"]}" : "text");
                     var entry = journal.Append(Direction.FromClient, FrameKind.Text, name, text: text, parsed: parsed);
+                    if (secretSent)
+                    {
+                        journal.AddFinding("DFA-007", $"The client secret was sent to Data Flow in a {name} message.", "client_secret only on /connect/token", "the secret in a text frame (redacted in this journal)", entry.Seq);
+                    }
+
                     await session.OnTextAsync(text, entry.Seq, cancellationToken);
                 }
                 else
@@ -162,21 +264,56 @@ public static class DataFlowWebSocketEndpoints
         private readonly Channel<(WebSocketMessageType Type, byte[] Data)> _frames =
             Channel.CreateBounded<(WebSocketMessageType, byte[])>(new BoundedChannelOptions(1024) { SingleReader = true });
 
+        private WebSocketCloseStatus? _closeStatus;
+        private string? _closeDescription;
+
         public async ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken)
         {
             var text = message.ToJsonString();
             var name = message["MessageName"] is { } m ? $"{m} {message["OperationResult"] ?? message["IncidentLevel"]}" : message["Event"] is JsonObject e ? $"Event {e["Name"]}" : message["Incident"] is JsonObject i ? $"Incident {i["Level"]}: {i["Message"]}" : "text";
+            if (_frames.Reader.Completion.IsCompleted || _closeStatus is not null)
+            {
+                journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): {name}");
+                return;
+            }
+
             journal.Append(Direction.ToClient, FrameKind.Text, name, text: text, parsed: message.DeepClone());
-            await _frames.Writer.WriteAsync((WebSocketMessageType.Text, Encoding.UTF8.GetBytes(text)), cancellationToken);
+            await WriteAsync(WebSocketMessageType.Text, Encoding.UTF8.GetBytes(text), cancellationToken);
         }
 
         public async ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         {
+            if (_frames.Reader.Completion.IsCompleted || _closeStatus is not null)
+            {
+                journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): audio {data.Length} B");
+                return;
+            }
+
             journal.Append(Direction.ToClient, FrameKind.Binary, $"audio {data.Length} B", bytes: data.ToArray());
-            await _frames.Writer.WriteAsync((WebSocketMessageType.Binary, data.ToArray()), cancellationToken);
+            await WriteAsync(WebSocketMessageType.Binary, data.ToArray(), cancellationToken);
+        }
+
+        private async ValueTask WriteAsync(WebSocketMessageType type, byte[] data, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await _frames.Writer.WriteAsync((type, data), cancellationToken);
+            }
+            catch (ChannelClosedException)
+            {
+                // Closed between the check and the write: the journal already holds the frame as sent.
+            }
         }
 
         public void Complete() => _frames.Writer.TryComplete();
+
+        /// <summary>Sends a close frame after the frames already queued; nothing is sent after it.</summary>
+        public void Close(WebSocketCloseStatus status, string description)
+        {
+            _closeStatus = status;
+            _closeDescription = description;
+            _frames.Writer.TryComplete();
+        }
 
         public void Abort()
         {
@@ -194,6 +331,11 @@ public static class DataFlowWebSocketEndpoints
                     {
                         await socket.SendAsync(data, type, endOfMessage: true, cancellationToken);
                     }
+                }
+
+                if (_closeStatus is { } status && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(status, _closeDescription, cancellationToken);
                 }
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)

@@ -1,0 +1,315 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ProtocolSim.Audio;
+using ProtocolSim.Conformance;
+using ProtocolSim.Core;
+using ProtocolSim.DataFlow.Identity;
+using ProtocolSim.DataFlow.Projects;
+using ProtocolSim.DataFlow.Sessions;
+
+namespace ProtocolSim.DataFlow.Steps;
+
+/// <summary>The audio a task streams: a caller recording in the format a scenario asks for.</summary>
+/// <param name="Encoding">pcm, ulaw or alaw.</param>
+public sealed record TaskAudio(string Recording, int SampleRate, int Channels, string Encoding)
+{
+    /// <summary>Bytes of one sample frame of all channels.</summary>
+    public int FrameBytes => (Encoding == "pcm" ? 2 : 1) * Channels;
+
+    public override string ToString() => $"{Encoding} {SampleRate} Hz {(Channels == 1 ? "mono" : "stereo")} ({Recording})";
+}
+
+/// <summary>
+/// Per-scenario state of the Data Flow suite: the mock (identity + WebSocket integration) on an ephemeral loopback
+/// port, configured by the Given steps; the client under test run with the <c>PROTOSIM_*</c> contract; and the
+/// journals the Then steps judge.
+/// </summary>
+public sealed class DataFlowScenario : IAsyncDisposable
+{
+    private readonly ScenarioContext _scenario;
+    private readonly List<ProjectDefinition> _inlineProjects = [];
+    private readonly Dictionary<string, string> _responses = new(StringComparer.Ordinal);
+    private readonly string _directory;
+    private WebApplication? _app;
+
+    public DataFlowScenario(ScenarioContext scenario)
+    {
+        _scenario = scenario;
+        Settings = scenario.Services.GetService(typeof(DataFlowSuiteSettings)) as DataFlowSuiteSettings
+            ?? throw new InvalidOperationException("The Data Flow suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
+        _directory = Path.Combine(Path.GetTempPath(), "protosim-dataflow", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(_directory);
+        OutputDirectory = Path.Combine(_directory, "output");
+        Directory.CreateDirectory(OutputDirectory);
+        ClientDeadline = Settings.ClientDeadline;
+    }
+
+    public DataFlowSuiteSettings Settings { get; }
+
+    // ------------------------------------------------------------ configuration (Given)
+
+    public string Project { get; set; } = "call-analytics";
+
+    public TaskAudio Audio { get; set; } = new("question", 8000, 1, "pcm");
+
+    public TimeSpan StartDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    public IncidentShape IncidentShape { get; set; } = IncidentShape.Nested;
+
+    public TimeSpan ClientDeadline { get; set; }
+
+    /// <summary>How long the mock waits for the client to close after FinalResult before it closes (DFW-030).</summary>
+    public TimeSpan CloseAfterFinalResult { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Extra <c>PROTOSIM_*</c> values of the task (event text, update parameters, sessions, output encoding).</summary>
+    public Dictionary<string, string> TaskEnvironment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The first request of a name gets this OperationResult (a scripted answer of the project).</summary>
+    public void ScriptResponse(string request, string result) => _responses[request] = result;
+
+    /// <summary>Adds a project defined in the feature file (YAML, validated as the fixtures are).</summary>
+    public void AddProject(string yaml, string source)
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load(source, yaml, errors);
+        if (project is null || errors.Count > 0)
+        {
+            throw new InvalidOperationException("The scenario's project is invalid:\n" + string.Join("\n", errors));
+        }
+
+        _inlineProjects.Add(project);
+        Project = project.Name;
+    }
+
+    // ------------------------------------------------------------ the run (When)
+
+    public IdentityClient? Credentials { get; private set; }
+
+    public string OutputDirectory { get; }
+
+    /// <summary>The raw audio the task's WAV holds (what the client must send, DFW-007/008).</summary>
+    public byte[] ExpectedAudio { get; private set; } = [];
+
+    public string? AudioPath { get; private set; }
+
+    public string? Task { get; private set; }
+
+    public ClientExit? Exit { get; private set; }
+
+    public SessionJournal? Identity { get; private set; }
+
+    /// <summary>The WebSocket connections the client opened, in order.</summary>
+    public IReadOnlyList<SessionJournal> Sessions { get; private set; } = [];
+
+    public DataFlowOptions? Options { get; private set; }
+
+    public CancellationToken Token => _scenario.CancellationToken;
+
+    /// <summary>Starts the mock, runs the task once in the client under test, waits for every connection to end.</summary>
+    public async Task RunTaskAsync(string task)
+    {
+        if (Task is not null)
+        {
+            throw new InvalidOperationException("This scenario already ran a task; one task per scenario.");
+        }
+
+        Task = task;
+        await StartMockAsync();
+        AudioPath = WriteAudio();
+        var environment = Environment(task);
+        _scenario.Log($"running the client ({Settings.Launcher.Description}) with PROTOSIM_TASK={task}, audio {Audio}, deadline {ClientDeadline.TotalSeconds:0} s");
+        Exit = await Settings.Launcher.RunAsync(environment, ClientDeadline, Token);
+        _scenario.Log($"the client {Exit.Describe()}" + (Exit.Output.Length > 0 ? ":\n" + Exit.Output.TrimEnd() : string.Empty));
+
+        // The client has ended; its connections end with it. Wait until the mock has seen every one end.
+        var journals = _app!.Services.GetRequiredService<DataFlowJournals>();
+        using var settle = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        settle.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await journals.WhenIdleAsync(settle.Token);
+        }
+        catch (OperationCanceledException) when (!Token.IsCancellationRequested)
+        {
+            _scenario.Log("a connection was still open 5 s after the client ended; judging what was received");
+        }
+
+        Identity = _app.Services.GetRequiredService<IdentityJournal>().Journal;
+        Sessions = journals.All.Where(j => j.Protocol == "dataflow-ws").OrderBy(j => j.StartedAt).ToList();
+        _scenario.Attach(Identity);
+        foreach (var session in Sessions)
+        {
+            _scenario.Attach(session);
+        }
+    }
+
+    private async Task StartMockAsync()
+    {
+        var (projects, errors) = ProjectLoader.LoadDirectory(Settings.ProjectsDirectory);
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("The Data Flow projects are invalid:\n" + string.Join("\n", errors));
+        }
+
+        var all = projects.Where(p => _inlineProjects.TrueForAll(i => i.Name != p.Name)).Concat(_inlineProjects)
+            .Select(p => p.Name == Project && _responses.Count > 0 ? p with { Responses = new Dictionary<string, string>(_responses, StringComparer.Ordinal) } : p)
+            .ToList();
+        if (all.TrueForAll(p => p.Name != Project))
+        {
+            throw new InvalidOperationException($"No project \"{Project}\" in {Settings.ProjectsDirectory} or the scenario.");
+        }
+
+        // Fresh credentials per scenario: nothing secret is fixed, and the secret is known to the redactor.
+        Credentials = new IdentityClient
+        {
+            ClientId = "protosim-client",
+            ClientSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant(),
+            Tenant = Guid.NewGuid().ToString(),
+        };
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(o => o.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(Credentials));
+        builder.Services.AddDataFlow(o =>
+        {
+            o.AddProjects(all);
+            o.StartDelay = StartDelay;
+            o.IncidentShape = IncidentShape;
+
+            // The suite's patience after FinalResult (DFW-030) is above the mock's 1 s default, so that a busy machine
+            // does not make a conforming client look slow.
+            o.CloseAfterFinalResult = CloseAfterFinalResult;
+        });
+        _app = builder.Build();
+        _app.UseWebSockets();
+        _app.MapDataFlowIdentity();
+        _app.MapDataFlowWebSocket();
+        await _app.StartAsync(Token);
+        Options = _app.Services.GetRequiredService<DataFlowOptions>();
+    }
+
+    private Dictionary<string, string> Environment(string task)
+    {
+        var baseUrl = _app!.Urls.First().TrimEnd('/');
+        var ws = baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner";
+        var identity = baseUrl + "/connect/token";
+        var endpointsFile = Path.Combine(_directory, "endpoints.json");
+        var endpoints = new JsonObject
+        {
+            ["dataflowWebSocket"] = ws,
+            ["identity"] = identity,
+            ["credentials"] = new JsonObject
+            {
+                ["dataflow"] = new JsonObject
+                {
+                    ["clientId"] = Credentials!.ClientId,
+                    ["clientSecret"] = Credentials.ClientSecret,
+                    ["tenant"] = Credentials.Tenant,
+                    ["project"] = Project,
+                },
+            },
+        };
+        File.WriteAllText(endpointsFile, endpoints.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PROTOSIM_TASK"] = task,
+            ["PROTOSIM_AUDIO"] = AudioPath!,
+            ["PROTOSIM_ENDPOINTS"] = endpointsFile,
+            ["PROTOSIM_DATAFLOW_WS_URL"] = ws,
+            ["PROTOSIM_IDENTITY_URL"] = identity,
+            ["PROTOSIM_CLIENT_ID"] = Credentials.ClientId,
+            ["PROTOSIM_CLIENT_SECRET"] = Credentials.ClientSecret,
+            ["PROTOSIM_TENANT"] = Credentials.Tenant,
+            ["PROTOSIM_PROJECT"] = Project,
+            ["PROTOSIM_OUTPUT_DIR"] = OutputDirectory,
+        };
+        foreach (var (key, value) in TaskEnvironment)
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+
+    /// <summary>Writes the task's WAV: the recording at the rate, the second channel another recording, G.711 encoded when asked.</summary>
+    private string WriteAudio()
+    {
+        var first = Recording(Audio.Recording);
+        short[] samples;
+        if (Audio.Channels == 1)
+        {
+            samples = first;
+        }
+        else
+        {
+            // Channel 0 the agent, channel 1 the customer (call-analytics): different voices, so a swap or a
+            // planar layout is visible sample by sample.
+            var second = Recording(Audio.Recording == "goodbye" ? "question" : "goodbye");
+            var frames = Math.Max(first.Length, second.Length);
+            samples = new short[frames * 2];
+            for (var i = 0; i < frames; i++)
+            {
+                samples[2 * i] = i < first.Length ? first[i] : (short)0;
+                samples[(2 * i) + 1] = i < second.Length ? second[i] : (short)0;
+            }
+        }
+
+        byte[] file;
+        switch (Audio.Encoding)
+        {
+            case "ulaw":
+                ExpectedAudio = G711.EncodeMuLaw(samples);
+                file = Wav.EncodeG711(ExpectedAudio, Audio.SampleRate, Audio.Channels, WavFormat.MuLawTag);
+                break;
+            case "alaw":
+                ExpectedAudio = G711.EncodeALaw(samples);
+                file = Wav.EncodeG711(ExpectedAudio, Audio.SampleRate, Audio.Channels, WavFormat.ALawTag);
+                break;
+            default:
+                ExpectedAudio = Pcm.ToBytes(samples);
+                file = Wav.Encode(ExpectedAudio, Audio.SampleRate, Audio.Channels);
+                break;
+        }
+
+        var path = Path.Combine(_directory, string.Create(CultureInfo.InvariantCulture, $"{Audio.Recording}-{Audio.Encoding}-{Audio.SampleRate}-{Audio.Channels}ch.wav"));
+        File.WriteAllBytes(path, file);
+        return path;
+    }
+
+    private short[] Recording(string name)
+    {
+        var path = Path.Combine(Settings.RecordingsDirectory, string.Create(CultureInfo.InvariantCulture, $"{name}-{Audio.SampleRate / 1000}k.wav"));
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException($"No recording {path}: the recordings exist at 8, 16, 24, 32 and 48 kHz.");
+        }
+
+        return Pcm.ToSamples(Wav.ReadFile(path).Data);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(CancellationToken.None);
+            await _app.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,814 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using ProtocolSim.Audio;
+
+namespace ProtocolSim.ReferenceClients.DataFlow;
+
+/// <summary>Something the client could not do; it ends the task with exit code 1.</summary>
+internal sealed class ClientFailure(string message) : Exception(message);
+
+/// <summary>The task a client runs, read from the <c>PROTOSIM_*</c> environment (README: the client task contract).</summary>
+internal sealed record ClientTask
+{
+    public static readonly string[] Tasks = ["stream-audio", "stream-and-stop", "send-event", "update-settings"];
+
+    public required string Name { get; init; }
+
+    public required Uri WebSocketUrl { get; init; }
+
+    public required Uri IdentityUrl { get; init; }
+
+    public required string ClientId { get; init; }
+
+    public required string ClientSecret { get; init; }
+
+    public required string Tenant { get; init; }
+
+    public required string Project { get; init; }
+
+    public required WavFormat Format { get; init; }
+
+    public required byte[] Audio { get; init; }
+
+    public required byte[] WavFile { get; init; }
+
+    public string? OutputDirectory { get; init; }
+
+    public string OutputEncoding { get; init; } = "pcm";
+
+    public string EventText { get; init; } = "Hello from the client";
+
+    public JsonObject UpdateParameters { get; init; } = new() { ["Punctuation"] = true };
+
+    public int Sessions { get; init; } = 1;
+
+    public string Encoding => Format.FormatTag switch
+    {
+        WavFormat.MuLawTag => "ulaw",
+        WavFormat.ALawTag => "alaw",
+        _ => "pcm",
+    };
+
+    public static ClientTask Parse(IReadOnlyDictionary<string, string> env)
+    {
+        string Need(string key) => env.TryGetValue(key, out var v) && v.Length > 0 ? v : throw new ClientFailure($"{key} is not set");
+        var name = Need("PROTOSIM_TASK");
+        if (!Tasks.Contains(name, StringComparer.Ordinal))
+        {
+            throw new ClientFailure($"PROTOSIM_TASK \"{name}\" is not one of {string.Join(", ", Tasks)}");
+        }
+
+        var file = File.ReadAllBytes(Need("PROTOSIM_AUDIO"));
+        var wav = Wav.Parse(file);
+        if (!wav.IsValid || wav.Format is not { } format || !(format.IsPcm16 || format.FormatTag is WavFormat.MuLawTag or WavFormat.ALawTag) || format.Channels is not (1 or 2))
+        {
+            throw new ClientFailure($"PROTOSIM_AUDIO is not a mono or stereo PCM16, mu-law or A-law WAV file ({wav.Format})");
+        }
+
+        return new ClientTask
+        {
+            Name = name,
+            WebSocketUrl = new Uri(Need("PROTOSIM_DATAFLOW_WS_URL")),
+            IdentityUrl = new Uri(Need("PROTOSIM_IDENTITY_URL")),
+            ClientId = Need("PROTOSIM_CLIENT_ID"),
+            ClientSecret = Need("PROTOSIM_CLIENT_SECRET"),
+            Tenant = Need("PROTOSIM_TENANT"),
+            Project = Need("PROTOSIM_PROJECT"),
+            Format = format,
+            Audio = wav.Data.ToArray(),
+            WavFile = file,
+            OutputDirectory = env.GetValueOrDefault("PROTOSIM_OUTPUT_DIR"),
+            OutputEncoding = env.GetValueOrDefault("PROTOSIM_OUTPUT_ENCODING") is { Length: > 0 } output ? output : "pcm",
+            EventText = env.GetValueOrDefault("PROTOSIM_EVENT_TEXT") is { Length: > 0 } text ? text : "Hello from the client",
+            UpdateParameters = env.GetValueOrDefault("PROTOSIM_UPDATE_PARAMETERS") is { Length: > 0 } json
+                ? JsonNode.Parse(json) as JsonObject ?? throw new ClientFailure("PROTOSIM_UPDATE_PARAMETERS is not a JSON object")
+                : new JsonObject { ["Punctuation"] = true },
+            Sessions = env.GetValueOrDefault("PROTOSIM_SESSIONS") is { Length: > 0 } n ? int.Parse(n, CultureInfo.InvariantCulture) : 1,
+        };
+    }
+}
+
+/// <summary>
+/// The reference Data Flow WebSocket client (000, 001; rules DFA and DFW of dataflow.md §3), with one optional
+/// defect (<see cref="DataFlowClientFault"/>). It gets a token with client credentials, opens a session per
+/// <c>PROTOSIM_SESSIONS</c>, streams the WAV's samples raw in 100 ms chunks, finalizes (or stops), reads until
+/// FinalResult and closes; output audio (TTS fragments) is decoded and saved as tts-N.wav.
+/// </summary>
+internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FinalResultTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly HashSet<string> KnownEvents = new(StringComparer.Ordinal)
+    {
+        "FinalResult", "Age Change", "CallStateUpdate", "Change Insights", "Chat Message", "Chat Response", "Conversation Analyzer Result",
+        "Conversation Insights", "Early Speech Ended", "Emotion", "End Of Segment", "Start Of Segment", "End Of TTS Fragment",
+        "Gender Change", "Language Change", "Language Detected", "Merge Audio Started", "Merge Audio Ended", "RTG Notification",
+        "RTG Scenarios", "RTG State", "RTG Supervisor Message", "RTG Transcript", "Sentiment", "Speech Started", "Speech Ended",
+        "Speech Quality", "SR Milestone", "SR Partial", "Start Of TTS Fragment", "Subtitle Generated", "Summarize", "Topic Detected",
+        "Translation", "VAAsyncOutput", "VA Activity Object", "VA External", "VBCallEvent", "VBStreamState", "VBTransactionEvent",
+    };
+
+    private ClientTask _task = null!;
+    private string? _token;
+    private DateTimeOffset _tokenExpiry;
+    private int _fragments;
+
+    public async Task<int> RunAsync(IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _task = ClientTask.Parse(environment);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            var ok = true;
+            for (var i = 1; i <= _task.Sessions; i++)
+            {
+                var token = await TokenAsync(http, cancellationToken);
+                ok &= await RunSessionAsync(token, i, cancellationToken);
+            }
+
+            return ok ? 0 : 1;
+        }
+        catch (ClientFailure ex)
+        {
+            await log.WriteLineAsync("error: " + ex.Message);
+            return 1;
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException)
+        {
+            await log.WriteLineAsync($"error: {ex.GetType().Name}: {ex.Message}");
+            return 1;
+        }
+    }
+
+    // ------------------------------------------------------------ DFA: the token
+
+    /// <summary>DFA-006: one token until shortly before it expires.</summary>
+    private async Task<string> TokenAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        if (_token is not null && fault != DataFlowClientFault.TokenPerSession && DateTimeOffset.UtcNow < _tokenExpiry)
+        {
+            return _token;
+        }
+
+        var url = fault == DataFlowClientFault.FixedIdentityUrl ? new Uri("http://127.0.0.1:9/connect/token") : _task.IdentityUrl;
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("grant_type", "client_credentials"),
+            new("client_id", _task.ClientId),
+            new("client_secret", _task.ClientSecret),
+        };
+        if (fault != DataFlowClientFault.NoScope)
+        {
+            fields.Add(new("scope", "Wagtail"));
+        }
+
+        using HttpContent content = fault == DataFlowClientFault.TokenAsJson
+            ? new StringContent(new JsonObject(fields.Select(f => KeyValuePair.Create(f.Key, (JsonNode?)f.Value))).ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json"))
+            : new FormUrlEncodedContent(fields);
+        using var response = await http.PostAsync(url, content, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode || (JsonNode.Parse(body) as JsonObject)?["access_token"]?.GetValue<string>() is not { } token)
+        {
+            throw new ClientFailure($"token request failed: {(int)response.StatusCode} {body}");
+        }
+
+        var lifetime = (JsonNode.Parse(body) as JsonObject)?["expires_in"]?.GetValue<long>() ?? 3600;
+        _token = token;
+        _tokenExpiry = DateTimeOffset.UtcNow.AddSeconds(lifetime - Math.Min(60, lifetime / 10));
+        await log.WriteLineAsync($"token obtained (expires in {lifetime} s)");
+        return token;
+    }
+
+    // ------------------------------------------------------------ DFW: one session
+
+    private async Task<bool> RunSessionAsync(string token, int number, CancellationToken cancellationToken)
+    {
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(_task.WebSocketUrl, cancellationToken);
+        var session = new Session(socket, this, log);
+        var reading = session.ReadAsync(cancellationToken);
+        try
+        {
+            return await session.RunAsync(token, number, cancellationToken);
+        }
+        finally
+        {
+            if (socket.State == WebSocketState.Open && !session.Aborted)
+            {
+                using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+                try
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", closing.Token);
+                }
+                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+                {
+                }
+            }
+
+            socket.Abort();
+            await reading;
+        }
+    }
+
+    private enum Outcome
+    {
+        Continue,
+        Abort,
+    }
+
+    private sealed record ServerMessage(JsonObject? Json, byte[]? Binary);
+
+    /// <summary>One connection: a receive loop feeding a queue, and the request flow reading it.</summary>
+    private sealed class Session(ClientWebSocket socket, DataFlowClient client, TextWriter log)
+    {
+        private readonly Channel<ServerMessage> _inbox = Channel.CreateUnbounded<ServerMessage>();
+        private readonly Queue<JsonObject> _responses = new();
+        private List<byte>? _fragment;
+        private bool _fragmentHasHeader;
+        private bool _finalResult;
+        private bool _stopRequested;
+
+        private DataFlowClientFault Fault => client.Fault;
+
+        private ClientTask Task => client._task;
+
+        public bool Aborted { get; private set; }
+
+        public async Task ReadAsync(CancellationToken cancellationToken)
+        {
+            var buffer = new byte[64 * 1024];
+            using var message = new MemoryStream();
+            try
+            {
+                while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+                {
+                    var result = await socket.ReceiveAsync(buffer, cancellationToken);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        break;
+                    }
+
+                    message.Write(buffer, 0, result.Count);
+                    if (!result.EndOfMessage)
+                    {
+                        continue;
+                    }
+
+                    var bytes = message.ToArray();
+                    message.SetLength(0);
+                    if (result.MessageType == WebSocketMessageType.Binary)
+                    {
+                        await _inbox.Writer.WriteAsync(new ServerMessage(null, bytes), cancellationToken);
+                    }
+                    else
+                    {
+                        JsonObject? json = null;
+                        try
+                        {
+                            json = JsonNode.Parse(bytes) as JsonObject;
+                        }
+                        catch (System.Text.Json.JsonException)
+                        {
+                        }
+
+                        if (json is not null)
+                        {
+                            await _inbox.Writer.WriteAsync(new ServerMessage(json, null), cancellationToken);
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+            finally
+            {
+                _inbox.Writer.TryComplete();
+            }
+        }
+
+        public async Task<bool> RunAsync(string token, int number, CancellationToken cancellationToken)
+        {
+            var frameBytes = (Task.Encoding == "pcm" ? 2 : 1) * Task.Format.Channels;
+            var chunks = Chunks(frameBytes).ToList();
+            var next = 0;
+
+            if (Fault == DataFlowClientFault.AudioBeforeStart)
+            {
+                await SendBinaryAsync(chunks[next++], cancellationToken);
+            }
+
+            var start = Start(token, number);
+            if (Fault == DataFlowClientFault.StartAsBinary)
+            {
+                await SendBinaryAsync(Encoding.UTF8.GetBytes(start.ToJsonString()), cancellationToken);
+            }
+            else
+            {
+                await SendAsync(start, cancellationToken);
+            }
+
+            if (Fault == DataFlowClientFault.UpdateBeforeStart && Task.Name == "update-settings")
+            {
+                await SendAsync(new JsonObject { ["MessageName"] = "Update", ["Parameters"] = Task.UpdateParameters.DeepClone() }, cancellationToken);
+            }
+
+            if (Fault == DataFlowClientFault.NoWaitForStart)
+            {
+                // The first chunk goes before StartResponse; the rest waits like the conforming client.
+                await SendBinaryAsync(chunks[next++], cancellationToken);
+            }
+
+            {
+                // DFW-005/035: wait for the build, with a start timeout of at least 10 s.
+                var started = await WaitForResponseAsync("StartResponse", Fault == DataFlowClientFault.Impatient ? TimeSpan.FromSeconds(1) : StartTimeout, cancellationToken);
+                if (started is null)
+                {
+                    await log.WriteLineAsync("no StartResponse in time; giving up");
+                    return false;
+                }
+
+                var result = SessionResult(started);
+                var success = result == "Success"
+                    || Fault == DataFlowClientFault.IgnoresFailedStart
+                    || (Fault == DataFlowClientFault.FailedOnly && result != "Failed");
+                if (!success)
+                {
+                    // DFW-006/023: anything but Success means the session did not start.
+                    await log.WriteLineAsync($"StartResponse {result}: the session did not start");
+                    return false;
+                }
+            }
+
+            if (Fault == DataFlowClientFault.DoubleStart)
+            {
+                await SendAsync(Start(token, number), cancellationToken);
+            }
+
+            // Stream: the event or Update half-way; Stop half-way for stream-and-stop.
+            var half = Math.Min(Math.Max(next, chunks.Count / 2), chunks.Count);
+            var stop = false;
+            for (; next <= chunks.Count && !_stopRequested && !Aborted; next++)
+            {
+                if (next == half)
+                {
+                    switch (Task.Name)
+                    {
+                        case "send-event":
+                            await SendAsync(ClientEvent(), cancellationToken);
+                            break;
+                        case "update-settings" when Fault != DataFlowClientFault.UpdateBeforeStart:
+                            await UpdateAsync(cancellationToken);
+                            break;
+                        case "stream-and-stop":
+                            stop = true;
+                            break;
+                    }
+                }
+
+                if (stop || next == chunks.Count)
+                {
+                    break;
+                }
+
+                await SendBinaryAsync(chunks[next], cancellationToken);
+                if (await PumpAsync() == Outcome.Abort)
+                {
+                    return false;
+                }
+            }
+
+            if (Aborted)
+            {
+                return false;
+            }
+
+            return await EndAsync(stop || _stopRequested, frameBytes, cancellationToken);
+        }
+
+        private async Task<bool> EndAsync(bool stop, int frameBytes, CancellationToken cancellationToken)
+        {
+            if (Fault == DataFlowClientFault.CloseWithoutFinalize)
+            {
+                await log.WriteLineAsync("all audio sent; closing");
+                return true;
+            }
+
+            var name = stop ? "Stop" : "Finalize";
+            await SendAsync(new JsonObject { ["MessageName"] = name }, cancellationToken);
+            if (Fault == DataFlowClientFault.AudioAfterFinalize)
+            {
+                var silence = new byte[frameBytes * Task.Format.SampleRate / 10];
+                Array.Fill(silence, Task.Encoding switch { "ulaw" => (byte)0xFF, "alaw" => (byte)0xD5, _ => (byte)0 });
+                await SendBinaryAsync(silence, cancellationToken);
+            }
+
+            if (Fault == DataFlowClientFault.FinalizeTwice)
+            {
+                await SendAsync(new JsonObject { ["MessageName"] = name }, cancellationToken);
+            }
+
+            var response = await WaitForResponseAsync(name + "Response", ResponseTimeout, cancellationToken);
+            var result = response is null ? "none" : SessionResult(response);
+            switch (result)
+            {
+                case "Success" when Fault == DataFlowClientFault.ClosesBeforeFinalResult:
+                    await log.WriteLineAsync($"{name}Response Success; closing");
+                    return true;
+                case "Success":
+                    break;
+                case "Busy" when Fault == DataFlowClientFault.GivesUpOnBusy:
+                    await log.WriteLineAsync($"{name}Response Busy; giving up");
+                    return false;
+                case "Busy":
+                    // DFW-021: an operation is already running; its FinalResult ends the session.
+                    await log.WriteLineAsync($"{name}Response Busy; waiting for the running operation's FinalResult");
+                    break;
+                case "NoActiveOperation" when Fault != DataFlowClientFault.WaitsAfterNoActive:
+                    // DFW-022: the session has ended (or never started).
+                    await log.WriteLineAsync($"{name}Response NoActiveOperation: the session is over");
+                    return true;
+                case "NoActiveOperation":
+                    break;
+                default:
+                    await log.WriteLineAsync($"{name}Response {result}; closing");
+                    return false;
+            }
+
+            // DFW-017/018: read until FinalResult.
+            var deadline = DateTime.UtcNow + FinalResultTimeout;
+            while (!_finalResult && !Aborted && DateTime.UtcNow < deadline)
+            {
+                var message = await NextAsync(deadline - DateTime.UtcNow, cancellationToken);
+                if (message is null)
+                {
+                    break;
+                }
+
+                if (await HandleAsync(message) == Outcome.Abort)
+                {
+                    return false;
+                }
+            }
+
+            if (!_finalResult)
+            {
+                await log.WriteLineAsync("no FinalResult; closing");
+                return false;
+            }
+
+            await log.WriteLineAsync($"FinalResult after {name}; {client._fragments} TTS fragment(s) saved");
+            if (Fault == DataFlowClientFault.Lingers)
+            {
+                // Waits for the server to close.
+                while (await NextAsync(TimeSpan.FromSeconds(10), cancellationToken) is not null)
+                {
+                }
+            }
+
+            return true;
+        }
+
+        private async Task UpdateAsync(CancellationToken cancellationToken)
+        {
+            var parameters = Fault == DataFlowClientFault.NestedSettings
+                ? new JsonObject { ["Punctuation"] = new JsonObject { ["Enabled"] = true } }
+                : (JsonObject)Task.UpdateParameters.DeepClone();
+            var name = Fault == DataFlowClientFault.LowercaseUpdate ? "update" : "Update";
+            await SendAsync(new JsonObject { ["MessageName"] = name, ["Parameters"] = parameters }, cancellationToken);
+            var response = await WaitForResponseAsync(name + "Response", ResponseTimeout, cancellationToken);
+            var result = response is null ? "none" : SessionResult(response);
+
+            // DFW-015: anything but Success means the parameters are unchanged.
+            await log.WriteLineAsync(result == "Success" ? "settings updated" : $"UpdateResponse {result}: settings unchanged");
+        }
+
+        private JsonObject Start(string token, int number)
+        {
+            var audio = new JsonObject
+            {
+                ["Encoding"] = Task.Encoding,
+                ["SampleRate"] = Fault == DataFlowClientFault.DeclaresWrongRate ? 16000 : Task.Format.SampleRate,
+                ["ChannelCount"] = Task.Format.Channels,
+                ["Output"] = new JsonObject { ["Encoding"] = Task.OutputEncoding },
+            };
+            var settings = new JsonObject { ["Punctuation"] = true };
+            if (Task.Format.Channels == 2)
+            {
+                settings["ChannelTags"] = new JsonArray("agent", "customer");
+            }
+
+            var start = new JsonObject
+            {
+                ["MessageName"] = "Start",
+                ["ProjectName"] = Task.Project,
+                ["Tenant"] = Fault == DataFlowClientFault.WrongTenant ? Guid.NewGuid().ToString() : Task.Tenant,
+                ["Token"] = Fault == DataFlowClientFault.BearerInStart ? "Bearer " + token : token,
+                ["Audio"] = audio,
+                ["Language"] = Fault == DataFlowClientFault.DirectionAsText ? "English" : "en-US",
+                ["Settings"] = settings,
+                ["CallProperties"] = new JsonObject
+                {
+                    ["ExternalId"] = string.Create(CultureInfo.InvariantCulture, $"protosim-call-{number}"),
+                    ["Direction"] = Fault == DataFlowClientFault.DirectionAsText ? "IN" : 1,
+                    ["CallStartTime"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                },
+            };
+            if (Fault == DataFlowClientFault.NoProjectName)
+            {
+                start.Remove("ProjectName");
+            }
+
+            if (Fault == DataFlowClientFault.SecretToDataFlow)
+            {
+                start["ClientSecret"] = Task.ClientSecret;
+            }
+
+            if (Fault == DataFlowClientFault.EventsInStart)
+            {
+                start["Events"] = new JsonArray(new JsonObject
+                {
+                    ["Name"] = "SR Milestone",
+                    ["Channel"] = 0,
+                    ["Data"] = new JsonObject { ["Text"] = "Hello from channel zero" },
+                    ["StartSampleIndex"] = 0,
+                    ["EndSampleIndex"] = 1000,
+                });
+            }
+
+            return start;
+        }
+
+        private JsonObject ClientEvent()
+        {
+            var body = new JsonObject
+            {
+                ["Name"] = "Client Text",
+                ["Channel"] = 0,
+                ["StartMsec"] = -1,
+                ["EndMsec"] = -1,
+                ["GroupId"] = string.Empty,
+                ["Tags"] = new JsonArray(),
+                ["Data"] = new JsonObject { ["Text"] = Task.EventText },
+            };
+            if (Fault == DataFlowClientFault.EventMissingMembers)
+            {
+                foreach (var key in new[] { "Channel", "StartMsec", "EndMsec", "GroupId", "Tags" })
+                {
+                    body.Remove(key);
+                }
+            }
+
+            return new JsonObject { ["Event"] = body };
+        }
+
+        /// <summary>The audio as sent: 100 ms chunks of raw samples (or the variant's way).</summary>
+        private IEnumerable<byte[]> Chunks(int frameBytes)
+        {
+            var audio = Task.Audio;
+            if (Fault == DataFlowClientFault.OneBigChunk)
+            {
+                yield return audio;
+                yield break;
+            }
+
+            var size = frameBytes * Task.Format.SampleRate / 10;
+            if (Fault == DataFlowClientFault.Misaligned)
+            {
+                size++;
+            }
+
+            for (var offset = 0; offset < audio.Length; offset += size)
+            {
+                var chunk = audio[offset..Math.Min(audio.Length, offset + size)];
+                if (Fault == DataFlowClientFault.NoInterleave && Task.Format.Channels == 2)
+                {
+                    chunk = Planar(chunk, frameBytes / 2);
+                }
+
+                if (Fault == DataFlowClientFault.WavHeader && offset == 0)
+                {
+                    // The file as it is on disk: RIFF header up to and including the data chunk header.
+                    var header = Task.WavFile.AsSpan(0, Task.WavFile.AsSpan().IndexOf("data"u8) + 8);
+                    chunk = [.. header, .. chunk];
+                }
+
+                yield return chunk;
+            }
+        }
+
+        private static byte[] Planar(byte[] interleaved, int sampleBytes)
+        {
+            var frames = interleaved.Length / (2 * sampleBytes);
+            var planar = new byte[interleaved.Length];
+            for (var i = 0; i < frames; i++)
+            {
+                interleaved.AsSpan(2 * i * sampleBytes, sampleBytes).CopyTo(planar.AsSpan(i * sampleBytes));
+                interleaved.AsSpan(((2 * i) + 1) * sampleBytes, sampleBytes).CopyTo(planar.AsSpan((frames + i) * sampleBytes));
+            }
+
+            return planar;
+        }
+
+        // ------------------------------------------------------------ receiving
+
+        private async Task<JsonObject?> WaitForResponseAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (true)
+            {
+                if (_responses.Count > 0)
+                {
+                    var response = _responses.Dequeue();
+                    if (string.Equals(response["MessageName"]?.ToString(), name, StringComparison.Ordinal))
+                    {
+                        return response;
+                    }
+
+                    continue;
+                }
+
+                if (Aborted || DateTime.UtcNow >= deadline)
+                {
+                    return null;
+                }
+
+                var message = await NextAsync(deadline - DateTime.UtcNow, cancellationToken);
+                if (message is null || await HandleAsync(message) == Outcome.Abort)
+                {
+                    return null;
+                }
+            }
+        }
+
+        /// <summary>Handles what has arrived without waiting.</summary>
+        private async Task<Outcome> PumpAsync()
+        {
+            while (_inbox.Reader.TryRead(out var message))
+            {
+                if (await HandleAsync(message) == Outcome.Abort)
+                {
+                    return Outcome.Abort;
+                }
+            }
+
+            return Outcome.Continue;
+        }
+
+        private async Task<ServerMessage?> NextAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (timeout <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(timeout);
+            try
+            {
+                return await _inbox.Reader.ReadAsync(wait.Token);
+            }
+            catch (ChannelClosedException)
+            {
+                return null;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>DFW-025: classify by top-level member; events, incidents and output audio never end the session.</summary>
+        private async Task<Outcome> HandleAsync(ServerMessage message)
+        {
+            if (message.Binary is { } audio)
+            {
+                // DFW-031: output audio belongs to the open TTS fragment.
+                if (Fault != DataFlowClientFault.IgnoresBinary)
+                {
+                    _fragment?.AddRange(audio);
+                }
+
+                return Outcome.Continue;
+            }
+
+            var json = message.Json!;
+            if (json["Event"] is JsonObject ev)
+            {
+                return await OnEventAsync(ev);
+            }
+
+            if (json["Incident"] is JsonObject incident)
+            {
+                return await OnIncidentAsync(incident["Level"]?.ToString(), incident["Message"]?.ToString());
+            }
+
+            if (json["MessageName"]?.ToString() == "Incident")
+            {
+                if (Fault == DataFlowClientFault.NestedIncidentsOnly)
+                {
+                    return await AbortAsync("unexpected response \"Incident\"");
+                }
+
+                return await OnIncidentAsync(json["IncidentLevel"]?.ToString(), json["Message"]?.ToString());
+            }
+
+            if (json["MessageName"] is not null)
+            {
+                _responses.Enqueue(json);
+            }
+
+            return Outcome.Continue;
+        }
+
+        private async Task<Outcome> OnEventAsync(JsonObject ev)
+        {
+            var name = ev["Name"]?.ToString() ?? string.Empty;
+            if (Fault == DataFlowClientFault.StrictEventNames && !KnownEvents.Contains(name))
+            {
+                return await AbortAsync($"unknown event \"{name}\"");
+            }
+
+            if (Fault == DataFlowClientFault.StrictChannels && ev["Channel"] is JsonValue c && c.TryGetValue<int>(out var channel) && channel < -1)
+            {
+                return await AbortAsync($"event channel {channel}");
+            }
+
+            switch (name)
+            {
+                case "Start Of TTS Fragment":
+                    _fragment = [];
+                    _fragmentHasHeader = ev["Data"]?["HasWaveHeader"] is not JsonValue h || !h.TryGetValue<bool>(out var header) || header;
+                    break;
+                case "End Of TTS Fragment" when _fragment is not null:
+                    await SaveFragmentAsync([.. _fragment]);
+                    _fragment = null;
+                    break;
+                case "FinalResult":
+                    _finalResult = true;
+                    break;
+            }
+
+            return Outcome.Continue;
+        }
+
+        private async Task<Outcome> OnIncidentAsync(string? level, string? text)
+        {
+            await log.WriteLineAsync($"incident {level}: {text}");
+            if (Fault == DataFlowClientFault.StopsOnWarning && level == "Warning")
+            {
+                _stopRequested = true;
+            }
+
+            // DFW-027: Warning and Debug keep the session going; so does Error here (the project decides).
+            return Outcome.Continue;
+        }
+
+        /// <summary>DFW-032: decode per Audio.Output.Encoding; a WAV header only when HasWaveHeader is true or absent.</summary>
+        private async Task SaveFragmentAsync(byte[] raw)
+        {
+            if (Task.OutputDirectory is null || (raw.Length == 0 && Fault == DataFlowClientFault.IgnoresBinary))
+            {
+                return;
+            }
+
+            if (_fragmentHasHeader && Wav.Parse(raw) is { IsValid: true } wav)
+            {
+                raw = wav.Data.ToArray();
+            }
+
+            var samples = Fault == DataFlowClientFault.NoDecode ? Pcm.ToSamples(raw.AsSpan(0, raw.Length & ~1)) : Task.OutputEncoding switch
+            {
+                "ulaw" => G711.DecodeMuLaw(raw),
+                "alaw" => G711.DecodeALaw(raw),
+                _ => Pcm.ToSamples(raw.AsSpan(0, raw.Length & ~1)),
+            };
+            var path = Path.Combine(Task.OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"tts-{++client._fragments}.wav"));
+            await File.WriteAllBytesAsync(path, Wav.Encode(samples, Task.Format.SampleRate));
+        }
+
+        private async Task<Outcome> AbortAsync(string why)
+        {
+            await log.WriteLineAsync($"giving up: {why}");
+            Aborted = true;
+            socket.Abort();
+            return Outcome.Abort;
+        }
+
+        private static string SessionResult(JsonObject response) => response["OperationResult"]?.ToString() ?? "none";
+
+        private Task SendAsync(JsonObject message, CancellationToken cancellationToken) =>
+            socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, cancellationToken);
+
+        private Task SendBinaryAsync(byte[] data, CancellationToken cancellationToken) =>
+            socket.SendAsync(data, WebSocketMessageType.Binary, true, cancellationToken);
+    }
+
+    private DataFlowClientFault Fault => fault;
+}
