@@ -228,7 +228,17 @@ public static class Program
                 .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
             return await VoiceStreamBenchmark.RunAsync(counts, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)), output, ct);
         });
-        return new Command("bench", "Benchmarks that print figures.") { voice };
+        var sessions = new Option<string>("--sessions") { Description = "Comma-separated counts of concurrent sessions.", DefaultValueFactory = _ => "1,200" };
+        var events = new Option<int>("--events") { Description = "Events delivered per step (split over the sessions).", DefaultValueFactory = _ => 200_000 };
+        var audio = new Option<double>("--audio-seconds") { Description = "Seconds of audio streamed for the intake figure.", DefaultValueFactory = _ => 600 };
+        var dataflow = new Command("dataflow", "Events per second to one and to many Data Flow WebSocket sessions against a raw Kestrel echo; audio intake MB/s.") { sessions, events, audio };
+        dataflow.SetAction(async (parse, ct) =>
+        {
+            var counts = parse.GetValue(sessions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
+            return await DataFlowBenchmark.RunAsync(counts, parse.GetValue(events), parse.GetValue(audio), output, ct);
+        });
+        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow };
     }
 
     private static Command ReferenceClientCommand(TextWriter output, TextWriter error)

@@ -57,8 +57,25 @@ public sealed record JournalEntry
     /// <summary>One line a person reads: message type, sizes, decisions.</summary>
     public required string Summary { get; init; }
 
+    private readonly string? _text;
+    private readonly ReadOnlyMemory<byte>? _utf8Text;
+
     /// <summary>Full text of a text frame (secrets redacted).</summary>
-    public string? Text { get; init; }
+    public string? Text
+    {
+        get => _text ?? (_utf8Text is { } utf8 ? System.Text.Encoding.UTF8.GetString(utf8.Span) : null);
+        init => _text = value;
+    }
+
+    /// <summary>
+    /// The text kept as UTF-8 instead of a string, for high-volume frames (half the memory; <see cref="Text"/>
+    /// decodes it on each read). Null when the text is kept as a string.
+    /// </summary>
+    public ReadOnlyMemory<byte>? Utf8Text
+    {
+        get => _utf8Text;
+        init => _utf8Text = value;
+    }
 
     /// <summary>Raw bytes of a binary frame, or of a text frame when it was not valid UTF-8.</summary>
     public ReadOnlyMemory<byte>? Bytes { get; init; }
@@ -107,7 +124,17 @@ public sealed class SessionJournal
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
     private readonly Redactor _redactor;
-    private ImmutableList<JournalEntry> _entries = [];
+    // Append-only arrays: a snapshot (array, count) stays valid because slots below the count never change and a
+    // full array is replaced, not reused. An immutable list cost a tree of allocations per frame.
+    // Append-only array: a snapshot (array, count) stays valid because slots below the count never change and a full
+    // array is replaced, not reused.
+    private JournalEntry[] _entries = new JournalEntry[32];
+    private int _entryCount;
+
+    // Texts kept as UTF-8 are copied into shared 128 KiB chunks: a burst of events leaves no object per text for the
+    // collector to trace and copy.
+    private byte[] _chunk = [];
+    private int _chunkUsed;
     private ImmutableList<Finding> _findings = [];
     private ImmutableDictionary<string, AudioTrack> _audio = ImmutableDictionary<string, AudioTrack>.Empty;
     private long _seq;
@@ -134,7 +161,17 @@ public sealed class SessionJournal
     /// <summary>Free-form labels shown with the session (dialect, target, call id).</summary>
     public ImmutableDictionary<string, string> Labels { get; private set; } = ImmutableDictionary<string, string>.Empty;
 
-    public IReadOnlyList<JournalEntry> Entries => _entries;
+    /// <summary>A snapshot of the entries so far, in order.</summary>
+    public IReadOnlyList<JournalEntry> Entries
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new ArraySegment<JournalEntry>(_entries, 0, _entryCount);
+            }
+        }
+    }
 
     public IReadOnlyList<Finding> Findings => _findings;
 
@@ -162,11 +199,24 @@ public sealed class SessionJournal
         int? length = null,
         JsonNode? parsed = null,
         string? audioTrack = null,
-        TimeSpan? audioOffset = null)
+        TimeSpan? audioOffset = null,
+        ReadOnlyMemory<byte>? utf8Text = null)
     {
+        if (utf8Text is { } utf8 && _redactor.ContainsSecret(utf8.Span))
+        {
+            // A secret must be masked, which needs the text as a string.
+            text = System.Text.Encoding.UTF8.GetString(utf8.Span);
+            utf8Text = null;
+        }
+
         JournalEntry entry;
         lock (_gate)
         {
+            if (utf8Text is { } source)
+            {
+                utf8Text = Keep(source.Span);
+            }
+
             entry = new JournalEntry
             {
                 Seq = ++_seq,
@@ -176,17 +226,46 @@ public sealed class SessionJournal
                 Kind = kind,
                 Summary = _redactor.Redact(summary),
                 Text = text is null ? null : _redactor.Redact(text),
+                Utf8Text = utf8Text,
                 Bytes = bytes,
-                Length = length ?? (text is not null ? System.Text.Encoding.UTF8.GetByteCount(text) : bytes?.Length ?? 0),
+                Length = length ?? (text is not null ? System.Text.Encoding.UTF8.GetByteCount(text) : utf8Text?.Length ?? bytes?.Length ?? 0),
                 Parsed = parsed,
                 AudioTrack = audioTrack,
                 AudioOffset = audioOffset,
             };
-            _entries = _entries.Add(entry);
+            if (_entryCount == _entries.Length)
+            {
+                var grown = new JournalEntry[_entries.Length * 2];
+                Array.Copy(_entries, grown, _entryCount);
+                _entries = grown;
+            }
+
+            _entries[_entryCount++] = entry;
         }
 
         Appended?.Invoke(this, entry, null);
         return entry;
+    }
+
+    private ReadOnlyMemory<byte> Keep(ReadOnlySpan<byte> text)
+    {
+        // Above the large-object threshold: a chunk is allocated where the collector does not copy it.
+        const int ChunkBytes = 128 * 1024;
+        if (text.Length > ChunkBytes / 4)
+        {
+            return text.ToArray();
+        }
+
+        if (_chunk.Length - _chunkUsed < text.Length)
+        {
+            _chunk = new byte[ChunkBytes];
+            _chunkUsed = 0;
+        }
+
+        var kept = _chunk.AsMemory(_chunkUsed, text.Length);
+        text.CopyTo(kept.Span);
+        _chunkUsed += text.Length;
+        return kept;
     }
 
     /// <summary>Records a finding against a rule.</summary>

@@ -7,6 +7,7 @@ public sealed class Redactor
     public const string Mask = "***";
 
     private readonly string[] _secrets;
+    private readonly byte[][] _utf8Secrets;
 
     public Redactor(IEnumerable<string> secrets)
     {
@@ -15,6 +16,21 @@ public sealed class Redactor
             .Distinct(StringComparer.Ordinal)
             .OrderByDescending(s => s.Length)
             .ToArray();
+        _utf8Secrets = _secrets.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+    }
+
+    /// <summary>Whether UTF-8 text holds a known secret (checked without decoding it).</summary>
+    public bool ContainsSecret(ReadOnlySpan<byte> utf8)
+    {
+        foreach (var secret in _utf8Secrets)
+        {
+            if (utf8.IndexOf(secret) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A redactor that knows no secrets.</summary>

@@ -192,4 +192,37 @@ public sealed class FaultTests
         Assert.Contains(errors, e => e.Contains("fault delay: \"soon\"", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("unknown key \"explode\"", StringComparison.Ordinal));
     }
+    [Fact]
+    public void CallAnalytics_MonoAudioPastAChannelOneRule_DoesNotFireIt()
+    {
+        // call-analytics has an audioTime rule for channel 1 (the customer); mono audio has no channel 1.
+        var project = DataFlowTestHost.ShippedProjects().Single(p => p.Name == "call-analytics");
+        var runner = new ScriptRunner(project, new AudioFormat("pcm", 8000, 1));
+        var outputs = runner.OnAudio(new byte[8000 * 2 * 4]);
+        Assert.DoesNotContain(outputs, o => o.Event?["Event"]?["Name"]?.GetValue<string>() is "Gender Change" or "Age Change");
+    }
+
+    [Fact]
+    public void ScriptedEvents_RenderedAsText_AreWhatSessionMessagesSerializes()
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("r.yaml", """
+            name: r
+            script:
+              - on: clientEvent
+                emit:
+                  - event: SR Milestone
+                    channel: 1
+                    data: { Text: "{text}", Words: [], Nested: { At: "{startMsec}-{endMsec} on {channel}" }, Confidence: 0.5 }
+            """, errors)!;
+        Assert.Empty(errors);
+        var runner = new ScriptRunner(project, new AudioFormat("pcm", 8000, 2));
+        var text = "say \"hi\" <b> & ü";
+        var output = Assert.Single(runner.OnClientEvent(text));
+        var expected = System.Text.Json.Nodes.JsonNode.Parse("""{"Text":"","Words":[],"Nested":{"At":"-1--1 on 1"},"Confidence":0.5}""")!;
+        expected["Text"] = text;
+        Assert.Equal(
+            ProtocolSim.DataFlow.Sessions.SessionMessages.Event("SR Milestone", 1, -1, -1, string.Empty, expected).ToJsonString(),
+            System.Text.Encoding.UTF8.GetString(output.EventUtf8!.Value.Span));
+    }
 }

@@ -1,12 +1,21 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ProtocolSim.Audio;
 using ProtocolSim.DataFlow.Sessions;
 
 namespace ProtocolSim.DataFlow.Projects;
 
-/// <summary>Something a script emits: an event message, or an incident (sent in the configured shape).</summary>
-public sealed record ScriptOutput(JsonObject? Event, string? IncidentLevel = null, string? IncidentMessage = null, byte[]? Binary = null)
+/// <summary>Something a script emits: an event message (as the UTF-8 that goes on the wire), or an incident (sent in the configured shape), or output audio.</summary>
+public sealed record ScriptOutput(ReadOnlyMemory<byte>? EventUtf8, string? IncidentLevel = null, string? IncidentMessage = null, byte[]? Binary = null)
 {
+    /// <summary>The event message parsed (a fresh object each time; for inspection, not the hot path).</summary>
+    public JsonObject? Event => EventUtf8 is { } utf8 ? JsonNode.Parse(utf8.Span) as JsonObject : null;
+
+    /// <summary>The journal's summary line of the event (<c>Event &lt;Name&gt;</c>).</summary>
+    public string? Summary { get; init; }
+
     /// <summary>The outputs after this one come this much later.</summary>
     public TimeSpan? Delay { get; init; }
 
@@ -29,6 +38,9 @@ public sealed class ScriptRunner
     private readonly Dictionary<ScriptRule, int> _fired = [];
     private readonly HashSet<ScriptRule> _timeFired = [];
     private readonly HashSet<string> _responsesUsed = new(StringComparer.Ordinal);
+    private readonly Dictionary<ScriptEmit, DataTemplate> _templates = [];
+    private readonly ArrayBufferWriter<byte> _buffer = new(512);
+    private readonly OutputArena _arena = new();
     private long _frames;
     private int _groups;
 
@@ -101,7 +113,9 @@ public sealed class ScriptRunner
         }
 
         _frames += perChannel;
-        foreach (var rule in _project.Rules.Where(r => r.Trigger == ScriptTrigger.AudioTime && r.At <= AudioTime && !_timeFired.Contains(r)))
+        // A rule for a channel the audio does not have (channel 1 of mono audio) never fires.
+        foreach (var rule in _project.Rules.Where(r => r.Trigger == ScriptTrigger.AudioTime && r.At <= AudioTime && !_timeFired.Contains(r)
+            && (r.Channel is null || r.Channel < _format.ChannelCount)))
         {
             _timeFired.Add(rule);
             outputs.AddRange(Emit(rule, rule.Channel, null, null));
@@ -119,7 +133,7 @@ public sealed class ScriptRunner
             _group[channel] = (++_groups).ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (_project.SpeechEvents)
             {
-                outputs.Add(new ScriptOutput(Event("Speech Started", channel, Ms(e.At), -1, _group[channel], null)));
+                outputs.Add(Event("Speech Started", channel, Ms(e.At), -1, _group[channel], null));
             }
 
             outputs.AddRange(Fire(ScriptTrigger.SpeechStart, channel, e.At, null));
@@ -129,7 +143,7 @@ public sealed class ScriptRunner
             var start = _speechStart[channel] ?? e.At;
             if (_project.SpeechEvents)
             {
-                outputs.Add(new ScriptOutput(Event("Speech Ended", channel, Ms(start), Ms(e.At), _group[channel], null)));
+                outputs.Add(Event("Speech Ended", channel, Ms(start), Ms(e.At), _group[channel], null));
             }
 
             outputs.AddRange(Fire(ScriptTrigger.SpeechEnd, channel, start, e.At));
@@ -155,9 +169,10 @@ public sealed class ScriptRunner
         var n = _fired.TryGetValue(rule, out var count) ? count : 0;
         _fired[rule] = n + 1;
         var text = givenText ?? (rule.Texts.Count > 0 ? rule.Texts[n % rule.Texts.Count] : string.Empty);
-        var outputs = new List<ScriptOutput>();
+        var outputs = new List<ScriptOutput>(rule.Emit.Count);
         var duplicateNext = false;
         var swapNext = false;
+        byte[]? escapedText = null;
         foreach (var emit in rule.Emit)
         {
             switch (emit.Fault)
@@ -191,16 +206,16 @@ public sealed class ScriptRunner
             var ch = emit.Channel ?? channel ?? -1;
             var startMs = start is null ? -1 : Ms(start.Value);
             var endMs = end is null ? -1 : Ms(end.Value);
-            var data = Substitute(emit.Data?.DeepClone(), text, ch, startMs, endMs);
-            var output = new ScriptOutput(Event(emit.Event, ch, startMs, endMs, channel is { } c && _group[c] is { } g ? g : string.Empty, data));
+            escapedText ??= JsonEncodedText.Encode(text).EncodedUtf8Bytes.ToArray();
+            var output = Template(emit).Render(_buffer, _arena, emit, escapedText, text, ch, startMs, endMs, channel is { } c && c >= 0 && c < _group.Length && _group[c] is { } g ? g : string.Empty);
             outputs.Add(output);
             if (duplicateNext)
             {
                 duplicateNext = false;
-                outputs.Add(output with { Event = (JsonObject)output.Event!.DeepClone() });
+                outputs.Add(output);
             }
 
-            if (swapNext && outputs.Count >= 2 && outputs[^2].Event is not null && outputs[^2] is { Delay: null, Drop: false })
+            if (swapNext && outputs.Count >= 2 && outputs[^2].EventUtf8 is not null && outputs[^2] is { Delay: null, Drop: false })
             {
                 // Out of order: this event goes before the one emitted just before it.
                 swapNext = false;
@@ -238,19 +253,172 @@ public sealed class ScriptRunner
         var frameBytes = (_format.OutputEncoding is "ulaw" or "alaw" ? 1 : 2) * rate / 10;
         var outputs = new List<ScriptOutput>
         {
-            new(Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, new JsonObject { ["Text"] = text, ["HasWaveHeader"] = false })),
+            Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, new JsonObject { ["Text"] = text, ["HasWaveHeader"] = false }),
         };
         for (var i = 0; i < encoded.Length; i += frameBytes)
         {
             outputs.Add(new ScriptOutput(null, Binary: encoded[i..Math.Min(encoded.Length, i + frameBytes)]));
         }
 
-        outputs.Add(new ScriptOutput(Event("End Of TTS Fragment", -1, -1, -1, string.Empty, null)));
+        outputs.Add(Event("End Of TTS Fragment", -1, -1, -1, string.Empty, null));
         return outputs;
     }
 
-    private static JsonObject Event(string name, int channel, int startMsec, int endMsec, string groupId, JsonNode? data) =>
-        SessionMessages.Event(name, channel, startMsec, endMsec, groupId, data);
+    /// <summary>A fixed event (speech events, TTS fragment markers), serialized as <see cref="SessionMessages.Event"/> does.</summary>
+    private static ScriptOutput Event(string name, int channel, int startMsec, int endMsec, string groupId, JsonNode? data) =>
+        new(System.Text.Encoding.UTF8.GetBytes(SessionMessages.Event(name, channel, startMsec, endMsec, groupId, data).ToJsonString())) { Summary = "Event " + name };
+
+    private DataTemplate Template(ScriptEmit emit)
+    {
+        if (!_templates.TryGetValue(emit, out var template))
+        {
+            template = DataTemplate.For(emit);
+            _templates[emit] = template;
+        }
+
+        return template;
+    }
+
+    /// <summary>Rendered events share 32 KiB chunks (a slice is never overwritten: a full chunk is replaced).</summary>
+    private sealed class OutputArena
+    {
+        private byte[] _chunk = [];
+        private int _used;
+
+        public ReadOnlyMemory<byte> Keep(ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.Length > 8 * 1024)
+            {
+                return bytes.ToArray();
+            }
+
+            if (_chunk.Length - _used < bytes.Length)
+            {
+                _chunk = new byte[32 * 1024];
+                _used = 0;
+            }
+
+            var kept = _chunk.AsMemory(_used, bytes.Length);
+            bytes.CopyTo(kept.Span);
+            _used += bytes.Length;
+            return kept;
+        }
+    }
+
+    /// <summary>
+    /// An emit's event message prepared once as UTF-8 pieces, so that a burst of events costs one byte array each: the
+    /// output is exactly what <see cref="SessionMessages.Event"/> serializes (same members, order and escaping), with
+    /// the placeholders of string values replaced by their JSON-escaped values.
+    /// </summary>
+    private sealed class DataTemplate
+    {
+        private static readonly string[] Placeholders = ["{text}", "{channel}", "{startMsec}", "{endMsec}"];
+
+        private byte[] _prefix = [];
+        private byte[][] _dataPieces = [];
+        private int[] _holes = [];
+        private bool _keysHavePlaceholders;
+
+        public required string Summary { get; init; }
+
+        public static DataTemplate For(ScriptEmit emit)
+        {
+            var template = new DataTemplate { Summary = "Event " + emit.Event };
+            template._prefix = System.Text.Encoding.UTF8.GetBytes("{\"Event\":{\"Name\":" + JsonSerializer.Serialize(emit.Event!) + ",\"Channel\":");
+            var data = emit.Data?.ToJsonString() ?? "null";
+            template._keysHavePlaceholders = KeyHasPlaceholder(emit.Data);
+
+            // Split the serialized Data at the placeholders: pieces[i], hole[i], pieces[i+1], ...
+            var pieces = new List<byte[]>();
+            var holes = new List<int>();
+            var at = 0;
+            while (true)
+            {
+                var next = Placeholders.Select((p, i) => (Index: data.IndexOf(p, at, StringComparison.Ordinal), Kind: i)).Where(x => x.Index >= 0).OrderBy(x => x.Index).FirstOrDefault((Index: -1, Kind: -1));
+                if (next.Index < 0)
+                {
+                    pieces.Add(System.Text.Encoding.UTF8.GetBytes(data[at..]));
+                    break;
+                }
+
+                pieces.Add(System.Text.Encoding.UTF8.GetBytes(data[at..next.Index]));
+                holes.Add(next.Kind);
+                at = next.Index + Placeholders[next.Kind].Length;
+            }
+
+            template._dataPieces = [.. pieces];
+            template._holes = [.. holes];
+            return template;
+        }
+
+        public ScriptOutput Render(ArrayBufferWriter<byte> buffer, OutputArena arena, ScriptEmit emit, byte[] escapedText, string text, int channel, int startMsec, int endMsec, string groupId)
+        {
+            if (_keysHavePlaceholders)
+            {
+                // Keys are never substituted: the object path keeps them as written.
+                var data = Substitute(emit.Data?.DeepClone(), text, channel, startMsec, endMsec);
+                return new ScriptOutput(System.Text.Encoding.UTF8.GetBytes(SessionMessages.Event(emit.Event!, channel, startMsec, endMsec, groupId, data).ToJsonString())) { Summary = Summary };
+            }
+
+            buffer.ResetWrittenCount();
+            buffer.Write(_prefix);
+            WriteInt(buffer, channel);
+            buffer.Write(",\"StartMsec\":"u8);
+            WriteInt(buffer, startMsec);
+            buffer.Write(",\"EndMsec\":"u8);
+            WriteInt(buffer, endMsec);
+            buffer.Write(",\"GroupId\":"u8);
+            if (groupId.Length == 0)
+            {
+                buffer.Write("\"\""u8);
+            }
+            else
+            {
+                buffer.Write(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(groupId)));
+            }
+
+            buffer.Write(",\"Tags\":[],\"Data\":"u8);
+            for (var i = 0; i < _dataPieces.Length; i++)
+            {
+                buffer.Write(_dataPieces[i]);
+                if (i < _holes.Length)
+                {
+                    switch (_holes[i])
+                    {
+                        case 0:
+                            buffer.Write(escapedText);
+                            break;
+                        case 1:
+                            WriteInt(buffer, channel);
+                            break;
+                        case 2:
+                            WriteInt(buffer, startMsec);
+                            break;
+                        default:
+                            WriteInt(buffer, endMsec);
+                            break;
+                    }
+                }
+            }
+
+            buffer.Write("}}"u8);
+            return new ScriptOutput(arena.Keep(buffer.WrittenSpan)) { Summary = Summary };
+        }
+
+        private static void WriteInt(ArrayBufferWriter<byte> buffer, int value)
+        {
+            var span = buffer.GetSpan(11);
+            System.Buffers.Text.Utf8Formatter.TryFormat(value, span, out var written);
+            buffer.Advance(written);
+        }
+
+        private static bool KeyHasPlaceholder(JsonNode? node) => node switch
+        {
+            JsonObject o => o.Any(p => p.Key.Contains('{', StringComparison.Ordinal) || KeyHasPlaceholder(p.Value)),
+            JsonArray a => a.Any(KeyHasPlaceholder),
+            _ => false,
+        };
+    }
 
     private static JsonNode? Substitute(JsonNode? node, string text, int channel, int startMsec, int endMsec)
     {

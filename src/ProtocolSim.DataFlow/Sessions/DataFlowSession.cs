@@ -11,6 +11,9 @@ public interface ISessionSink
 {
     ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken);
 
+    /// <summary>Sends an already serialized message (UTF-8 JSON); <paramref name="summary"/> is its journal line.</summary>
+    ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8Json, string summary, CancellationToken cancellationToken);
+
     ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     /// <summary>Drops the connection without a close frame (a scripted fault).</summary>
@@ -595,9 +598,9 @@ public sealed class DataFlowSession : IAsyncDisposable
                 return;
             }
 
-            if (output.Event is not null)
+            if (output.EventUtf8 is { } utf8)
             {
-                await _sink.SendTextAsync(output.Event, cancellationToken);
+                await _sink.SendTextAsync(utf8, output.Summary ?? "Event", cancellationToken);
             }
             else if (output.Binary is not null)
             {

@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -23,6 +22,9 @@ public sealed class DataFlowJournals
     private TaskCompletionSource _idle = NewIdle(completed: true);
 
     public IReadOnlyCollection<SessionJournal> All => _journals;
+
+    /// <summary>Forgets the journals kept so far (benchmarks between steps; open sessions keep writing to theirs).</summary>
+    public void Clear() => _journals.Clear();
 
     /// <summary>Completes when no connection is open (at once when none is).</summary>
     public Task WhenIdleAsync(CancellationToken cancellationToken)
@@ -131,8 +133,7 @@ public static class DataFlowWebSocketEndpoints
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         journal.Append(Direction.Internal, FrameKind.Open, $"WebSocket {context.Request.Path} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
         CheckUpgradeForSecrets(context.Request, secrets, journal);
-        var sink = new WebSocketSink(socket, journal);
-        var sending = sink.RunAsync(context.RequestAborted);
+        using var sink = new WebSocketSink(socket, journal, context.RequestAborted);
         await using (var session = new DataFlowSession(options, services.GetRequiredService<TokenService>(), journal, sink, pathProject, services.GetService<TimeProvider>()))
         {
             using var closing = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
@@ -142,8 +143,6 @@ public static class DataFlowWebSocketEndpoints
             await closer;
         }
 
-        sink.Complete();
-        await sending;
     }
 
     /// <summary>DFA-007: only the identity server takes client credentials; a secret in the upgrade request is a finding.</summary>
@@ -174,7 +173,7 @@ public static class DataFlowWebSocketEndpoints
             await session.FinalResultSent.WaitAsync(cancellationToken);
             await Task.Delay(options.CloseAfterFinalResult, cancellationToken);
             journal.Append(Direction.ToClient, FrameKind.Close, $"server closes 1000: the client had not closed {options.CloseAfterFinalResult.TotalMilliseconds:0} ms after FinalResult");
-            sink.Close(WebSocketCloseStatus.NormalClosure, "session ended");
+            await sink.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended");
         }
         catch (OperationCanceledException)
         {
@@ -199,7 +198,7 @@ public static class DataFlowWebSocketEndpoints
                     }
 
                     // The close reply goes through the send loop, after the frames already queued.
-                    sink.Close(WebSocketCloseStatus.NormalClosure, "bye");
+                    await sink.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
                     return;
                 }
 
@@ -207,7 +206,7 @@ public static class DataFlowWebSocketEndpoints
                 {
                     // §5 MaxFrameBytes: bounded; the session ends with 1009 rather than buffering without limit.
                     journal.Append(Direction.FromClient, FrameKind.Error, $"message over {options.MaxFrameBytes} B; closing with 1009");
-                    sink.Close(WebSocketCloseStatus.MessageTooBig, $"message over {options.MaxFrameBytes} bytes");
+                    await sink.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message over {options.MaxFrameBytes} bytes");
                     return;
                 }
 
@@ -239,12 +238,12 @@ public static class DataFlowWebSocketEndpoints
                         journal.AddFinding("DFA-007", $"The client secret was sent to Data Flow in a {name} message.", "client_secret only on /connect/token", "the secret in a text frame (redacted in this journal)", entry.Seq);
                     }
 
-                    await session.OnTextAsync(text, entry.Seq, cancellationToken);
+                    await HandleAsync(() => session.OnTextAsync(text, entry.Seq, cancellationToken), journal, sink);
                 }
                 else
                 {
                     var entry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {bytes.Length} B", bytes: bytes);
-                    await session.OnBinaryAsync(bytes, entry.Seq, cancellationToken);
+                    await HandleAsync(() => session.OnBinaryAsync(bytes, entry.Seq, cancellationToken), journal, sink);
                 }
             }
         }
@@ -258,89 +257,122 @@ public static class DataFlowWebSocketEndpoints
         }
     }
 
-    /// <summary>One send loop per connection; frames queue in a bounded channel (STYLE.md).</summary>
-    private sealed class WebSocketSink(WebSocket socket, SessionJournal journal) : ISessionSink
+    /// <summary>
+    /// Runs one message through the session. A defect of ours is journaled and the connection closed with 1011, so the
+    /// client is told at once instead of waiting on a session that cannot answer.
+    /// </summary>
+    private static async Task HandleAsync(Func<Task> handle, SessionJournal journal, WebSocketSink sink)
     {
-        private readonly Channel<(WebSocketMessageType Type, byte[] Data)> _frames =
-            Channel.CreateBounded<(WebSocketMessageType, byte[])>(new BoundedChannelOptions(1024) { SingleReader = true });
-
-        private WebSocketCloseStatus? _closeStatus;
-        private string? _closeDescription;
-
-        public async ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken)
+        try
         {
-            var text = message.ToJsonString();
+            await handle();
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or WebSocketException or IOException or OutOfMemoryException))
+        {
+            journal.Append(Direction.Internal, FrameKind.Error, $"the mock failed handling a message: {ex.GetType().Name}: {ex.Message}");
+            await sink.CloseAsync(WebSocketCloseStatus.InternalServerError, "mock error; see the journal");
+        }
+    }
+
+    /// <summary>
+    /// Writes a session's frames to its socket. Sends are serialized by a semaphore and made by the caller, so a burst
+    /// of events costs no thread hop per frame; a slow reader holds the session back (TCP back-pressure), never the
+    /// mock's memory.
+    /// </summary>
+    private sealed class WebSocketSink(WebSocket socket, SessionJournal journal, CancellationToken aborted) : ISessionSink, IDisposable
+    {
+        private readonly SemaphoreSlim _send = new(1, 1);
+        private bool _closed;
+
+        public ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken)
+        {
             var name = message["MessageName"] is { } m ? $"{m} {message["OperationResult"] ?? message["IncidentLevel"]}" : message["Event"] is JsonObject e ? $"Event {e["Name"]}" : message["Incident"] is JsonObject i ? $"Incident {i["Level"]}: {i["Message"]}" : "text";
-            if (_frames.Reader.Completion.IsCompleted || _closeStatus is not null)
-            {
-                journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): {name}");
-                return;
-            }
 
-            journal.Append(Direction.ToClient, FrameKind.Text, name, text: text, parsed: message.DeepClone());
-            await WriteAsync(WebSocketMessageType.Text, Encoding.UTF8.GetBytes(text), cancellationToken);
+            // The message is not changed after it is sent (every output is a fresh object), so the journal keeps it.
+            var text = message.ToJsonString();
+            return SendAsync(WebSocketMessageType.Text, Encoding.UTF8.GetBytes(text), name, text, message, cancellationToken);
         }
 
-        public async ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        {
-            if (_frames.Reader.Completion.IsCompleted || _closeStatus is not null)
-            {
-                journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): audio {data.Length} B");
-                return;
-            }
+        // Journaled as the UTF-8 that went on the wire; readers parse it when they need to (events come in bursts).
+        public ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8Json, string summary, CancellationToken cancellationToken) =>
+            SendAsync(WebSocketMessageType.Text, utf8Json, summary, null, null, cancellationToken);
 
-            journal.Append(Direction.ToClient, FrameKind.Binary, $"audio {data.Length} B", bytes: data.ToArray());
-            await WriteAsync(WebSocketMessageType.Binary, data.ToArray(), cancellationToken);
-        }
+        public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+            SendAsync(WebSocketMessageType.Binary, data.ToArray(), $"audio {data.Length} B", null, null, cancellationToken);
 
-        private async ValueTask WriteAsync(WebSocketMessageType type, byte[] data, CancellationToken cancellationToken)
+        /// <summary>Sends a close frame after the frames already sent; nothing is sent after it.</summary>
+        public async Task CloseAsync(WebSocketCloseStatus status, string description)
         {
+            await _send.WaitAsync(CancellationToken.None);
             try
             {
-                await _frames.Writer.WriteAsync((type, data), cancellationToken);
-            }
-            catch (ChannelClosedException)
-            {
-                // Closed between the check and the write: the journal already holds the frame as sent.
-            }
-        }
-
-        public void Complete() => _frames.Writer.TryComplete();
-
-        /// <summary>Sends a close frame after the frames already queued; nothing is sent after it.</summary>
-        public void Close(WebSocketCloseStatus status, string description)
-        {
-            _closeStatus = status;
-            _closeDescription = description;
-            _frames.Writer.TryComplete();
-        }
-
-        public void Abort()
-        {
-            _frames.Writer.TryComplete();
-            socket.Abort();
-        }
-
-        public async Task RunAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                await foreach (var (type, data) in _frames.Reader.ReadAllAsync(cancellationToken))
+                if (_closed)
                 {
-                    if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                    {
-                        await socket.SendAsync(data, type, endOfMessage: true, cancellationToken);
-                    }
+                    return;
                 }
 
-                if (_closeStatus is { } status && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                _closed = true;
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 {
-                    await socket.CloseOutputAsync(status, _closeDescription, cancellationToken);
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                    await socket.CloseOutputAsync(status, description, timeout.Token);
                 }
             }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
             {
+                journal.Append(Direction.Internal, FrameKind.Error, "close failed: " + ex.Message);
+            }
+            finally
+            {
+                _send.Release();
+            }
+        }
+
+        public void Abort()
+        {
+            _closed = true;
+            socket.Abort();
+        }
+
+        public void Dispose() => _send.Dispose();
+
+        // Pooled: a send that waits for the socket costs no state-machine allocation per frame.
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+        private async ValueTask SendAsync(WebSocketMessageType type, ReadOnlyMemory<byte> data, string summary, string? text, JsonNode? parsed, CancellationToken cancellationToken)
+        {
+            await _send.WaitAsync(cancellationToken);
+            try
+            {
+                if (_closed || socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+                {
+                    journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): {summary}");
+                    return;
+                }
+
+                if (type == WebSocketMessageType.Binary)
+                {
+                    journal.Append(Direction.ToClient, FrameKind.Binary, summary, bytes: data);
+                }
+                else if (text is not null)
+                {
+                    journal.Append(Direction.ToClient, FrameKind.Text, summary, text: text, parsed: parsed);
+                }
+                else
+                {
+                    journal.Append(Direction.ToClient, FrameKind.Text, summary, utf8Text: data);
+                }
+
+                await socket.SendAsync(data, type, endOfMessage: true, cancellationToken);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+            {
+                _closed = true;
                 journal.Append(Direction.Internal, FrameKind.Error, "send failed: " + ex.Message);
+            }
+            finally
+            {
+                _send.Release();
             }
         }
     }

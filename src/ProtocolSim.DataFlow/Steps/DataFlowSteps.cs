@@ -538,7 +538,7 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
         List<byte>? current = null;
         foreach (var entry in s.Journal.Entries.Where(e => e.Direction == Direction.ToClient))
         {
-            if (entry.Kind == FrameKind.Text && entry.Parsed is JsonObject o && o["Event"] is JsonObject e)
+            if (entry.Kind == FrameKind.Text && Json(entry) is { } o && o["Event"] is JsonObject e)
             {
                 switch (Str(e, "Name"))
                 {

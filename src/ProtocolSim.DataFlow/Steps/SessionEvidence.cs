@@ -41,8 +41,12 @@ public sealed class SessionEvidence(SessionJournal journal)
 
     /// <summary>The mock's text messages, in order.</summary>
     public IReadOnlyList<(JournalEntry Entry, JsonObject Message)> ServerMessages { get; } = journal.Entries
-        .Where(e => e.Direction == Direction.ToClient && e.Kind == FrameKind.Text && e.Parsed is JsonObject)
-        .Select(e => (e, (JsonObject)e.Parsed!)).ToList();
+        .Where(e => e.Direction == Direction.ToClient && e.Kind == FrameKind.Text)
+        .Select(e => (e, Json(e)!)).Where(m => m.Item2 is not null).ToList();
+
+    /// <summary>A text entry's JSON: as parsed when journaled, or parsed from its text (events are journaled as text).</summary>
+    public static JsonObject? Json(JournalEntry entry) =>
+        entry.Parsed as JsonObject ?? (entry.Text is { } text ? TryParse(System.Text.Encoding.UTF8.GetBytes(text)) : null);
 
     /// <summary>The mock's responses named <paramref name="messageName"/> (e.g. StartResponse), in order.</summary>
     public IEnumerable<(JournalEntry Entry, string Result)> Responses(string messageName) =>
