@@ -131,7 +131,7 @@ public sealed class SessionJournal
     private JournalEntry[] _entries = new JournalEntry[32];
     private int _entryCount;
 
-    // Texts kept as UTF-8 are copied into shared 128 KiB chunks: a burst of events leaves no object per text for the
+    // Texts kept as UTF-8 are copied into shared chunks: a burst of events leaves no object per text for the
     // collector to trace and copy.
     private byte[] _chunk = [];
     private int _chunkUsed;
@@ -249,16 +249,17 @@ public sealed class SessionJournal
 
     private ReadOnlyMemory<byte> Keep(ReadOnlySpan<byte> text)
     {
-        // Above the large-object threshold: a chunk is allocated where the collector does not copy it.
-        const int ChunkBytes = 128 * 1024;
-        if (text.Length > ChunkBytes / 4)
+        // Chunks grow from 4 KiB to 64 KiB: a short session keeps little, a long one few objects, and no chunk is
+        // a large object (those are only reclaimed by full collections).
+        const int LargestChunk = 64 * 1024;
+        if (text.Length > LargestChunk / 4)
         {
             return text.ToArray();
         }
 
         if (_chunk.Length - _chunkUsed < text.Length)
         {
-            _chunk = new byte[ChunkBytes];
+            _chunk = new byte[Math.Clamp(_chunk.Length * 2, 4096, LargestChunk)];
             _chunkUsed = 0;
         }
 

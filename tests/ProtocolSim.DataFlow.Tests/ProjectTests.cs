@@ -225,4 +225,38 @@ public sealed class FaultTests
             ProtocolSim.DataFlow.Sessions.SessionMessages.Event("SR Milestone", 1, -1, -1, string.Empty, expected).ToJsonString(),
             System.Text.Encoding.UTF8.GetString(output.EventUtf8!.Value.Span));
     }
+    [Fact]
+    public void EventTemplates_CoverTheWhole001Catalogue()
+    {
+        Assert.Equal(ProjectLoader.KnownEvents.Order(StringComparer.Ordinal), EventTemplates.Names.Order(StringComparer.Ordinal));
+        foreach (var name in EventTemplates.Names)
+        {
+            // Every template parses (the documents' invalid JSON is corrected as dataflow.md gives it).
+            _ = EventTemplates.DataFor(name);
+        }
+
+        Assert.Equal("1", EventTemplates.DataFor("RTG Notification")!["typeId"]!.GetValue<string>());
+        Assert.Equal("en-US", System.Text.Json.Nodes.JsonNode.Parse(EventTemplates.DataFor("RTG State")!["payload"]!.GetValue<string>())!["languageCode"]!.GetValue<string>());
+        Assert.Null(EventTemplates.DataFor("Speech Started"));
+    }
+
+    [Fact]
+    public void Emit_WithoutData_SendsTheDocumentedDataOfTheEvent()
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("t.yaml", """
+            name: t
+            script:
+              - on: clientEvent
+                emit:
+                  - event: SR Milestone
+                    channel: 0
+                  - event: Speech Quality
+                    channel: 1
+            """, errors)!;
+        Assert.Empty(errors);
+        var outputs = new ScriptRunner(project, new AudioFormat("pcm", 8000, 2)).OnClientEvent("where is my parcel");
+        Assert.Equal("where is my parcel", outputs[0].Event!["Event"]!["Data"]!["Text"]!.GetValue<string>());
+        Assert.Equal(4.1, outputs[1].Event!["Event"]!["Data"]!["Mos"]!.GetValue<double>());
+    }
 }

@@ -35,10 +35,11 @@ public sealed class ScriptRunner
     private readonly SpeechActivityDetector[] _detectors;
     private readonly TimeSpan?[] _speechStart;
     private readonly string[] _group;
-    private readonly Dictionary<ScriptRule, int> _fired = [];
-    private readonly HashSet<ScriptRule> _timeFired = [];
+    // Rules and emits are keyed by identity: their record equality would hash every member on each lookup.
+    private readonly Dictionary<ScriptRule, int> _fired = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<ScriptRule> _timeFired = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<string> _responsesUsed = new(StringComparer.Ordinal);
-    private readonly Dictionary<ScriptEmit, DataTemplate> _templates = [];
+    private readonly Dictionary<ScriptEmit, DataTemplate> _templates = new(ReferenceEqualityComparer.Instance);
     private readonly ArrayBufferWriter<byte> _buffer = new(512);
     private readonly OutputArena _arena = new();
     private long _frames;
@@ -155,13 +156,24 @@ public sealed class ScriptRunner
 
     private List<ScriptOutput> Fire(ScriptTrigger trigger, int? channel, TimeSpan? start, TimeSpan? end, string? text = null)
     {
-        var outputs = new List<ScriptOutput>();
-        foreach (var rule in _project.Rules.Where(r => r.Trigger == trigger && (r.Channel is null || channel is null || r.Channel == channel)))
+        List<ScriptOutput>? outputs = null;
+        foreach (var rule in _project.Rules)
         {
-            outputs.AddRange(Emit(rule, channel, start, end, text));
+            if (rule.Trigger == trigger && (rule.Channel is null || channel is null || rule.Channel == channel))
+            {
+                var emitted = Emit(rule, channel, start, end, text);
+                if (outputs is null)
+                {
+                    outputs = emitted;
+                }
+                else
+                {
+                    outputs.AddRange(emitted);
+                }
+            }
         }
 
-        return outputs;
+        return outputs ?? [];
     }
 
     private List<ScriptOutput> Emit(ScriptRule rule, int? channel, TimeSpan? start, TimeSpan? end, string? givenText = null)
@@ -321,12 +333,16 @@ public sealed class ScriptRunner
 
         public required string Summary { get; init; }
 
+        public JsonNode? Data { get; init; }
+
         public static DataTemplate For(ScriptEmit emit)
         {
-            var template = new DataTemplate { Summary = "Event " + emit.Event };
+            // An emit without data: gets the documented Data of its event (EventTemplates).
+            var node = emit.Data ?? EventTemplates.DataFor(emit.Event!);
+            var template = new DataTemplate { Summary = "Event " + emit.Event, Data = node };
             template._prefix = System.Text.Encoding.UTF8.GetBytes("{\"Event\":{\"Name\":" + JsonSerializer.Serialize(emit.Event!) + ",\"Channel\":");
-            var data = emit.Data?.ToJsonString() ?? "null";
-            template._keysHavePlaceholders = KeyHasPlaceholder(emit.Data);
+            var data = node?.ToJsonString() ?? "null";
+            template._keysHavePlaceholders = KeyHasPlaceholder(node);
 
             // Split the serialized Data at the placeholders: pieces[i], hole[i], pieces[i+1], ...
             var pieces = new List<byte[]>();
@@ -356,7 +372,7 @@ public sealed class ScriptRunner
             if (_keysHavePlaceholders)
             {
                 // Keys are never substituted: the object path keeps them as written.
-                var data = Substitute(emit.Data?.DeepClone(), text, channel, startMsec, endMsec);
+                var data = Substitute(Data?.DeepClone(), text, channel, startMsec, endMsec);
                 return new ScriptOutput(System.Text.Encoding.UTF8.GetBytes(SessionMessages.Event(emit.Event!, channel, startMsec, endMsec, groupId, data).ToJsonString())) { Summary = Summary };
             }
 

@@ -11,8 +11,8 @@ public interface ISessionSink
 {
     ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken);
 
-    /// <summary>Sends an already serialized message (UTF-8 JSON); <paramref name="summary"/> is its journal line.</summary>
-    ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8Json, string summary, CancellationToken cancellationToken);
+    /// <summary>Sends already serialized messages (UTF-8 JSON) in order; each summary is its journal line.</summary>
+    ValueTask SendTextsAsync(IReadOnlyList<(ReadOnlyMemory<byte> Utf8Json, string Summary)> messages, CancellationToken cancellationToken);
 
     ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
@@ -100,7 +100,8 @@ public sealed class DataFlowSession : IAsyncDisposable
     public JsonObject Settings => (JsonObject)_settings.DeepClone();
 
     /// <summary>Handles one text message (already journaled by the transport as received).</summary>
-    public async Task OnTextAsync(string text, long entrySeq, CancellationToken cancellationToken)
+    /// <param name="parsed">The message as the transport already parsed it (read, never changed), or null to parse here.</param>
+    public async Task OnTextAsync(string text, long entrySeq, CancellationToken cancellationToken, JsonNode? parsed = null)
     {
         await _lock.WaitAsync(cancellationToken);
         try
@@ -108,7 +109,7 @@ public sealed class DataFlowSession : IAsyncDisposable
             JsonNode? node;
             try
             {
-                node = JsonNode.Parse(text);
+                node = parsed ?? JsonNode.Parse(text);
             }
             catch (JsonException ex)
             {
@@ -541,6 +542,11 @@ public sealed class DataFlowSession : IAsyncDisposable
             {
                 await IncidentAsync("Warning", "Event received before the session started; it was dropped.", cancellationToken);
             }
+            else
+            {
+                // §4.1: dropped while finishing or after FinalResult; journaled so that nothing the client sent is lost.
+                Journal.AddFinding(null, $"Client event \"{String(body, "Name")}\" after Finalize/Stop ({State}); it was dropped.", "no client events after Finalize or Stop", body.ToJsonString(), entrySeq);
+            }
 
             return;
         }
@@ -598,9 +604,23 @@ public sealed class DataFlowSession : IAsyncDisposable
                 return;
             }
 
-            if (output.EventUtf8 is { } utf8)
+            if (output.EventUtf8 is not null)
             {
-                await _sink.SendTextAsync(utf8, output.Summary ?? "Event", cancellationToken);
+                // A run of events goes out as one burst (one send lock, journaled in order, sent back to back).
+                var end = i + 1;
+                while (end < list.Count && list[end].EventUtf8 is not null)
+                {
+                    end++;
+                }
+
+                var burst = new (ReadOnlyMemory<byte> Utf8Json, string Summary)[end - i];
+                for (var k = i; k < end; k++)
+                {
+                    burst[k - i] = (list[k].EventUtf8!.Value, list[k].Summary ?? "Event");
+                }
+
+                await _sink.SendTextsAsync(burst, cancellationToken);
+                i = end - 1;
             }
             else if (output.Binary is not null)
             {

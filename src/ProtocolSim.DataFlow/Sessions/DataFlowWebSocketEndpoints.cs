@@ -238,7 +238,7 @@ public static class DataFlowWebSocketEndpoints
                         journal.AddFinding("DFA-007", $"The client secret was sent to Data Flow in a {name} message.", "client_secret only on /connect/token", "the secret in a text frame (redacted in this journal)", entry.Seq);
                     }
 
-                    await HandleAsync(() => session.OnTextAsync(text, entry.Seq, cancellationToken), journal, sink);
+                    await HandleAsync(() => session.OnTextAsync(text, entry.Seq, cancellationToken, parsed), journal, sink);
                 }
                 else
                 {
@@ -293,9 +293,34 @@ public static class DataFlowWebSocketEndpoints
             return SendAsync(WebSocketMessageType.Text, Encoding.UTF8.GetBytes(text), name, text, message, cancellationToken);
         }
 
-        // Journaled as the UTF-8 that went on the wire; readers parse it when they need to (events come in bursts).
-        public ValueTask SendTextAsync(ReadOnlyMemory<byte> utf8Json, string summary, CancellationToken cancellationToken) =>
-            SendAsync(WebSocketMessageType.Text, utf8Json, summary, null, null, cancellationToken);
+        // Journaled as the UTF-8 that went on the wire (readers parse it when they need to); one lock for the burst.
+        public async ValueTask SendTextsAsync(IReadOnlyList<(ReadOnlyMemory<byte> Utf8Json, string Summary)> messages, CancellationToken cancellationToken)
+        {
+            await _send.WaitAsync(cancellationToken);
+            try
+            {
+                foreach (var (utf8, summary) in messages)
+                {
+                    if (_closed || socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+                    {
+                        journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): {summary}");
+                        continue;
+                    }
+
+                    journal.Append(Direction.ToClient, FrameKind.Text, summary, utf8Text: utf8);
+                    await socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+            {
+                _closed = true;
+                journal.Append(Direction.Internal, FrameKind.Error, "send failed: " + ex.Message);
+            }
+            finally
+            {
+                _send.Release();
+            }
+        }
 
         public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
             SendAsync(WebSocketMessageType.Binary, data.ToArray(), $"audio {data.Length} B", null, null, cancellationToken);
