@@ -259,4 +259,16 @@ public sealed class FaultTests
         Assert.Equal("where is my parcel", outputs[0].Event!["Event"]!["Data"]!["Text"]!.GetValue<string>());
         Assert.Equal(4.1, outputs[1].Event!["Event"]!["Data"]!["Mos"]!.GetValue<double>());
     }
+    [Fact]
+    public void ReadmeProjectExample_Loads()
+    {
+        var readme = File.ReadAllText(Path.Combine(DataFlowTestHost.FixturesDirectory(), "..", "..", "..", "README.md"));
+        var section = readme[readme.IndexOf("### Data Flow projects", StringComparison.Ordinal)..];
+        var start = section.IndexOf("```yaml", StringComparison.Ordinal) + "```yaml".Length;
+        var yaml = section[start..section.IndexOf("```", start, StringComparison.Ordinal)];
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("README.md", yaml, errors);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+        Assert.Equal("my-project", project!.Name);
+    }
 }
