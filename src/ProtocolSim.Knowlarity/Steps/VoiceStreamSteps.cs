@@ -268,7 +268,12 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
         {
             // Journals share no clock: compare on wall time.
             var startedWall = speakers.Count > 0 ? speakers[0].Journal.StartedAt + firstSpeech : DateTimeOffset.MaxValue;
-            var stray = PlayAudioAfter(call, TimeSpan.Zero).Select(m => call.Journal.StartedAt + m.At).Where(t => t > startedWall).ToList();
+
+            // A greeting still being streamed when the others spoke (a slow bot) is not an answer: only playAudio
+            // that starts a new reply (after a pause of at least Quiet) counts.
+            var times = PlayAudioAfter(call, TimeSpan.Zero).Select(m => call.Journal.StartedAt + m.At).ToList();
+            var firstReply = Enumerable.Range(0, times.Count).FirstOrDefault(k => times[k] > startedWall && (k == 0 || times[k] - times[k - 1] >= Quiet), -1);
+            var stray = firstReply < 0 ? [] : times.Skip(firstReply).ToList();
             if (stray.Count > 0)
             {
                 problems.Add($"call {IndexOf(call)} was silent but received {stray.Count} playAudio after the other callers spoke");
