@@ -200,7 +200,8 @@ public sealed class SessionJournal
         JsonNode? parsed = null,
         string? audioTrack = null,
         TimeSpan? audioOffset = null,
-        ReadOnlyMemory<byte>? utf8Text = null)
+        ReadOnlyMemory<byte>? utf8Text = null,
+        bool utf8TextIsImmutable = false)
     {
         if (utf8Text is { } utf8 && _redactor.ContainsSecret(utf8.Span))
         {
@@ -212,8 +213,9 @@ public sealed class SessionJournal
         JournalEntry entry;
         lock (_gate)
         {
-            if (utf8Text is { } source)
+            if (utf8Text is { } source && !utf8TextIsImmutable)
             {
+                // The caller may reuse its buffer: keep a copy. Immutable bytes are kept as they are.
                 utf8Text = Keep(source.Span);
             }
 

@@ -47,4 +47,48 @@ public sealed class JournalTests
         track.Write(TimeSpan.FromMilliseconds(1), [3, 3]);
         Assert.All(track.ToArray()[..16], b => Assert.Equal(0, b)); // the truncated audio does not come back
     }
+    [Fact]
+    public void Append_Utf8Text_IsReadBackAsTextAndCopiedUnlessImmutable()
+    {
+        var journal = new SessionJournal("s1", "test");
+        var buffer = "{\"Event\":{\"Name\":\"Sentiment\"}}"u8.ToArray();
+        var copied = journal.Append(Direction.ToClient, FrameKind.Text, "Event Sentiment", utf8Text: buffer);
+        var shared = journal.Append(Direction.ToClient, FrameKind.Text, "Event Sentiment", utf8Text: buffer, utf8TextIsImmutable: true);
+        Assert.Equal(buffer.Length, copied.Length);
+
+        // The caller reuses its buffer: the copied entry is unchanged, the shared one was promised no change.
+        buffer[2] = (byte)'X';
+        Assert.Equal("{\"Event\":{\"Name\":\"Sentiment\"}}", journal.Entries[0].Text);
+        Assert.Equal("{\"Xvent\":{\"Name\":\"Sentiment\"}}", shared.Text);
+    }
+
+    [Fact]
+    public void Append_Utf8TextWithSecret_IsStoredRedacted()
+    {
+        var journal = new SessionJournal("s1", "test", redactor: new Redactor(["sk-live-12345"]));
+        var entry = journal.Append(Direction.ToClient, FrameKind.Text, "echo", utf8Text: "{\"Text\":\"my key is sk-live-12345\"}"u8.ToArray());
+        Assert.Equal("{\"Text\":\"my key is ***\"}", entry.Text);
+        Assert.Null(entry.Utf8Text);
+    }
+
+    [Fact]
+    public void Entries_Snapshot_StaysAsTakenWhileTheJournalGrows()
+    {
+        var journal = new SessionJournal("s1", "test");
+        for (var i = 0; i < 20; i++)
+        {
+            journal.Append(Direction.ToClient, FrameKind.Text, $"m{i}", utf8Text: System.Text.Encoding.UTF8.GetBytes($"text {i}"));
+        }
+
+        var snapshot = journal.Entries;
+        for (var i = 20; i < 5000; i++)
+        {
+            journal.Append(Direction.ToClient, FrameKind.Text, $"m{i}", utf8Text: System.Text.Encoding.UTF8.GetBytes($"text {i}"));
+        }
+
+        Assert.Equal(20, snapshot.Count);
+        Assert.Equal("text 19", snapshot[19].Text);
+        Assert.Equal(5000, journal.Entries.Count);
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => $"text {i}"), journal.Entries.Select(e => e.Text));
+    }
 }

@@ -11,7 +11,10 @@ public interface ISessionSink
 {
     ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken);
 
-    /// <summary>Sends already serialized messages (UTF-8 JSON) in order; each summary is its journal line.</summary>
+    /// <summary>
+    /// Sends already serialized messages (UTF-8 JSON) in order; each summary is its journal line. The bytes must never
+    /// change afterwards: the journal keeps them as they are.
+    /// </summary>
     ValueTask SendTextsAsync(IReadOnlyList<(ReadOnlyMemory<byte> Utf8Json, string Summary)> messages, CancellationToken cancellationToken);
 
     ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
@@ -613,13 +616,21 @@ public sealed class DataFlowSession : IAsyncDisposable
                     end++;
                 }
 
-                var burst = new (ReadOnlyMemory<byte> Utf8Json, string Summary)[end - i];
-                for (var k = i; k < end; k++)
+                var burst = System.Buffers.ArrayPool<(ReadOnlyMemory<byte> Utf8Json, string Summary)>.Shared.Rent(end - i);
+                try
                 {
-                    burst[k - i] = (list[k].EventUtf8!.Value, list[k].Summary ?? "Event");
+                    for (var k = i; k < end; k++)
+                    {
+                        burst[k - i] = (list[k].EventUtf8!.Value, list[k].Summary ?? "Event");
+                    }
+
+                    await _sink.SendTextsAsync(new ArraySegment<(ReadOnlyMemory<byte>, string)>(burst, 0, end - i), cancellationToken);
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<(ReadOnlyMemory<byte> Utf8Json, string Summary)>.Shared.Return(burst, clearArray: true);
                 }
 
-                await _sink.SendTextsAsync(burst, cancellationToken);
                 i = end - 1;
             }
             else if (output.Binary is not null)

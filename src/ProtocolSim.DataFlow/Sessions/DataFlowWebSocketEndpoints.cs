@@ -307,7 +307,7 @@ public static class DataFlowWebSocketEndpoints
                         continue;
                     }
 
-                    journal.Append(Direction.ToClient, FrameKind.Text, summary, utf8Text: utf8);
+                    journal.Append(Direction.ToClient, FrameKind.Text, summary, utf8Text: utf8, utf8TextIsImmutable: true);
                     await socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
                 }
             }
