@@ -97,3 +97,24 @@ Feature: What the server sends
       | pcm      |
       | ulaw     |
       | alaw     |
+
+  Scenario Outline: Output audio with HasWaveHeader <header> as <encoding>
+    Given a Data Flow project defined as:
+      """
+      name: tts-header
+      script:
+        - on: clientEvent
+          emit:
+            - tts: "{text}"
+              waveHeader: <header>
+      """
+    And the client asks for output audio as <encoding>
+    And the event text is "Your parcel arrives tomorrow"
+    When the client runs the task "send-event"
+    Then the client saved every TTS fragment it received
+
+    @DFW-032
+    Examples:
+      | header | encoding |
+      | true   | pcm      |
+      | absent | alaw     |

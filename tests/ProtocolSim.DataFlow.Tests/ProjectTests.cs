@@ -271,4 +271,28 @@ public sealed class FaultTests
         Assert.True(errors.Count == 0, string.Join("\n", errors));
         Assert.Equal("my-project", project!.Name);
     }
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("absent", null)]
+    [InlineData("false", false)]
+    public void Tts_WaveHeader_SetsHasWaveHeaderAndPrefixesAWavFile(string setting, bool? expected)
+    {
+        var errors = new List<string>();
+        var project = ProjectLoader.Load("h.yaml", $"name: h\nscript:\n  - on: clientEvent\n    emit:\n      - tts: \"{{text}}\"\n        waveHeader: {setting}\n", errors)!;
+        Assert.Empty(errors);
+        var outputs = new ScriptRunner(project, new AudioFormat("pcm", 8000, 1, "ulaw")).OnClientEvent("hello there");
+        var start = outputs[0].Event!["Event"]!["Data"]!.AsObject();
+        Assert.Equal(expected, start.ContainsKey("HasWaveHeader") ? start["HasWaveHeader"]!.GetValue<bool>() : null);
+        var audio = outputs.Where(o => o.Binary is not null).SelectMany(o => o.Binary!).ToArray();
+        var wav = ProtocolSim.Audio.Wav.Parse(audio);
+        Assert.Equal(expected != false, wav.IsValid && wav.Format!.FormatTag == ProtocolSim.Audio.WavFormat.MuLawTag);
+    }
+
+    [Fact]
+    public void Tts_BadWaveHeader_IsALoadError()
+    {
+        var errors = new List<string>();
+        ProjectLoader.Load("h.yaml", "name: h\nscript:\n  - on: clientEvent\n    emit:\n      - tts: hi\n        waveHeader: maybe\n", errors);
+        Assert.Contains(errors, e => e.Contains("waveHeader", StringComparison.Ordinal) && e.StartsWith("h.yaml:", StringComparison.Ordinal));
+    }
 }

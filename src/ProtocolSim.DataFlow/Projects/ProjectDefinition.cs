@@ -64,6 +64,12 @@ public sealed record ScriptEmit
     /// <summary>Text to speak as output audio (a Text-To-Speech node wired to the Publisher); may hold <c>{text}</c>.</summary>
     public string? Tts { get; init; }
 
+    /// <summary>
+    /// <c>HasWaveHeader</c> of the TTS fragment: false (the default, as TTS documents it: raw audio), true (the first
+    /// frame starts with a WAV header), or null for a Start Of TTS Fragment without the member, which means true (001).
+    /// </summary>
+    public bool? TtsWaveHeader { get; init; } = false;
+
     public string? IncidentLevel { get; init; }
 
     public string? IncidentMessage { get; init; }
@@ -130,7 +136,7 @@ public static class ProjectLoader
     private static readonly string[] RequestNames = ["Start", "Update", "Finalize", "Stop"];
     private static readonly string[] OperationResults = ["Success", "Busy", "NoActiveOperation", "UnknownMessageName", "Failed"];
     private static readonly string[] RuleKeys = ["on", "at", "channel", "texts", "emit"];
-    private static readonly string[] EmitKeys = ["event", "channel", "data", "incident", "custom", "tts", "fault"];
+    private static readonly string[] EmitKeys = ["event", "channel", "data", "incident", "custom", "tts", "waveHeader", "fault"];
     private static readonly string[] FaultKeys = ["delay", "duplicate", "outOfOrder", "drop"];
     private static readonly string[] Levels = ["Debug", "Warning", "Error"];
 
@@ -345,7 +351,23 @@ public static class ProjectLoader
                 return null;
             }
 
-            return new ScriptEmit { Tts = ttsText };
+            bool? header = false;
+            switch (Scalar(map, "waveHeader"))
+            {
+                case null or "false":
+                    break;
+                case "true":
+                    header = true;
+                    break;
+                case "absent":
+                    header = null;
+                    break;
+                case var other:
+                    error(map, $"waveHeader: \"{other}\" is not true, false or absent (absent: HasWaveHeader is left out, which means true)");
+                    return null;
+            }
+
+            return new ScriptEmit { Tts = ttsText, TtsWaveHeader = header };
         }
 
         if (eventName is null)

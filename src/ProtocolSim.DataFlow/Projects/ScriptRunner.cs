@@ -205,7 +205,7 @@ public sealed class ScriptRunner
 
             if (emit.Tts is not null)
             {
-                outputs.AddRange(Speak(emit.Tts.Replace("{text}", text, StringComparison.Ordinal)));
+                outputs.AddRange(Speak(emit.Tts.Replace("{text}", text, StringComparison.Ordinal), emit.TtsWaveHeader));
                 continue;
             }
 
@@ -243,7 +243,7 @@ public sealed class ScriptRunner
     /// audio in <c>Audio.Output.Encoding</c> at the input rate in frames of at most 100 ms (§5), then the end event.
     /// The voice is a speech-like synthetic signal, about 65 ms per character.
     /// </summary>
-    private List<ScriptOutput> Speak(string text)
+    private List<ScriptOutput> Speak(string text, bool? waveHeader)
     {
         var rate = _format.SampleRate;
         var seconds = Math.Clamp(text.Length * 0.065, 0.4, 8.0);
@@ -263,9 +263,26 @@ public sealed class ScriptRunner
             _ => Pcm.ToBytes(samples),
         };
         var frameBytes = (_format.OutputEncoding is "ulaw" or "alaw" ? 1 : 2) * rate / 10;
+        var start = new JsonObject { ["Text"] = text };
+        if (waveHeader is { } given)
+        {
+            start["HasWaveHeader"] = given;
+        }
+
+        if (waveHeader ?? true)
+        {
+            // HasWaveHeader true (or absent, which 001 says means true): the fragment is a WAV file in the output encoding.
+            encoded = _format.OutputEncoding switch
+            {
+                "ulaw" => Wav.EncodeG711(encoded, rate, 1, WavFormat.MuLawTag),
+                "alaw" => Wav.EncodeG711(encoded, rate, 1, WavFormat.ALawTag),
+                _ => Wav.Encode(encoded, rate),
+            };
+        }
+
         var outputs = new List<ScriptOutput>
         {
-            Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, new JsonObject { ["Text"] = text, ["HasWaveHeader"] = false }),
+            Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, start),
         };
         for (var i = 0; i < encoded.Length; i += frameBytes)
         {

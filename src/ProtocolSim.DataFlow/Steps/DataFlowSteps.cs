@@ -461,7 +461,13 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
         var encoding = s.FirstRequest("Start") is { } start && start.Request["Audio"]?["Output"] is JsonObject o ? Str(o, "Encoding") ?? "pcm" : "pcm";
         for (var i = 0; i < files.Count; i++)
         {
-            var raw = fragments[i];
+            // HasWaveHeader true or absent (001: absent means true): the fragment is a WAV file; its samples are the audio.
+            var (raw, hasHeader) = fragments[i];
+            if (hasHeader)
+            {
+                raw = Wav.Parse(raw).Data.ToArray();
+            }
+
             var expected = encoding switch
             {
                 "ulaw" => G711.DecodeMuLaw(raw),
@@ -532,10 +538,11 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
     }
 
     /// <summary>The raw output audio of each TTS fragment (binary frames between Start and End Of TTS Fragment).</summary>
-    private static List<byte[]> TtsFragments(SessionEvidence s)
+    private static List<(byte[] Audio, bool HasWaveHeader)> TtsFragments(SessionEvidence s)
     {
-        var fragments = new List<byte[]>();
+        var fragments = new List<(byte[], bool)>();
         List<byte>? current = null;
+        var header = false;
         foreach (var entry in s.Journal.Entries.Where(e => e.Direction == Direction.ToClient))
         {
             if (entry.Kind == FrameKind.Text && Json(entry) is { } o && o["Event"] is JsonObject e)
@@ -544,9 +551,10 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
                 {
                     case "Start Of TTS Fragment":
                         current = [];
+                        header = e["Data"]?["HasWaveHeader"] is not JsonValue h || !h.TryGetValue<bool>(out var given) || given;
                         break;
                     case "End Of TTS Fragment" when current is not null:
-                        fragments.Add([.. current]);
+                        fragments.Add(([.. current], header));
                         current = null;
                         break;
                 }

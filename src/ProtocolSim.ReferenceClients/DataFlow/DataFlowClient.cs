@@ -744,7 +744,8 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
             {
                 case "Start Of TTS Fragment":
                     _fragment = [];
-                    _fragmentHasHeader = ev["Data"]?["HasWaveHeader"] is not JsonValue h || !h.TryGetValue<bool>(out var header) || header;
+                    _fragmentHasHeader = Fault != DataFlowClientFault.IgnoresWaveHeader
+                        && (ev["Data"]?["HasWaveHeader"] is not JsonValue h || !h.TryGetValue<bool>(out var header) || header);
                     break;
                 case "End Of TTS Fragment" when _fragment is not null:
                     await SaveFragmentAsync([.. _fragment]);
