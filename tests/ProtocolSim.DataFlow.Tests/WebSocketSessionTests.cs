@@ -236,6 +236,14 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
         Assert.Contains(Journals.All.Single().Entries, e => e.Direction == Core.Direction.ToClient && e.Kind == Core.FrameKind.Close);
     }
 
+    [Fact]
+    public void Journals_KeepOnlyTheNewest()
+    {
+        var journals = new DataFlowJournals(new DataFlowOptions { KeepJournals = 3 });
+        var opened = Enumerable.Range(0, 5).Select(_ => journals.Open("ws", Core.Redactor.None)).ToList();
+        Assert.Equal(opened.Skip(2), journals.All);
+    }
+
     /// <summary>A small test client: send, receive with a timeout that names what was awaited.</summary>
     private sealed class Client : IAsyncDisposable
     {

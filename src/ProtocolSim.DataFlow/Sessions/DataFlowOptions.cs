@@ -46,6 +46,9 @@ public sealed class DataFlowOptions
 
     public IncidentShape IncidentShape { get; set; } = IncidentShape.Nested;
 
+    /// <summary>Journals kept for reports and the dashboard, newest first (0 = all); bounds a long-running serve's memory.</summary>
+    public int KeepJournals { get; set; } = 1000;
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -57,6 +60,11 @@ public sealed class DataFlowOptions
         if (StartDelay < TimeSpan.Zero || FinalizeDuration < TimeSpan.Zero || CloseAfterFinalResult < TimeSpan.Zero)
         {
             errors.Add("DataFlow: StartDelay, FinalizeDuration and CloseAfterFinalResult cannot be negative.");
+        }
+
+        if (KeepJournals < 0)
+        {
+            errors.Add($"DataFlow: KeepJournals {KeepJournals} cannot be negative.");
         }
 
         if (MaxFrameBytes < 1024)

@@ -12,8 +12,11 @@ using ProtocolSim.DataFlow.Identity;
 
 namespace ProtocolSim.DataFlow.Sessions;
 
-/// <summary>Every Data Flow session's journal, for reports and the dashboard.</summary>
-public sealed class DataFlowJournals
+/// <summary>
+/// The Data Flow sessions' journals, for reports and the dashboard: the newest <see cref="DataFlowOptions.KeepJournals"/>
+/// of them, so that a long-running <c>protosim serve</c> does not grow without bound.
+/// </summary>
+public sealed class DataFlowJournals(DataFlowOptions options)
 {
     private readonly ConcurrentQueue<SessionJournal> _journals = new();
     private readonly Lock _gate = new();
@@ -72,6 +75,11 @@ public sealed class DataFlowJournals
     {
         var journal = new SessionJournal($"dataflow-{transport}-{Interlocked.Increment(ref _count)}", "dataflow-" + transport, redactor: redactor);
         _journals.Enqueue(journal);
+        while (options.KeepJournals > 0 && _journals.Count > options.KeepJournals && _journals.TryDequeue(out _))
+        {
+            // The oldest session's journal is let go (its connection, if still open, keeps writing to it).
+        }
+
         return journal;
     }
 }
