@@ -77,7 +77,7 @@ public static class Program
     {
         var paths = new Argument<string[]>("path") { Description = "Feature files or directories (default: features).", Arity = ArgumentArity.ZeroOrMore };
         var target = new Option<string?>("--target") { Description = "The bot's WebSocket URL, e.g. wss://127.0.0.1:8443/voice ({rate} is replaced by the call's sampling rate)." };
-        var clientCommand = new Option<string?>("--client-command") { Description = "Shell command that starts the client under test first; for a bot the run waits until --target accepts connections." };
+        var clientCommand = new Option<string?>("--client-command") { Description = "Shell command of the client under test: for the voice suites it starts the bot once (the run waits until --target accepts connections); for the Data Flow suite it runs once per scenario with the PROTOSIM_* task environment (README)." };
         var tags = new Option<string?>("--tags") { Description = "Tag expression, e.g. \"@KVS-008 and not @slow\"." };
         var reportDir = new Option<string?>("--report-dir") { Description = "Write junit.xml, results.json, report.html and captured audio here." };
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice (call ids, numbers, line noise).", DefaultValueFactory = _ => 1 };
