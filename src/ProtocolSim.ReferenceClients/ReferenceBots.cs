@@ -9,8 +9,10 @@ public static class ReferenceBots
     // The lead's suite and self-test decide the final truth; adjust BreaksRules here.
     private static readonly Variant[] Table =
     [
-        new("conforming", BotDialect.StreamNode, [], "Conforming Stream-Node bot (003-V).", b => b),
-        new("verloop-conforming", BotDialect.Verloop, [], "Conforming Verloop bot (002).", b => b),
+        // The conforming bots take 100 ms to fetch their greeting prompt, as a real bot does; the caller's first frame
+        // (sent right after the metadata) then always arrives first, which KVS-013 needs to be judged at all.
+        new("conforming", BotDialect.StreamNode, [], "Conforming Stream-Node bot (003-V).", b => b with { GreetingDelay = TimeSpan.FromMilliseconds(100) }),
+        new("verloop-conforming", BotDialect.Verloop, [], "Conforming Verloop bot (002).", b => b with { GreetingDelay = TimeSpan.FromMilliseconds(100) }),
 
         // Stream-Node variants
         new("wrong-path", BotDialect.StreamNode, ["KVS-001"], "Serves /bot instead of /voice (so /voice answers 404).",
