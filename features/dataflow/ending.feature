@@ -7,6 +7,7 @@ Feature: Ending a session
   Background:
     Given the Data Flow project "call-analytics"
     And the audio "question" as pcm at 8000 Hz mono
+    And finishing takes 1500 ms
 
   @DFW-016 @DFW-017 @DFW-019 @DFW-020 @DFW-030
   Scenario: Finalize, then FinalResult, then close

@@ -60,6 +60,9 @@ public sealed class DataFlowScenario : IAsyncDisposable
 
     public TimeSpan StartDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Time from FinalizeResponse/StopResponse to FinalResult.</summary>
+    public TimeSpan FinalizeDuration { get; set; } = TimeSpan.FromMilliseconds(200);
+
     public IncidentShape IncidentShape { get; set; } = IncidentShape.Nested;
 
     public TimeSpan ClientDeadline { get; set; }
@@ -180,6 +183,7 @@ public sealed class DataFlowScenario : IAsyncDisposable
         {
             o.AddProjects(all);
             o.StartDelay = StartDelay;
+            o.FinalizeDuration = FinalizeDuration;
             o.IncidentShape = IncidentShape;
 
             // The suite's patience after FinalResult (DFW-030) is above the mock's 1 s default, so that a busy machine

@@ -66,6 +66,9 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
     [Given("the project takes {int} ms to build")]
     public void GivenTheProjectTakesToBuild(int ms) => df.StartDelay = TimeSpan.FromMilliseconds(ms);
 
+    [Given("finishing takes {int} ms")]
+    public void GivenFinishingTakes(int ms) => df.FinalizeDuration = TimeSpan.FromMilliseconds(ms);
+
     [Given("the server answers the first {word} with {word}")]
     public void GivenTheServerAnswers(string request, string result) => df.ScriptResponse(request, result);
 
@@ -389,8 +392,9 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
 
         CheckFindings("DFW-020", s.Journal, $"{s.Name}: no second Finalize/Stop while one was running");
         var final = s.FinalResult;
-        Check("DFW-021", final is not null && !s.EndedBefore(final), "the connection kept open until the FinalResult of the running operation",
-            final is null ? $"no FinalResult was sent; the client {DescribeEnd(s)}" : $"the client {DescribeEnd(s)} before FinalResult", s.At(busy.Entry));
+        var waited = final is not null && !s.EndedBefore(final);
+        Check("DFW-021", waited, "the connection kept open until the FinalResult of the running operation",
+            final is null ? $"no FinalResult was sent; the client {DescribeEnd(s)}" : waited ? $"FinalResult read at {Seconds(final.Offset)}; the client {DescribeEnd(s)}" : $"the client {DescribeEnd(s)} before FinalResult", s.At(busy.Entry));
     }
 
     [Then("after NoActiveOperation the client treated the session as ended")]
@@ -496,8 +500,9 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
         }
 
         var final = s.FinalResult;
-        Check(rule, final is not null && !s.EndedBefore(final), $"after {responseName} Success, the connection kept open until FinalResult",
-            final is null ? $"no FinalResult was sent; the client {DescribeEnd(s)}" : $"the client {DescribeEnd(s)} before FinalResult", s.At(response.Entry));
+        var waited = final is not null && !s.EndedBefore(final);
+        Check(rule, waited, $"after {responseName} Success, the connection kept open until FinalResult",
+            final is null ? $"no FinalResult was sent; the client {DescribeEnd(s)}" : waited ? $"FinalResult read at {Seconds(final.Offset)}; the client {DescribeEnd(s)}" : $"the client {DescribeEnd(s)} before FinalResult", s.At(response.Entry));
     }
 
     private void JudgeCloseAfterFinalResult(SessionEvidence s)
