@@ -1,11 +1,9 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using ProtocolSim.DataFlow;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Sessions;
 
@@ -45,41 +43,11 @@ internal static class Serve
             return ConformanceHost.UsageError;
         }
 
-        // Fresh credentials every run: nothing secret is fixed in the code or the repository.
-        var dataflow = new IdentityClient
-        {
-            ClientId = "protosim-client",
-            ClientSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant(),
-            Tenant = Guid.NewGuid().ToString(),
-        };
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(address, 0));
-        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(dataflow));
-        builder.Services.AddDataFlow(o => o.AddProjects(projects));
-        await using var app = builder.Build();
-        app.UseWebSockets();
-        app.MapDataFlowIdentity();
-        app.MapDataFlowWebSocket();
+        var dataflow = DataFlowMock.NewCredentials();
+        await using var app = await DataFlowMock.StartAsync(address, dataflow, o => o.AddProjects(projects), cancellationToken);
         var project = app.Services.GetRequiredService<DataFlowOptions>().Projects.Order(StringComparer.Ordinal).First();
-        await app.StartAsync(cancellationToken);
-        var baseUrl = app.Urls.First().TrimEnd('/');
-
-        var endpoints = new JsonObject
-        {
-            ["dataflowWebSocket"] = baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner",
-            ["identity"] = baseUrl + "/connect/token",
-            ["credentials"] = new JsonObject
-            {
-                ["dataflow"] = new JsonObject
-                {
-                    ["clientId"] = dataflow.ClientId,
-                    ["clientSecret"] = dataflow.ClientSecret,
-                    ["tenant"] = dataflow.Tenant,
-                    ["project"] = project,
-                },
-            },
-        };
+        var baseUrl = DataFlowMock.BaseUrl(app);
+        var endpoints = DataFlowMock.Endpoints(app, dataflow, project);
         var json = endpoints.ToJsonString(Indented);
         if (endpointsFile is not null)
         {

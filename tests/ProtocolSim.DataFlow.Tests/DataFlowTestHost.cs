@@ -1,8 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;
 using ProtocolSim.DataFlow.Sessions;
@@ -29,21 +27,13 @@ internal sealed class DataFlowTestHost : IAsyncDisposable
 
     public static async Task<DataFlowTestHost> StartAsync(IEnumerable<ProjectDefinition> projects, TimeSpan? startDelay = null, TimeSpan? finalizeDuration = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant };
-        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(client));
-        builder.Services.AddDataFlow(o =>
+        var app = await DataFlowMock.StartAsync(IPAddress.Loopback, client, o =>
         {
             o.AddProjects(projects);
             o.StartDelay = startDelay ?? TimeSpan.FromMilliseconds(10);
             o.FinalizeDuration = finalizeDuration ?? TimeSpan.FromMilliseconds(10);
-        });
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.MapDataFlowWebSocket();
-        await app.StartAsync();
+        }, CancellationToken.None);
         return new DataFlowTestHost(app, app.Services.GetRequiredService<TokenService>().Issue(client).Token);
     }
 

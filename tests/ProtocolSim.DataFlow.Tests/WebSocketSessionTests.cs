@@ -3,9 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Sessions;
 
@@ -23,20 +21,11 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant }));
-        builder.Services.AddDataFlow(o =>
+        _app = await DataFlowMock.StartAsync(IPAddress.Loopback, new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant }, o =>
         {
             o.StartDelay = TimeSpan.FromMilliseconds(20);
             o.FinalizeDuration = TimeSpan.FromMilliseconds(20);
-        });
-        _app = builder.Build();
-        _app.UseWebSockets();
-        _app.MapDataFlowIdentity();
-        _app.MapDataFlowWebSocket();
-        await _app.StartAsync();
+        }, CancellationToken.None);
         _base = new Uri(_app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal));
         _token = _app.Services.GetRequiredService<TokenService>().Issue(new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant }).Token;
     }

@@ -309,9 +309,8 @@ public static class DataFlowWebSocketEndpoints
             {
                 foreach (var (utf8, summary) in messages)
                 {
-                    if (_closed || socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+                    if (!CanSend(summary))
                     {
-                        journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): {summary}");
                         continue;
                     }
 
@@ -370,6 +369,18 @@ public static class DataFlowWebSocketEndpoints
 
         public void Dispose() => _send.Dispose();
 
+        /// <summary>Under the send lock: whether the socket still takes frames; a frame that cannot go is journaled as not sent.</summary>
+        private bool CanSend(string summary)
+        {
+            if (_closed || socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            {
+                journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): {summary}");
+                return false;
+            }
+
+            return true;
+        }
+
         // Pooled: a send that waits for the socket costs no state-machine allocation per frame.
         [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
         private async ValueTask SendAsync(WebSocketMessageType type, ReadOnlyMemory<byte> data, string summary, string? text, JsonNode? parsed, CancellationToken cancellationToken)
@@ -377,9 +388,8 @@ public static class DataFlowWebSocketEndpoints
             await _send.WaitAsync(cancellationToken);
             try
             {
-                if (_closed || socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+                if (!CanSend(summary))
                 {
-                    journal.Append(Direction.Internal, FrameKind.Note, $"not sent (connection closing): {summary}");
                     return;
                 }
 
@@ -387,13 +397,9 @@ public static class DataFlowWebSocketEndpoints
                 {
                     journal.Append(Direction.ToClient, FrameKind.Binary, summary, bytes: data);
                 }
-                else if (text is not null)
-                {
-                    journal.Append(Direction.ToClient, FrameKind.Text, summary, text: text, parsed: parsed);
-                }
                 else
                 {
-                    journal.Append(Direction.ToClient, FrameKind.Text, summary, utf8Text: data);
+                    journal.Append(Direction.ToClient, FrameKind.Text, summary, text: text, parsed: parsed);
                 }
 
                 await socket.SendAsync(data, type, endOfMessage: true, cancellationToken);

@@ -1,11 +1,8 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ProtocolSim.Audio;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
@@ -169,17 +166,8 @@ public sealed class DataFlowScenario : IAsyncDisposable
         }
 
         // Fresh credentials per scenario: nothing secret is fixed, and the secret is known to the redactor.
-        Credentials = new IdentityClient
-        {
-            ClientId = "protosim-client",
-            ClientSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant(),
-            Tenant = Guid.NewGuid().ToString(),
-        };
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(Credentials));
-        builder.Services.AddDataFlow(o =>
+        Credentials = DataFlowMock.NewCredentials();
+        _app = await DataFlowMock.StartAsync(System.Net.IPAddress.Loopback, Credentials, o =>
         {
             o.AddProjects(all);
             o.StartDelay = StartDelay;
@@ -189,36 +177,17 @@ public sealed class DataFlowScenario : IAsyncDisposable
             // The suite's patience after FinalResult (DFW-030) is above the mock's 1 s default, so that a busy machine
             // does not make a conforming client look slow.
             o.CloseAfterFinalResult = CloseAfterFinalResult;
-        });
-        _app = builder.Build();
-        _app.UseWebSockets();
-        _app.MapDataFlowIdentity();
-        _app.MapDataFlowWebSocket();
-        await _app.StartAsync(Token);
+        }, Token);
         Options = _app.Services.GetRequiredService<DataFlowOptions>();
     }
 
     private Dictionary<string, string> Environment(string task)
     {
-        var baseUrl = _app!.Urls.First().TrimEnd('/');
-        var ws = baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner";
-        var identity = baseUrl + "/connect/token";
+        var credentials = Credentials!;
+        var ws = DataFlowMock.WebSocketUrl(_app!);
+        var identity = DataFlowMock.IdentityUrl(_app!);
         var endpointsFile = Path.Combine(_directory, "endpoints.json");
-        var endpoints = new JsonObject
-        {
-            ["dataflowWebSocket"] = ws,
-            ["identity"] = identity,
-            ["credentials"] = new JsonObject
-            {
-                ["dataflow"] = new JsonObject
-                {
-                    ["clientId"] = Credentials!.ClientId,
-                    ["clientSecret"] = Credentials.ClientSecret,
-                    ["tenant"] = Credentials.Tenant,
-                    ["project"] = Project,
-                },
-            },
-        };
+        var endpoints = DataFlowMock.Endpoints(_app!, credentials, Project);
         File.WriteAllText(endpointsFile, endpoints.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -227,9 +196,9 @@ public sealed class DataFlowScenario : IAsyncDisposable
             ["PROTOSIM_ENDPOINTS"] = endpointsFile,
             ["PROTOSIM_DATAFLOW_WS_URL"] = ws,
             ["PROTOSIM_IDENTITY_URL"] = identity,
-            ["PROTOSIM_CLIENT_ID"] = Credentials.ClientId,
-            ["PROTOSIM_CLIENT_SECRET"] = Credentials.ClientSecret,
-            ["PROTOSIM_TENANT"] = Credentials.Tenant,
+            ["PROTOSIM_CLIENT_ID"] = credentials.ClientId,
+            ["PROTOSIM_CLIENT_SECRET"] = credentials.ClientSecret,
+            ["PROTOSIM_TENANT"] = credentials.Tenant,
             ["PROTOSIM_PROJECT"] = Project,
             ["PROTOSIM_OUTPUT_DIR"] = OutputDirectory,
         };
