@@ -1,0 +1,327 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using ProtocolSim.Core;
+using ProtocolSim.Knowlarity.Rest.Admin;
+
+namespace ProtocolSim.Knowlarity.Rest;
+
+/// <summary>
+/// The REST fake's request pipeline (knowlarity.md §4.2): read the body within bounds, find the route, check
+/// <c>x-api-key</c> then <c>Authorization</c>, the channel, content type and JSON, run the handler; every request and
+/// answer is journaled with the rules it broke.
+/// </summary>
+public sealed class KnowlarityApi
+{
+    /// <summary>JSON as the real API writes it: compact, <c>+</c> and quotes-in-text not escaped as <c>\u002B</c>.</summary>
+    internal static readonly JsonSerializerOptions Wire = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private readonly KnowlarityOptions _options;
+    private readonly KnowlarityJournals _journals;
+    private readonly RequestLog _requests;
+    private readonly TimeProvider _time;
+    private readonly Lock _journalGate = new();
+    private SessionJournal? _journal;
+    private int _journalRequests;
+    private int _journalNumber;
+
+    public KnowlarityApi(KnowlarityOptions options, KnowlarityJournals journals, RequestLog requests, CallSimulator calls, TimeProvider time)
+    {
+        _options = options;
+        _journals = journals;
+        _requests = requests;
+        _time = time;
+        Calls = calls;
+        var fixture = options.Account ?? throw new InvalidOperationException("KnowlarityOptions.Account must be set before the fake starts.");
+        Account = new KnowlarityAccount(fixture, time);
+        calls.Account = Account;
+    }
+
+    internal KnowlarityAccount Account { get; }
+
+    public CallSimulator Calls { get; }
+
+    /// <summary>The journal requests are written to now (a new one every <see cref="KnowlarityOptions.RequestsPerJournal"/> requests).</summary>
+    public SessionJournal Journal
+    {
+        get
+        {
+            lock (_journalGate)
+            {
+                if (_journal is null || _journalRequests >= _options.RequestsPerJournal)
+                {
+                    _journal = _journals.Start($"knowlarity-api-{++_journalNumber}", "knowlarity-rest", _time);
+                    _journalRequests = 0;
+                }
+
+                _journalRequests++;
+                return _journal;
+            }
+        }
+    }
+
+    /// <summary>All API journals still kept, oldest first.</summary>
+    public IEnumerable<SessionJournal> Journals => _journals.All.Where(j => j.Protocol == "knowlarity-rest");
+
+    /// <summary>Raised after each request is answered (scenario waits).</summary>
+    public event Action<SessionJournal, JournalEntry>? Answered;
+
+    /// <summary>Handles <c>/{channel}/v1/account/{**path}</c> (and <c>/{channel}/account/...</c>, the plans header's form).</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var journal = Journal;
+        var (body, tooLarge) = await ReadBodyAsync(request, _options.MaxBodyBytes, context.RequestAborted);
+        var requestEntry = JournalRequest(journal, request, body, tooLarge);
+        var findings = new List<RuleFinding>();
+        var result = Dispatch(context, body, tooLarge, findings, out var allow);
+        foreach (var f in findings)
+        {
+            journal.AddFinding(f.RuleId, f.Message, f.Expected, f.Actual, requestEntry.Seq);
+        }
+
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(result.Body, Wire);
+        var response = context.Response;
+        response.StatusCode = result.Status;
+        response.ContentType = "application/json";
+        if (allow is not null)
+        {
+            response.Headers.Allow = allow;
+        }
+
+        response.ContentLength = bytes.Length;
+        var answer = journal.Append(Direction.ToClient, FrameKind.Text, $"{result.Status} {request.Method} {request.Path}", utf8Text: bytes, utf8TextIsImmutable: true);
+        _requests.Add(context, body, result.Status, response.Headers, bytes, matched: null);
+        await response.Body.WriteAsync(bytes, context.RequestAborted);
+        Answered?.Invoke(journal, answer);
+    }
+
+    private ApiResult Dispatch(HttpContext context, byte[] body, bool tooLarge, List<RuleFinding> findings, out string? allow)
+    {
+        allow = null;
+        var request = context.Request;
+        var values = request.RouteValues;
+        var channel = values["channel"]?.ToString() ?? "";
+        var rest = "/" + (values["path"]?.ToString() ?? "").TrimEnd('/');
+        if (tooLarge)
+        {
+            return ApiResult.Message(413, $"Request body is larger than {_options.MaxBodyBytes} bytes.");
+        }
+
+        var segments = rest.Trim('/').Split('/');
+        var candidates = RestRoutes.All.Select(r => (Route: r, Ok: r.TryMatch(segments, out var v), Values: v)).Where(c => c.Ok).ToList();
+        var match = candidates.FirstOrDefault(c => c.Route.Method == request.Method);
+        if (match.Route is null)
+        {
+            if (candidates.Count == 0)
+            {
+                return ApiResult.Message(404, $"No such endpoint: {request.Method} {request.Path}.");
+            }
+
+            allow = string.Join(", ", candidates.Select(c => c.Route.Method).Distinct());
+            return ApiResult.Message(405, $"Method {request.Method} is not allowed here; use {allow}.");
+        }
+
+        var route = match.Route;
+        var credentials = _options.Credentials;
+        var apiKey = request.Headers["x-api-key"].ToString();
+        var authorization = request.Headers.Authorization.ToString();
+
+        // knowlarity.md §4.2: the gateway checks x-api-key first.
+        if (apiKey != credentials.XApiKey)
+        {
+            var swapped = apiKey == credentials.SrApiKey && authorization == credentials.XApiKey;
+            findings.Add(new RuleFinding("KRS-001", apiKey.Length == 0 ? "request without x-api-key" : "x-api-key is not the application access key", "x-api-key: <application access key>", apiKey.Length == 0 ? "absent" : swapped ? "the SR API key (keys swapped)" : "another value"));
+            if (swapped)
+            {
+                findings.Add(new RuleFinding("KRS-002", "Authorization carries the application access key (keys swapped)", "Authorization: <SR API key>", "the access key"));
+            }
+
+            if (_options.GatewayErrors)
+            {
+                return ApiResult.Message(403, "Forbidden");
+            }
+        }
+
+        // Some entries write USERNAME:SR_API_KEY; every example sends the bare key (knowlarity.md §6.11).
+        var srKey = authorization.Contains(':', StringComparison.Ordinal) ? authorization[(authorization.LastIndexOf(':') + 1)..].Trim() : authorization;
+        if (srKey != credentials.SrApiKey)
+        {
+            findings.Add(new RuleFinding("KRS-002", authorization.Length == 0 ? "request without Authorization" : "Authorization is not the SR API key", "Authorization: <SR API key>", authorization.Length == 0 ? "absent" : authorization == credentials.XApiKey ? "the access key" : "another value"));
+            return AuthorizationFailure(route.Auth, request);
+        }
+
+        if (apiKey != credentials.XApiKey)
+        {
+            return ApiResult.Message(401, RestHandlers.AuthorizationMessage);
+        }
+
+        if (!string.Equals(channel, Account.Fixture.Channel, StringComparison.Ordinal))
+        {
+            findings.Add(new RuleFinding("KRS-003", $"channel \"{channel}\" is not the account's", Account.Fixture.Channel, channel));
+            if (_options.StrictChannel)
+            {
+                return ApiResult.Message(403, "Forbidden");
+            }
+        }
+
+        if (!request.Path.Value!.Contains("/v1/account/", StringComparison.Ordinal) && route.Template != "/plans")
+        {
+            findings.Add(new RuleFinding("KRS-003", "path without /v1 (only the plans header writes it so)", $"/{channel}/v1/account{rest}", request.Path.Value));
+        }
+
+        CheckQueryEncoding(request, findings);
+        JsonNode? json = null;
+        if (body.Length > 0 && !IsWhitespace(body))
+        {
+            if (!(request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ?? false))
+            {
+                findings.Add(new RuleFinding("KRS-005", "JSON body not labelled application/json", "content-type: application/json", request.ContentType ?? "absent"));
+            }
+
+            try
+            {
+                json = JsonNode.Parse(body);
+            }
+            catch (JsonException e)
+            {
+                findings.Add(new RuleFinding("KRS-004", "the body is not valid JSON: " + e.Message, "a JSON document", Preview(body)));
+                return ApiResult.IncorrectInput;
+            }
+
+            if (json is not JsonObject)
+            {
+                findings.Add(new RuleFinding("KRS-004", "the body is JSON but not an object", "a JSON object", Preview(body)));
+                return ApiResult.IncorrectInput;
+            }
+        }
+
+        return Run(route, request, channel, rest, match.Values, json, findings);
+    }
+
+    private ApiResult Run(RestRoute route, HttpRequest request, string channel, string rest, Dictionary<string, string> values, JsonNode? json, List<RuleFinding> findings)
+    {
+        var call = new RestCall
+        {
+            Method = request.Method,
+            Channel = channel,
+            Path = rest,
+            RawQuery = request.QueryString.Value ?? "",
+            Query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal),
+            RouteValues = values,
+            Body = json,
+            Account = Account,
+            Options = _options,
+            Calls = Calls,
+        };
+        var result = route.Handle(call);
+        findings.AddRange(call.Findings);
+        return result;
+    }
+
+    private static ApiResult AuthorizationFailure(AuthFamily family, HttpRequest request) => family switch
+    {
+        AuthFamily.Error => new ApiResult(401, new JsonObject { ["error"] = RestHandlers.AuthorizationMessage }),
+        AuthFamily.NotifyEnable => ApiResult.Message(401, "Client name, authorization or knowlarity number is wrong."),
+        AuthFamily.NotifyRegister => RestHandlers.RegisterError("+91XXXXXXXXXX"),
+        AuthFamily.Makecall => ApiResult.ErrorMessage(401, "Invalid API Key for this SR number"),
+        _ => ApiResult.Message(401, RestHandlers.AuthorizationMessage),
+    };
+
+    /// <summary>KRS-007: <c>+</c> in a number, <c>^</c> and <c>$</c> must be percent-encoded in the query.</summary>
+    private static void CheckQueryEncoding(HttpRequest request, List<RuleFinding> findings)
+    {
+        var raw = request.QueryString.Value;
+        if (string.IsNullOrEmpty(raw))
+        {
+            return;
+        }
+
+        foreach (var pair in raw.TrimStart('?').Split('&'))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0)
+            {
+                continue;
+            }
+
+            var name = pair[..eq];
+            var value = pair[(eq + 1)..];
+            var numeric = name is "k_number" or "customer_number" or "number" or "knowlarity_number" or "agent_number" or "pattern";
+            if (value.Contains('^', StringComparison.Ordinal) || value.Contains('$', StringComparison.Ordinal) || numeric && value.Contains('+', StringComparison.Ordinal))
+            {
+                findings.Add(new RuleFinding("KRS-007", $"query value of {name} is not percent-encoded", "%2B for +, %5E for ^, %24 for $", pair));
+            }
+        }
+    }
+
+    private JournalEntry JournalRequest(SessionJournal journal, HttpRequest request, byte[] body, bool tooLarge)
+    {
+        var redactor = new Redactor([_options.Credentials.XApiKey, _options.Credentials.SrApiKey]);
+        var headers = new JsonObject();
+        foreach (var (name, value) in request.Headers)
+        {
+            headers[name.ToLowerInvariant()] = redactor.Redact(value.ToString());
+        }
+
+        var parsed = new JsonObject
+        {
+            ["method"] = request.Method,
+            ["path"] = request.Path.Value,
+            ["query"] = request.QueryString.Value ?? "",
+            ["headers"] = headers,
+            ["remote"] = request.HttpContext.Connection.RemoteIpAddress?.ToString(),
+        };
+        var text = tooLarge ? $"[{body.Length}+ bytes, over the {_options.MaxBodyBytes}-byte limit; first 1 KiB] " + Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(1024, body.Length))) : Encoding.UTF8.GetString(body);
+        return journal.Append(Direction.FromClient, FrameKind.Text, $"{request.Method} {request.Path}{request.QueryString}", text: text, parsed: parsed, length: body.Length);
+    }
+
+    /// <summary>Reads the body up to <paramref name="limit"/>; beyond it the rest is drained and the request marked too large.</summary>
+    internal static async Task<(byte[] Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is { } declared && declared > limit)
+        {
+            var head = new byte[Math.Min(1024, limit)];
+            var read = await request.Body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+            return (head[..read], true);
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int n;
+            while ((n = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + n > limit)
+                {
+                    return (buffer.ToArray(), true);
+                }
+
+                buffer.Write(chunk, 0, n);
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel's own body limit or a broken chunked body: treat as too large / truncated.
+            return (buffer.ToArray(), true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return (buffer.ToArray(), false);
+    }
+
+    private static bool IsWhitespace(byte[] body) => body.All(b => b is (byte)' ' or (byte)'\r' or (byte)'\n' or (byte)'\t');
+
+    private static string Preview(byte[] body) => body.Length <= 200 ? Encoding.UTF8.GetString(body) : Encoding.UTF8.GetString(body, 0, 200) + "…";
+
+    internal static StringValues Header(IHeaderDictionary headers, string name) => headers.TryGetValue(name, out var v) ? v : StringValues.Empty;
+
+    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
