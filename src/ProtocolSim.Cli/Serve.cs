@@ -6,13 +6,15 @@ using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.DataFlow;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Sessions;
+using ProtocolSim.Knowlarity.Rest;
 
 namespace ProtocolSim.Cli;
 
 /// <summary>
 /// <c>protosim serve</c>: runs every fake that clients call, on one loopback host, until Ctrl-C or SIGTERM, and writes
-/// the endpoints file (ARCHITECTURE.md). Today that is the Knovvu Data Flow identity server and WebSocket
-/// integration; the voice stream is dialled by us, so it has no endpoint.
+/// the endpoints file (ARCHITECTURE.md): the Knowlarity REST API, notifications stream and admin API on one host, and
+/// the Knovvu Data Flow identity server and WebSocket integration on another. The voice stream is dialled by us, so it
+/// has no endpoint.
 /// </summary>
 internal static class Serve
 {
@@ -43,11 +45,41 @@ internal static class Serve
             return ConformanceHost.UsageError;
         }
 
+        var (account, accountErrors) = AccountFixture.Load(AccountFixture.DefaultPath(RepositoryPaths.Fixtures()));
+        if (account is null)
+        {
+            foreach (var e in accountErrors)
+            {
+                await error.WriteLineAsync("error: " + e);
+            }
+
+            return ConformanceHost.UsageError;
+        }
+
+        await using var knowlarity = await KnowlarityFake.StartAsync(address, o => o.Account = account, cancellationToken);
         var dataflow = DataFlowMock.NewCredentials();
         await using var app = await DataFlowMock.StartAsync(address, dataflow, o => o.AddProjects(projects), cancellationToken);
         var project = app.Services.GetRequiredService<DataFlowOptions>().Projects.Order(StringComparer.Ordinal).First();
         var baseUrl = DataFlowMock.BaseUrl(app);
-        var endpoints = DataFlowMock.Endpoints(app, dataflow, project);
+        var endpoints = KnowlarityFake.Endpoints(knowlarity);
+        var dataflowEndpoints = DataFlowMock.Endpoints(app, dataflow, project);
+        foreach (var (key, value) in dataflowEndpoints.ToList())
+        {
+            dataflowEndpoints.Remove(key);
+            if (key == "credentials")
+            {
+                foreach (var (name, credentials) in ((JsonObject)value!).ToList())
+                {
+                    ((JsonObject)value!).Remove(name);
+                    ((JsonObject)endpoints["credentials"]!)[name] = credentials;
+                }
+            }
+            else
+            {
+                endpoints[key] = value;
+            }
+        }
+
         var json = endpoints.ToJsonString(Indented);
         if (endpointsFile is not null)
         {
@@ -59,7 +91,9 @@ internal static class Serve
             await output.WriteLineAsync(json);
         }
 
-        await output.WriteLineAsync($"serving on {baseUrl}: Data Flow identity at /connect/token, WebSocket at /project-runner; Ctrl-C to stop");
+        var knowlarityUrl = KnowlarityFake.BaseUrl(knowlarity);
+        await output.WriteLineAsync($"Knowlarity on {knowlarityUrl}: REST at /{account.Channel}/v1/account/..., notifications at /update-stream/<SR key>/konnect, admin at /__admin, OpenAPI at /openapi.json");
+        await output.WriteLineAsync($"Data Flow on {baseUrl}: identity at /connect/token, WebSocket at /project-runner; Ctrl-C to stop");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -69,6 +103,7 @@ internal static class Serve
         }
 
         await app.StopAsync(CancellationToken.None);
+        await knowlarity.StopAsync(CancellationToken.None);
         return 0;
     }
 }

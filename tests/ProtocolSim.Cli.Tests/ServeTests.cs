@@ -50,6 +50,22 @@ public sealed class ServeTests
         Assert.Equal("""{"MessageName":"StartResponse","OperationResult":"Success"}""", System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count));
         await ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
 
+        // The Knowlarity fake: its keys from the file open the REST API, the admin API and OpenAPI are served.
+        var knowlarity = endpoints.RootElement.GetProperty("credentials").GetProperty("knowlarity");
+        var api = endpoints.RootElement.GetProperty("knowlarityApi").GetString()!;
+        Assert.StartsWith("http://127.0.0.1:", api, StringComparison.Ordinal);
+        Assert.Equal(api + "/__admin", endpoints.RootElement.GetProperty("admin").GetString());
+        Assert.StartsWith("http://127.0.0.1:", endpoints.RootElement.GetProperty("knowlarityNotifications").GetString(), StringComparison.Ordinal);
+        using var agents = new HttpRequestMessage(HttpMethod.Get, $"{api}/{knowlarity.GetProperty("channel").GetString()}/v1/account/agent");
+        agents.Headers.Add("x-api-key", knowlarity.GetProperty("xApiKey").GetString());
+        agents.Headers.TryAddWithoutValidation("Authorization", knowlarity.GetProperty("srApiKey").GetString());
+        using var agentList = await http.SendAsync(agents);
+        Assert.Equal(HttpStatusCode.OK, agentList.StatusCode);
+        Assert.Equal(JsonValueKind.Array, JsonDocument.Parse(await agentList.Content.ReadAsStringAsync()).RootElement.ValueKind);
+        Assert.StartsWith("+", knowlarity.GetProperty("srNumber").GetString(), StringComparison.Ordinal);
+        using var openapi = await http.GetAsync(api + "/openapi.json");
+        Assert.Equal(HttpStatusCode.OK, openapi.StatusCode);
+
         await stop.CancelAsync();
         Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(30)));
     }
