@@ -82,35 +82,49 @@ public static class ConformanceHost
 
         var services = new ServiceCollection();
         var needsBot = load.Catalogues.Any(c => c.Suite.StartsWith("knowlarity-voice", StringComparison.Ordinal) || c.Suite == "knowlarity-verloop");
-        var needsClient = load.Catalogues.Any(c => c.Suite.StartsWith("dataflow", StringComparison.Ordinal));
+        var needsDataFlowClient = load.Catalogues.Any(c => c.Suite.StartsWith("dataflow", StringComparison.Ordinal));
+        var needsKnowlarityClient = load.Catalogues.Any(c => c.Suite == "knowlarity-rest");
+        var needsClient = needsDataFlowClient || needsKnowlarityClient;
         if (needsBot && needsClient && request.ClientCommand is not null)
         {
-            await error.WriteLineAsync("error: --client-command starts a bot for the voice suites but runs per scenario for the Data Flow suite; run them separately (protosim run features/knowlarity ... and protosim run features/dataflow ...)");
+            await error.WriteLineAsync("error: --client-command starts a bot for the voice suites but runs per scenario for the client suites (Data Flow, Knowlarity REST); run them separately (protosim run features/knowlarity/voice-stream ... and protosim run features/knowlarity/rest ...)");
             return (UsageError, null);
         }
 
         if (needsClient)
         {
             var launcher = request.ClientLauncher ?? (request.ClientCommand is { } command ? new ShellClientLauncher(command) : null);
-            var recordingsDirectory = RepositoryPaths.Recordings();
             if (launcher is null)
             {
-                await error.WriteLineAsync("error: the Data Flow suite starts your client once per scenario: give --client-command \"<command>\" (README: the client task contract)");
+                await error.WriteLineAsync("error: the client suites (Data Flow, Knowlarity REST) start your client once per scenario: give --client-command \"<command>\" (README: the client task contract)");
                 return (UsageError, null);
             }
 
-            if (recordingsDirectory is null)
+            if (needsKnowlarityClient)
             {
-                await error.WriteLineAsync("error: recordings/audio not found above the current directory or the program; run from the repository");
-                return (UsageError, null);
+                services.AddSingleton(new KnowlaritySuiteSettings
+                {
+                    Launcher = launcher,
+                    AccountFixture = Knowlarity.Rest.AccountFixture.DefaultPath(RepositoryPaths.Fixtures()),
+                });
             }
 
-            services.AddSingleton(new DataFlowSuiteSettings
+            if (needsDataFlowClient)
             {
-                Launcher = launcher,
-                ProjectsDirectory = Path.Combine(RepositoryPaths.Fixtures(), "dataflow", "projects"),
-                RecordingsDirectory = recordingsDirectory,
-            });
+                var recordingsDirectory = RepositoryPaths.Recordings();
+                if (recordingsDirectory is null)
+                {
+                    await error.WriteLineAsync("error: recordings/audio not found above the current directory or the program; run from the repository");
+                    return (UsageError, null);
+                }
+
+                services.AddSingleton(new DataFlowSuiteSettings
+                {
+                    Launcher = launcher,
+                    ProjectsDirectory = Path.Combine(RepositoryPaths.Fixtures(), "dataflow", "projects"),
+                    RecordingsDirectory = recordingsDirectory,
+                });
+            }
         }
 
         if (needsBot)

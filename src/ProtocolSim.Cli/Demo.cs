@@ -12,6 +12,7 @@ public static class Demo
         ("knowlarity/voice-stream", "conforming"),
         ("knowlarity/verloop", "verloop-conforming"),
         ("dataflow", "dataflow-conforming"),
+        ("knowlarity/rest", "knowlarity-conforming"),
     ];
 
     public static async Task<int> RunAsync(string reportDirectory, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -24,7 +25,7 @@ public static class Demo
             var dir = Path.Combine(reportDirectory, suite.Replace('/', '-'));
             RunResult? result;
             int code;
-            if (suite.StartsWith("dataflow", StringComparison.Ordinal))
+            if (suite is "dataflow" or "knowlarity/rest")
             {
                 // A client suite: the reference client runs per scenario as a partner's would, through --client-command.
                 var command = $"{SelfCommand()} reference-client {clientName}";

@@ -5,6 +5,7 @@ using ProtocolSim.Conformance;
 using ProtocolSim.Knowlarity.VoiceStream;
 using ProtocolSim.ReferenceClients;
 using ProtocolSim.ReferenceClients.DataFlow;
+using ProtocolSim.ReferenceClients.Knowlarity;
 
 namespace ProtocolSim.Cli;
 
@@ -250,25 +251,33 @@ public static class Program
         {
             if (parse.GetValue(list) || parse.GetValue(name) is null)
             {
-                foreach (var client in DataFlowReferenceClients.All)
+                var all = DataFlowReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description))
+                    .Concat(KnowlarityReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description)));
+                foreach (var (clientName, conforming, breaksRules, description) in all)
                 {
-                    var breaks = client.Conforming ? "conforming" : "breaks " + string.Join(", ", client.BreaksRules.Order(StringComparer.Ordinal));
-                    await output.WriteLineAsync($"{client.Name,-38} {breaks}: {client.Description}");
+                    var breaks = conforming ? "conforming" : "breaks " + string.Join(", ", breaksRules.Order(StringComparer.Ordinal));
+                    await output.WriteLineAsync($"{clientName,-38} {breaks}: {description}");
                 }
 
                 return 0;
             }
 
-            if (!DataFlowReferenceClients.TryGet(parse.GetValue(name)!, out var info))
-            {
-                await error.WriteLineAsync($"error: no reference client \"{parse.GetValue(name)}\"; see protosim reference-client --list");
-                return ConformanceHost.UsageError;
-            }
-
+            var requested = parse.GetValue(name)!;
             var environment = System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .Where(e => e.Key is string k && k.StartsWith("PROTOSIM_", StringComparison.Ordinal))
                 .ToDictionary(e => (string)e.Key, e => e.Value?.ToString() ?? string.Empty, StringComparer.Ordinal);
-            return await DataFlowReferenceClients.RunAsync(info.Name, environment, output, ct);
+            if (DataFlowReferenceClients.TryGet(requested, out var dataflow))
+            {
+                return await DataFlowReferenceClients.RunAsync(dataflow.Name, environment, output, ct);
+            }
+
+            if (KnowlarityReferenceClients.TryGet(requested, out var knowlarity))
+            {
+                return await KnowlarityReferenceClients.RunAsync(knowlarity.Name, environment, output, ct);
+            }
+
+            await error.WriteLineAsync($"error: no reference client \"{requested}\"; see protosim reference-client --list");
+            return ConformanceHost.UsageError;
         });
         return command;
     }

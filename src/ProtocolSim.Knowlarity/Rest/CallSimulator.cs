@@ -35,6 +35,24 @@ public sealed record SimulatedCall
     public bool Whatsapp { get; init; }
 
     public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>What this call's events carry beyond the defaults (suite scenarios on KNS-004, -008, -013).</summary>
+    public CallQuirks Quirks { get; init; } = CallQuirks.None;
+}
+
+/// <summary>Departures from the plain event stream that a consumer must tolerate (knowlarity.md §3.4).</summary>
+public sealed record CallQuirks
+{
+    public static readonly CallQuirks None = new();
+
+    /// <summary>Members added to every event and the CDR (KNS-008: unknown fields).</summary>
+    public JsonObject? ExtraFields { get; init; }
+
+    /// <summary>An event of an unlisted type and an unlisted business_call_type (KNS-013).</summary>
+    public bool UnknownTypes { get; init; }
+
+    /// <summary>Each event framed with a comment line and an <c>id:</c> line (KNS-004).</summary>
+    public bool CommentsAndIds { get; init; }
 }
 
 /// <summary>
@@ -60,7 +78,7 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
     public event Action<SimulatedCall, JsonObject>? EventPublished;
 
     /// <summary>Starts a call in the background; its events follow on the simulation clock.</summary>
-    public SimulatedCall Start(CallKind kind, string knowlarityNumber, string? agentNumber, string customerNumber, bool whatsapp = false, string? uuid = null)
+    public SimulatedCall Start(CallKind kind, string knowlarityNumber, string? agentNumber, string customerNumber, bool whatsapp = false, string? uuid = null, CallQuirks? quirks = null)
     {
         var call = new SimulatedCall
         {
@@ -71,6 +89,7 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
             CustomerNumber = customerNumber,
             Whatsapp = whatsapp,
             StartedAt = _time.GetUtcNow(),
+            Quirks = quirks ?? CallQuirks.None,
         };
         _active[call.Uuid] = call;
         var task = Task.Run(() => RunAsync(call, _stopping.Token));
@@ -156,6 +175,7 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
             }
 
             Event("AGENT_ANSWER", Type);
+            Unlisted();
             Event("CUSTOMER_CALL", Type);
             if (!await RingAsync(call.CustomerNumber))
             {
@@ -174,6 +194,7 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
         public async Task InboundAsync()
         {
             Event("ORIGINATE", "Phone");
+            Unlisted();
             if (call.AgentNumber is null || !await RingAsync(call.AgentNumber, agentLeg: true))
             {
                 Event("HANGUP", "Missed Call", leg: "customer");
@@ -238,6 +259,15 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
             }
         }
 
+        /// <summary>KNS-013: an event type and a business_call_type the published lists do not have.</summary>
+        private void Unlisted()
+        {
+            if (call.Quirks.UnknownTypes)
+            {
+                Event("AGENT_WHISPER", "Voicemail");
+            }
+        }
+
         private Task DelayAsync(TimeSpan step) => Task.Delay(_timing.Scaled(step), simulator._time, cancellationToken);
 
         /// <summary>A telephony event in the field order of knowlarity.md §4.3; AGENT_* carry customer_number null (KNS-011).</summary>
@@ -268,9 +298,10 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
         }
 
         /// <summary>The CDR (003-N): <c>type</c> "CDR", <c>Call_Type</c> with its capital C, end_time with microseconds; then the call-log record.</summary>
-        private Task Cdr(string callType, string businessCallType, string? caller, string? destination, bool recorded = true)
+        private async Task Cdr(string callType, string businessCallType, string? caller, string? destination, bool recorded = true)
         {
             var end = Now;
+            await DelayAsync(_timing.CdrDelay);
             var duration = _bridgedAt is { } b ? (int)Math.Round((end - b).TotalSeconds) : 0;
             var bridged = _bridgedAt is not null;
             var cdr = new JsonObject
@@ -317,11 +348,15 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
             }
 
             Publish(cdr, "CDR " + callType);
-            return DelayAsync(TimeSpan.Zero);
         }
 
         private void Publish(JsonObject message, string summary)
         {
+            foreach (var (name, value) in call.Quirks.ExtraFields ?? [])
+            {
+                message[name] = value?.DeepClone();
+            }
+
             bool enabled;
             lock (simulator.Account.Gate)
             {
@@ -329,7 +364,7 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
             }
 
             // 003-N: events reach only SR numbers registered and enabled for notifications (KNS-001).
-            var streams = enabled ? simulator._hub.Publish(simulator._options.Credentials.SrApiKey, message) : 0;
+            var streams = enabled ? simulator._hub.Publish(simulator._options.Credentials.SrApiKey, message, call.Quirks.CommentsAndIds) : 0;
             journal.Append(Direction.Internal, FrameKind.Text, enabled ? $"{summary} to {streams} stream(s)" : $"{summary} not delivered: {call.KnowlarityNumber} is not registered and enabled for notifications", text: message.ToJsonString(), parsed: message);
             simulator.EventPublished?.Invoke(call, message);
         }

@@ -77,7 +77,7 @@ public sealed class KnowlarityApi
         var (body, tooLarge) = await ReadBodyAsync(request, _options.MaxBodyBytes, context.RequestAborted);
         var requestEntry = JournalRequest(journal, request, body, tooLarge);
         var findings = new List<RuleFinding>();
-        var result = Dispatch(context, body, tooLarge, findings, out var allow);
+        var result = Dispatch(context, body, tooLarge, findings, out var allow, out var handled);
         foreach (var f in findings)
         {
             journal.AddFinding(f.RuleId, f.Message, f.Expected, f.Actual, requestEntry.Seq);
@@ -93,15 +93,31 @@ public sealed class KnowlarityApi
         }
 
         response.ContentLength = bytes.Length;
-        var answer = journal.Append(Direction.ToClient, FrameKind.Text, $"{result.Status} {request.Method} {request.Path}", utf8Text: bytes, utf8TextIsImmutable: true);
+        var answer = journal.Append(Direction.ToClient, FrameKind.Text, $"{result.Status} {request.Method} {request.Path}", utf8Text: bytes, utf8TextIsImmutable: true,
+            parsed: new JsonObject { ["request"] = requestEntry.Seq, ["status"] = result.Status, ["handled"] = handled });
         _requests.Add(context, body, result.Status, response.Headers, bytes, matched: null);
         await response.Body.WriteAsync(bytes, context.RequestAborted);
         Answered?.Invoke(journal, answer);
     }
 
-    private ApiResult Dispatch(HttpContext context, byte[] body, bool tooLarge, List<RuleFinding> findings, out string? allow)
+    /// <param name="handled">Whether the endpoint's handler ran (the request got past routing, keys and body checks).</param>
+    /// <summary>Journals a request a stub mapping answered, so that nothing the client sent is missing from the API journal.</summary>
+    internal void JournalStubbed(HttpContext context, byte[] body, StubMapping mapping)
+    {
+        var journal = Journal;
+        var request = JournalRequest(journal, context.Request, body, tooLarge: false);
+        var summary = mapping.Fault is { } fault
+            ? $"{fault} (stub {mapping.Id}) {context.Request.Method} {context.Request.Path}"
+            : $"{mapping.Status} {context.Request.Method} {context.Request.Path} (stub {mapping.Id})";
+        var answer = journal.Append(Direction.ToClient, mapping.Fault is null ? FrameKind.Text : FrameKind.Error, summary, text: Encoding.UTF8.GetString(mapping.Body),
+            parsed: new JsonObject { ["request"] = request.Seq, ["status"] = mapping.Fault is null ? mapping.Status : 0, ["handled"] = false, ["stub"] = mapping.Id.ToString() });
+        Answered?.Invoke(journal, answer);
+    }
+
+    private ApiResult Dispatch(HttpContext context, byte[] body, bool tooLarge, List<RuleFinding> findings, out string? allow, out bool handled)
     {
         allow = null;
+        handled = false;
         var request = context.Request;
         var values = request.RouteValues;
         var channel = values["channel"]?.ToString() ?? "";
@@ -199,6 +215,7 @@ public sealed class KnowlarityApi
             }
         }
 
+        handled = true;
         return Run(route, request, channel, rest, match.Values, json, findings);
     }
 

@@ -34,8 +34,11 @@ public sealed record CallTiming
     /// <summary>Conversation time of a bridged call.</summary>
     public TimeSpan Talk { get; init; } = TimeSpan.FromSeconds(8);
 
-    /// <summary>Between the two HANGUPs of a bridged call, and from the last HANGUP to the CDR.</summary>
+    /// <summary>Between the two HANGUPs of a bridged call.</summary>
     public TimeSpan Gap { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>From the last HANGUP to the CDR (and the call-log record): the CDR is written after the call is torn down.</summary>
+    public TimeSpan CdrDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Every step divided by this (10 = ten times faster); the times in events stay consistent with the clock.</summary>
     public double Speed { get; init; } = 1;
@@ -89,6 +92,35 @@ public sealed class KnowlarityOptions
     /// <summary><c>Notify:BadKeyStatus</c>: status for a stream path with an unknown key (plain-text body).</summary>
     public int BadKeyStatus { get; set; } = 401;
 
+    private int _refuseStreams;
+
+    /// <summary>The next this-many stream connections are refused with <see cref="RefusalStatus"/> and <see cref="RefusalBody"/> (reconnect tests).</summary>
+    public int RefuseNextStreams
+    {
+        get => Volatile.Read(ref _refuseStreams);
+        set => Volatile.Write(ref _refuseStreams, value);
+    }
+
+    public int RefusalStatus { get; set; } = 503;
+
+    public string RefusalBody { get; set; } = "Service temporarily unavailable";
+
+    /// <summary>Takes one refusal if any are left.</summary>
+    internal bool TakeRefusal()
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref _refuseStreams);
+            if (left <= 0)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _refuseStreams, left - 1, left) != left);
+        return true;
+    }
+
     /// <summary>Events buffered per subscriber before a slow one is disconnected.</summary>
     public int SubscriberBuffer { get; set; } = 4096;
 
@@ -119,7 +151,7 @@ public sealed class KnowlarityOptions
             errors.Add("Knowlarity: PageSize >= 1, MaxBodyBytes >= 1024, SubscriberBuffer >= 16, RequestsPerJournal >= 1, and the journal limits >= 0.");
         }
 
-        if (Timing.Speed <= 0 || Timing.Ring < TimeSpan.Zero || Timing.Talk < TimeSpan.Zero || Timing.Gap < TimeSpan.Zero || Timing.NoAnswerAfter < TimeSpan.Zero || Timing.BusyAfter < TimeSpan.Zero)
+        if (Timing.Speed <= 0 || Timing.CdrDelay < TimeSpan.Zero || Timing.Ring < TimeSpan.Zero || Timing.Talk < TimeSpan.Zero || Timing.Gap < TimeSpan.Zero || Timing.NoAnswerAfter < TimeSpan.Zero || Timing.BusyAfter < TimeSpan.Zero)
         {
             errors.Add("Knowlarity: call timings cannot be negative and Speed must be positive.");
         }

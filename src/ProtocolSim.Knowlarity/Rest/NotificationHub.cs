@@ -126,10 +126,15 @@ public sealed class NotificationHub(KnowlarityOptions options)
     /// <summary>The SSE frame of one event: a single <c>data:</c> line of one-line JSON and a blank line (003-N).</summary>
     public static byte[] Frame(JsonObject message) => Encoding.UTF8.GetBytes("data: " + message.ToJsonString(KnowlarityApi.Wire) + "\n\n");
 
+    private long _ids;
+
     /// <summary>Sends an event to every open stream of <paramref name="key"/>; returns how many streams got it.</summary>
-    public int Publish(string key, JsonObject message)
+    /// <param name="commentsAndIds">Frame it with a comment line, an <c>id:</c> and a <c>retry:</c> field (valid SSE a consumer must skip, KNS-004).</param>
+    public int Publish(string key, JsonObject message, bool commentsAndIds = false)
     {
-        var frame = Frame(message);
+        var frame = commentsAndIds
+            ? Encoding.UTF8.GetBytes($": ping\n\nid: {Interlocked.Increment(ref _ids)}\nretry: 3000\ndata: {message.ToJsonString(KnowlarityApi.Wire)}\n\n")
+            : Frame(message);
         var delivered = 0;
         foreach (var subscriber in _subscribers.Keys)
         {

@@ -45,6 +45,12 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
             return;
         }
 
+        if (options.TakeRefusal())
+        {
+            await PlainAsync(context, journal, options.RefusalStatus, options.RefusalBody);
+            return;
+        }
+
         if (!request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true))
         {
             journal.AddFinding("KNS-005", "no Accept: text/event-stream", "Accept: text/event-stream", request.Headers.Accept.ToString() is { Length: > 0 } a ? a : "absent", opened.Seq);

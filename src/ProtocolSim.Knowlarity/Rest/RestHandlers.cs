@@ -753,7 +753,12 @@ internal static class RestHandlers
         var customer = QueryPhone(call, "customer_number", call.QueryValue("customer_number")!);
         if (kNumber is null || customer is null)
         {
-            call.Finding("KRS-017", "otpcall numbers are not E.164", "E.164, URL-encoded (%2B91…)", call.RawQuery);
+            // A raw '+' (read as a space) is KRS-007, recorded by the pipeline; anything else is no number at all.
+            if (!call.QueryValue("k_number")!.StartsWith(' ') && !call.QueryValue("customer_number")!.StartsWith(' '))
+            {
+                call.Finding("KRS-017", "otpcall numbers are not E.164", "E.164, URL-encoded (%2B91…)", call.RawQuery);
+            }
+
             return ApiResult.ErrorMessage(400, "Please provide valid phone numbers.");
         }
 

@@ -26,6 +26,7 @@ internal sealed class KnowlarityHost : IAsyncDisposable
         BusyAfter = TimeSpan.FromMilliseconds(20),
         Talk = TimeSpan.FromMilliseconds(80),
         Gap = TimeSpan.FromMilliseconds(10),
+        CdrDelay = TimeSpan.FromMilliseconds(20),
     };
 
     public WebApplication App { get; }
