@@ -239,7 +239,14 @@ public static class Program
                 .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
             return await DataFlowBenchmark.RunAsync(counts, parse.GetValue(events), parse.GetValue(audio), output, ct);
         });
-        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow };
+        var connections = new Option<int>("--connections") { Description = "HTTP connections of the load generator.", DefaultValueFactory = _ => 64 };
+        var httpSeconds = new Option<int>("--seconds") { Description = "Measuring time per HTTP measurement.", DefaultValueFactory = _ => 10 };
+        var subscribers = new Option<int>("--subscribers") { Description = "Notification stream subscribers for the fan-out.", DefaultValueFactory = _ => 1000 };
+        var fanOutEvents = new Option<int>("--events") { Description = "Events published in the fan-out burst.", DefaultValueFactory = _ => 2000 };
+        var knowlarity = new Command("knowlarity", "Requests/s and p99 of the Knowlarity REST fake against WireMock 3.13 with an equivalent stub; SSE fan-out to many subscribers.") { connections, httpSeconds, subscribers, fanOutEvents };
+        knowlarity.SetAction(async (parse, ct) =>
+            await KnowlarityBenchmark.RunAsync(parse.GetValue(connections), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(subscribers), parse.GetValue(fanOutEvents), output, ct));
+        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow, knowlarity };
     }
 
     private static Command ReferenceClientCommand(TextWriter output, TextWriter error)

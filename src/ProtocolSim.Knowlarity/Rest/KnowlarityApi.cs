@@ -93,24 +93,26 @@ public sealed class KnowlarityApi
         }
 
         response.ContentLength = bytes.Length;
-        var answer = journal.Append(Direction.ToClient, FrameKind.Text, $"{result.Status} {request.Method} {request.Path}", utf8Text: bytes, utf8TextIsImmutable: true,
-            parsed: new JsonObject { ["request"] = requestEntry.Seq, ["status"] = result.Status, ["handled"] = handled });
-        _requests.Add(context, body, result.Status, response.Headers, bytes, matched: null);
+        // The answer is copied into the journal's chunks; the serialized array dies young.
+        var answer = journal.Append(Direction.ToClient, FrameKind.Text, AnswerSummary(result.Status, request.Method, request.Path.Value, requestEntry.Seq, handled), utf8Text: bytes);
+        _requests.Add(context, requestEntry, answer, result.Status, JsonResponseHeaders, stub: null);
         await response.Body.WriteAsync(bytes, context.RequestAborted);
         Answered?.Invoke(journal, answer);
     }
 
     /// <param name="handled">Whether the endpoint's handler ran (the request got past routing, keys and body checks).</param>
     /// <summary>Journals a request a stub mapping answered, so that nothing the client sent is missing from the API journal.</summary>
+    private static readonly KeyValuePair<string, string>[] JsonResponseHeaders = [KeyValuePair.Create("Content-Type", "application/json")];
+
     internal void JournalStubbed(HttpContext context, byte[] body, StubMapping mapping)
     {
         var journal = Journal;
         var request = JournalRequest(journal, context.Request, body, tooLarge: false);
-        var summary = mapping.Fault is { } fault
-            ? $"{fault} (stub {mapping.Id}) {context.Request.Method} {context.Request.Path}"
-            : $"{mapping.Status} {context.Request.Method} {context.Request.Path} (stub {mapping.Id})";
-        var answer = journal.Append(Direction.ToClient, mapping.Fault is null ? FrameKind.Text : FrameKind.Error, summary, text: Encoding.UTF8.GetString(mapping.Body),
-            parsed: new JsonObject { ["request"] = request.Seq, ["status"] = mapping.Fault is null ? mapping.Status : 0, ["handled"] = false, ["stub"] = mapping.Id.ToString() });
+        var summary = AnswerSummary(mapping.Fault is null ? mapping.Status : 0, context.Request.Method, context.Request.Path.Value, request.Seq, handled: false)
+            + (mapping.Fault is { } fault ? $" by stub {mapping.Id} with {fault}" : $" by stub {mapping.Id}");
+        var answer = journal.Append(Direction.ToClient, mapping.Fault is null ? FrameKind.Text : FrameKind.Error, summary, text: Encoding.UTF8.GetString(mapping.Body));
+        _requests.Add(context, request, answer, mapping.Fault is null ? mapping.Status : 0,
+            [.. mapping.ResponseHeaders.Select(h => KeyValuePair.Create(h.Name, string.Join(", ", h.Values)))], mapping.Json);
         Answered?.Invoke(journal, answer);
     }
 
@@ -128,16 +130,30 @@ public sealed class KnowlarityApi
         }
 
         var segments = rest.Trim('/').Split('/');
-        var candidates = RestRoutes.All.Select(r => (Route: r, Ok: r.TryMatch(segments, out var v), Values: v)).Where(c => c.Ok).ToList();
-        var match = candidates.FirstOrDefault(c => c.Route.Method == request.Method);
+        (RestRoute Route, Dictionary<string, string> Values) match = default;
+        List<string>? methods = null;
+        foreach (var candidate in RestRoutes.All)
+        {
+            if (candidate.TryMatch(segments, out var v))
+            {
+                if (candidate.Method == request.Method)
+                {
+                    match = (candidate, v!);
+                    break;
+                }
+
+                (methods ??= []).Add(candidate.Method);
+            }
+        }
+
         if (match.Route is null)
         {
-            if (candidates.Count == 0)
+            if (methods is null)
             {
                 return ApiResult.Message(404, $"No such endpoint: {request.Method} {request.Path}.");
             }
 
-            allow = string.Join(", ", candidates.Select(c => c.Route.Method).Distinct());
+            allow = string.Join(", ", methods.Distinct());
             return ApiResult.Message(405, $"Method {request.Method} is not allowed here; use {allow}.");
         }
 
@@ -216,7 +232,7 @@ public sealed class KnowlarityApi
         }
 
         handled = true;
-        return Run(route, request, channel, rest, match.Values, json, findings);
+        return Run(route, request, channel, rest, match.Values!, json, findings);
     }
 
     private ApiResult Run(RestRoute route, HttpRequest request, string channel, string rest, Dictionary<string, string> values, JsonNode? json, List<RuleFinding> findings)
@@ -275,25 +291,42 @@ public sealed class KnowlarityApi
         }
     }
 
+    /// <summary>
+    /// The summary of an answer entry: status, method, path, the request entry it answers, and whether the endpoint's
+    /// handler ran (<see cref="AnswerPattern"/> reads it back).
+    /// </summary>
+    internal static string AnswerSummary(int status, string method, string? path, long requestSeq, bool handled) =>
+        string.Create(CultureInfo.InvariantCulture, $"{status} {method} {path} (answer to #{requestSeq}){(handled ? "" : ", refused before the endpoint")}");
+
+    /// <summary>Reads <see cref="AnswerSummary"/>: groups status, request and refused.</summary>
+    internal static System.Text.RegularExpressions.Regex AnswerPattern { get; } =
+        new(@"^(?<status>\d+) \S+ \S* \(answer to #(?<request>\d+)\)(?<refused>, refused before the endpoint)?", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Journals a request as the raw HTTP message (request line, headers with the keys masked, blank line, body): one
+    /// UTF-8 text in the journal's chunks and no object graph, so the newest tens of thousands stay cheap to keep.
+    /// </summary>
     private JournalEntry JournalRequest(SessionJournal journal, HttpRequest request, byte[] body, bool tooLarge)
     {
-        var redactor = new Redactor([_options.Credentials.XApiKey, _options.Credentials.SrApiKey]);
-        var headers = new JsonObject();
+        var redactor = _options.Redactor;
+        var head = new StringBuilder(512);
+        head.Append(request.Method).Append(' ').Append(request.Path.Value).Append(request.QueryString.Value).Append(' ').Append(request.Protocol).Append("\r\n");
         foreach (var (name, value) in request.Headers)
         {
-            headers[name.ToLowerInvariant()] = redactor.Redact(value.ToString());
+            head.Append(name.ToLowerInvariant()).Append(": ").Append(redactor.Redact(value.ToString())).Append("\r\n");
         }
 
-        var parsed = new JsonObject
+        head.Append("\r\n");
+        if (tooLarge)
         {
-            ["method"] = request.Method,
-            ["path"] = request.Path.Value,
-            ["query"] = request.QueryString.Value ?? "",
-            ["headers"] = headers,
-            ["remote"] = request.HttpContext.Connection.RemoteIpAddress?.ToString(),
-        };
-        var text = tooLarge ? $"[{body.Length}+ bytes, over the {_options.MaxBodyBytes}-byte limit; first 1 KiB] " + Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(1024, body.Length))) : Encoding.UTF8.GetString(body);
-        return journal.Append(Direction.FromClient, FrameKind.Text, $"{request.Method} {request.Path}{request.QueryString}", text: text, parsed: parsed, length: body.Length);
+            head.Append(CultureInfo.InvariantCulture, $"[{body.Length}+ bytes, over the {_options.MaxBodyBytes}-byte limit; first 1 KiB] ").Append(Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(1024, body.Length))));
+        }
+        else
+        {
+            head.Append(Encoding.UTF8.GetString(body));
+        }
+
+        return journal.Append(Direction.FromClient, FrameKind.Text, $"{request.Method} {request.Path}{request.QueryString}", utf8Text: Encoding.UTF8.GetBytes(head.ToString()), length: body.Length);
     }
 
     /// <summary>Reads the body up to <paramref name="limit"/>; beyond it the rest is drained and the request marked too large.</summary>

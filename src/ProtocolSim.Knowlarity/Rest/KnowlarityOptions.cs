@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.Rest;
 
@@ -49,7 +50,22 @@ public sealed record CallTiming
 /// <summary>Options of the Knowlarity REST fake and notifications stream; defaults are knowlarity.md §4.2, §4.3 and §5.</summary>
 public sealed class KnowlarityOptions
 {
-    public KnowlarityCredentials Credentials { get; set; } = KnowlarityCredentials.New();
+    private KnowlarityCredentials _credentials = KnowlarityCredentials.New();
+
+    public KnowlarityCredentials Credentials
+    {
+        get => _credentials;
+        set
+        {
+            _credentials = value;
+            Redactor = new Redactor([value.XApiKey, value.SrApiKey]);
+        }
+    }
+
+    /// <summary>Masks both keys in everything journaled.</summary>
+    internal Redactor Redactor { get; private set; } = null!;
+
+    public KnowlarityOptions() => Credentials = _credentials;
 
     /// <summary>The account state at start and after a reset; null = the repository's fixture.</summary>
     public AccountFixture? Account { get; set; }
@@ -127,11 +143,14 @@ public sealed class KnowlarityOptions
     /// <summary>Requests kept by <c>/__admin/requests</c> (WireMock's <c>maxRequestJournalEntries</c>).</summary>
     public int MaxRequestJournalEntries { get; set; } = 10_000;
 
-    /// <summary>Journals kept for reports and the dashboard (stream connections, and the API's journal rolled every <see cref="RequestsPerJournal"/>).</summary>
+    /// <summary>Journals of stream connections and calls kept for reports and the dashboard (0 = all).</summary>
     public int KeepJournals { get; set; } = 1000;
 
+    /// <summary>API journals kept (each holds <see cref="RequestsPerJournal"/> requests): the newest 20,000 requests by default.</summary>
+    public int KeepApiJournals { get; set; } = 10;
+
     /// <summary>Requests per API journal before a new one is started, so a long-running serve stays bounded.</summary>
-    public int RequestsPerJournal { get; set; } = 5000;
+    public int RequestsPerJournal { get; set; } = 2000;
 
     public IReadOnlyList<string> Validate()
     {
@@ -146,7 +165,7 @@ public sealed class KnowlarityOptions
             errors.Add("Knowlarity: MakecallErrorStatus must be an HTTP status, BadKeyStatus a 4xx or 5xx.");
         }
 
-        if (PageSize is < 1 || MaxBodyBytes < 1024 || SubscriberBuffer < 16 || MaxRequestJournalEntries < 0 || KeepJournals < 0 || RequestsPerJournal < 1)
+        if (PageSize is < 1 || MaxBodyBytes < 1024 || SubscriberBuffer < 16 || MaxRequestJournalEntries < 0 || KeepJournals < 0 || KeepApiJournals < 1 || RequestsPerJournal < 1)
         {
             errors.Add("Knowlarity: PageSize >= 1, MaxBodyBytes >= 1024, SubscriberBuffer >= 16, RequestsPerJournal >= 1, and the journal limits >= 0.");
         }

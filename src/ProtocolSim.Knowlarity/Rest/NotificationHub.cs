@@ -23,17 +23,22 @@ public enum DropMode
 public sealed class KnowlarityJournals(KnowlarityOptions options)
 {
     private readonly ConcurrentQueue<SessionJournal> _journals = new();
+    private readonly ConcurrentQueue<SessionJournal> _apiJournals = new();
     private int _count;
+    private int _apiCount;
 
-    public IReadOnlyCollection<SessionJournal> All => _journals;
+    /// <summary>Every journal kept, API journals first.</summary>
+    public IReadOnlyCollection<SessionJournal> All => [.. _apiJournals, .. _journals];
 
     public SessionJournal Start(string sessionId, string protocol, TimeProvider time)
     {
-        var journal = new SessionJournal(sessionId, protocol, time, new Redactor([options.Credentials.XApiKey, options.Credentials.SrApiKey]));
-        _journals.Enqueue(journal);
-        if (options.KeepJournals > 0 && Interlocked.Increment(ref _count) > options.KeepJournals && _journals.TryDequeue(out _))
+        var journal = new SessionJournal(sessionId, protocol, time, options.Redactor);
+        var (queue, limit) = protocol == "knowlarity-rest" ? (_apiJournals, options.KeepApiJournals) : (_journals, options.KeepJournals);
+        ref var count = ref protocol == "knowlarity-rest" ? ref _apiCount : ref _count;
+        queue.Enqueue(journal);
+        if (limit > 0 && Interlocked.Increment(ref count) > limit && queue.TryDequeue(out _))
         {
-            Interlocked.Decrement(ref _count);
+            Interlocked.Decrement(ref count);
         }
 
         return journal;
@@ -42,7 +47,9 @@ public sealed class KnowlarityJournals(KnowlarityOptions options)
     public void Clear()
     {
         _journals.Clear();
+        _apiJournals.Clear();
         Interlocked.Exchange(ref _count, 0);
+        Interlocked.Exchange(ref _apiCount, 0);
     }
 }
 

@@ -22,9 +22,9 @@ internal sealed record RestRoute(string Method, string Template, AuthFamily Auth
     private readonly string[] _segments = Template.Trim('/').Split('/');
 
     /// <summary>Matches a path (without trailing slash); route values are the <c>{name}</c> segments.</summary>
-    public bool TryMatch(string[] segments, out Dictionary<string, string> values)
+    public bool TryMatch(string[] segments, out Dictionary<string, string>? values)
     {
-        values = new Dictionary<string, string>(StringComparer.Ordinal);
+        values = null;
         if (segments.Length != _segments.Length)
         {
             return false;
@@ -33,13 +33,18 @@ internal sealed record RestRoute(string Method, string Template, AuthFamily Auth
         for (var i = 0; i < segments.Length; i++)
         {
             var template = _segments[i];
-            if (template.StartsWith('{'))
-            {
-                values[template[1..^1]] = segments[i];
-            }
-            else if (!string.Equals(template, segments[i], StringComparison.Ordinal))
+            if (!template.StartsWith('{') && !string.Equals(template, segments[i], StringComparison.Ordinal))
             {
                 return false;
+            }
+        }
+
+        values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < segments.Length; i++)
+        {
+            if (_segments[i].StartsWith('{'))
+            {
+                values[_segments[i][1..^1]] = segments[i];
             }
         }
 

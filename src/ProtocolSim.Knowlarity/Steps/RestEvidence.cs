@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.WebUtilities;
@@ -49,25 +50,37 @@ public sealed class RestEvidence
         foreach (var journal in journals)
         {
             var entries = journal.Entries;
-            var answers = entries.Where(e => e.Direction == Direction.ToClient && e.Parsed?["request"] is not null)
-                .ToDictionary(e => e.Parsed!["request"]!.GetValue<long>());
+            var answers = new Dictionary<long, (JournalEntry Entry, int Status, bool Handled)>();
+            foreach (var entry in entries.Where(e => e.Direction == Direction.ToClient))
+            {
+                if (Rest.KnowlarityApi.AnswerPattern.Match(entry.Summary) is { Success: true } m)
+                {
+                    answers[long.Parse(m.Groups["request"].Value, CultureInfo.InvariantCulture)] = (entry, int.Parse(m.Groups["status"].Value, CultureInfo.InvariantCulture), !m.Groups["refused"].Success);
+                }
+            }
+
             foreach (var request in entries.Where(e => e.Direction == Direction.FromClient))
             {
-                var path = request.Parsed?["path"]?.GetValue<string>() ?? "";
-                var query = request.Parsed?["query"]?.GetValue<string>() ?? "";
-                answers.TryGetValue(request.Seq, out var answer);
+                // The entry's text is the raw HTTP message: request line, headers, blank line, body.
+                var text = request.Text ?? "";
+                var lineEnd = text.IndexOf("\r\n", StringComparison.Ordinal);
+                var requestLine = (lineEnd < 0 ? text : text[..lineEnd]).Split(' ');
+                var bodyStart = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                var target = requestLine.Length > 1 ? requestLine[1] : "";
+                var q = target.IndexOf('?', StringComparison.Ordinal);
+                var found = answers.TryGetValue(request.Seq, out var answer);
                 exchanges.Add(new Exchange
                 {
                     Journal = journal,
                     Request = request,
-                    Response = answer,
-                    Method = request.Parsed?["method"]?.GetValue<string>() ?? "",
-                    Endpoint = Endpoint(path),
-                    Query = QueryHelpers.ParseQuery(query).ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal),
-                    Body = Parse(request.Text),
-                    Status = answer?.Parsed?["status"]?.GetValue<int>() ?? 0,
-                    Reached = answer?.Parsed?["handled"]?.GetValue<bool>() == true,
-                    Answer = Parse(answer?.Text),
+                    Response = found ? answer.Entry : null,
+                    Method = requestLine[0],
+                    Endpoint = Endpoint(q < 0 ? target : target[..q]),
+                    Query = QueryHelpers.ParseQuery(q < 0 ? "" : target[q..]).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal),
+                    Body = Parse(bodyStart < 0 ? null : text[(bodyStart + 4)..]),
+                    Status = found ? answer.Status : 0,
+                    Reached = found && answer.Handled,
+                    Answer = Parse(found ? answer.Entry.Text : null),
                     Findings = journal.Findings.Where(f => f.EntrySeq == request.Seq).ToList(),
                 });
             }

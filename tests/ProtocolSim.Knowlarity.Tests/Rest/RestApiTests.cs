@@ -62,7 +62,8 @@ public sealed class RestApiTests
         await using var host = await KnowlarityHost.StartAsync();
         await host.GetAsync("/agent");
         var entry = host.Api.Journals.Single().Entries[0];
-        var headers = entry.Parsed!["headers"]!.ToJsonString();
+        var headers = entry.Text!;
+        Assert.StartsWith("GET /Basic/v1/account/agent HTTP/1.1\r\n", headers);
         Assert.DoesNotContain(host.Options.Credentials.XApiKey, headers);
         Assert.DoesNotContain(host.Options.Credentials.SrApiKey, headers);
         Assert.Contains("***", headers);

@@ -225,6 +225,5 @@ internal static class AdminEndpoints
         var time = context.RequestServices.GetRequiredService<TimeProvider>();
         context.RequestServices.GetRequiredService<KnowlarityApi>().JournalStubbed(context, bytes, mapping);
         await StubStore.RespondAsync(context, mapping, time);
-        context.RequestServices.GetRequiredService<RequestLog>().Add(context, bytes, mapping.Fault is null ? mapping.Status : 0, context.Response.Headers, mapping.Fault is null ? mapping.Body : [], mapping.Json);
     }
 }

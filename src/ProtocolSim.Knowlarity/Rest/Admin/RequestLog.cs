@@ -9,12 +9,15 @@ namespace ProtocolSim.Knowlarity.Rest.Admin;
 
 /// <summary>
 /// The request journal of <c>/__admin/requests</c> in WireMock's shape (newest first, <c>meta.total</c>), bounded by
-/// <see cref="KnowlarityOptions.MaxRequestJournalEntries"/>. Keys are masked as in every other journal.
+/// <see cref="KnowlarityOptions.MaxRequestJournalEntries"/>. It points at the API journal's entries (the raw request
+/// with the keys already masked, and the answer) rather than copying them, and renders WireMock's JSON only when asked.
 /// </summary>
-public sealed class RequestLog(KnowlarityOptions options, TimeProvider time)
+public sealed class RequestLog(KnowlarityOptions options)
 {
-    private readonly ConcurrentQueue<JsonObject> _entries = new();
+    private readonly ConcurrentQueue<Record> _entries = new();
     private int _count;
+
+    private sealed record Record(Guid Id, string? ClientIp, string Host, JournalEntry Request, JournalEntry Answer, int Status, KeyValuePair<string, string>[] ResponseHeaders, JsonObject? Stub);
 
     public int Count => _count;
 
@@ -24,73 +27,15 @@ public sealed class RequestLog(KnowlarityOptions options, TimeProvider time)
         Interlocked.Exchange(ref _count, 0);
     }
 
-    /// <summary>Records one served request; <paramref name="matched"/> is the stub mapping that answered, null when the fake did.</summary>
-    public void Add(HttpContext context, byte[] body, int status, IHeaderDictionary responseHeaders, ReadOnlySpan<byte> responseBody, JsonObject? matched)
+    /// <summary>Records one answered request; <paramref name="stub"/> is the stub mapping that answered, null when the fake did.</summary>
+    internal void Add(HttpContext context, JournalEntry request, JournalEntry answer, int status, KeyValuePair<string, string>[] responseHeaders, JsonObject? stub)
     {
         if (options.MaxRequestJournalEntries == 0)
         {
             return;
         }
 
-        var redactor = new Redactor([options.Credentials.XApiKey, options.Credentials.SrApiKey]);
-        var request = context.Request;
-        var now = time.GetUtcNow();
-        var headers = new JsonObject();
-        foreach (var (name, value) in request.Headers)
-        {
-            headers[name] = redactor.Redact(value.ToString());
-        }
-
-        var query = new JsonObject();
-        foreach (var (name, value) in request.Query)
-        {
-            query[name] = new JsonObject { ["key"] = name, ["values"] = new JsonArray(value.Select(v => (JsonNode?)redactor.Redact(v ?? "")).ToArray()) };
-        }
-
-        var responseHeaderJson = new JsonObject();
-        foreach (var (name, value) in responseHeaders)
-        {
-            responseHeaderJson[name] = value.ToString();
-        }
-
-        var url = request.Path.Value + request.QueryString.Value;
-        var entry = new JsonObject
-        {
-            ["id"] = Guid.NewGuid().ToString(),
-            ["request"] = new JsonObject
-            {
-                ["url"] = redactor.Redact(url),
-                ["absoluteUrl"] = redactor.Redact($"{request.Scheme}://{request.Host}{url}"),
-                ["method"] = request.Method,
-                ["clientIp"] = context.Connection.RemoteIpAddress?.ToString(),
-                ["headers"] = headers,
-                ["cookies"] = new JsonObject(),
-                ["browserProxyRequest"] = false,
-                ["loggedDate"] = now.ToUnixTimeMilliseconds(),
-                ["bodyAsBase64"] = Convert.ToBase64String(body),
-                ["body"] = redactor.Redact(Encoding.UTF8.GetString(body)),
-                ["protocol"] = request.Protocol,
-                ["scheme"] = request.Scheme,
-                ["host"] = request.Host.Host,
-                ["port"] = request.Host.Port,
-                ["loggedDateString"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
-                ["queryParams"] = query,
-            },
-            ["response"] = new JsonObject
-            {
-                ["status"] = status,
-                ["headers"] = responseHeaderJson,
-                ["body"] = redactor.Redact(Encoding.UTF8.GetString(responseBody)),
-            },
-            ["wasMatched"] = matched is not null,
-            ["servedBy"] = matched is null ? "fake" : "stub",
-        };
-        if (matched is not null)
-        {
-            entry["stubMapping"] = matched.DeepClone();
-        }
-
-        _entries.Enqueue(entry);
+        _entries.Enqueue(new Record(Guid.NewGuid(), context.Connection.RemoteIpAddress?.ToString(), context.Request.Host.Value ?? "", request, answer, status, responseHeaders, stub));
         if (Interlocked.Increment(ref _count) > options.MaxRequestJournalEntries && _entries.TryDequeue(out _))
         {
             Interlocked.Decrement(ref _count);
@@ -102,9 +47,9 @@ public sealed class RequestLog(KnowlarityOptions options, TimeProvider time)
     {
         var all = _entries.ToArray();
         var requests = new JsonArray();
-        foreach (var entry in all.Reverse().Take(limit ?? int.MaxValue))
+        foreach (var record in all.Reverse().Take(limit ?? int.MaxValue))
         {
-            requests.Add(entry.DeepClone());
+            requests.Add(Render(record));
         }
 
         return new JsonObject
@@ -113,5 +58,79 @@ public sealed class RequestLog(KnowlarityOptions options, TimeProvider time)
             ["meta"] = new JsonObject { ["total"] = all.Length },
             ["requestJournalDisabled"] = options.MaxRequestJournalEntries == 0,
         };
+    }
+
+    private static JsonObject Render(Record r)
+    {
+        // The journal text is the raw message: request line, header lines, blank line, body.
+        var text = r.Request.Text ?? "";
+        var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var head = (headEnd < 0 ? text : text[..headEnd]).Split("\r\n");
+        var body = headEnd < 0 ? "" : text[(headEnd + 4)..];
+        var requestLine = head[0].Split(' ');
+        var url = requestLine.Length > 1 ? requestLine[1] : "/";
+        var headers = new JsonObject();
+        foreach (var line in head.Skip(1))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                headers[line[..colon]] = line[(colon + 1)..].TrimStart();
+            }
+        }
+
+        var query = new JsonObject();
+        var q = url.IndexOf('?', StringComparison.Ordinal);
+        if (q >= 0)
+        {
+            foreach (var (name, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(url[q..]))
+            {
+                query[name] = new JsonObject { ["key"] = name, ["values"] = new JsonArray(values.Select(v => (JsonNode?)v).ToArray()) };
+            }
+        }
+
+        var responseHeaders = new JsonObject();
+        foreach (var (name, value) in r.ResponseHeaders)
+        {
+            responseHeaders[name] = value;
+        }
+
+        var entry = new JsonObject
+        {
+            ["id"] = r.Id.ToString(),
+            ["request"] = new JsonObject
+            {
+                ["url"] = url,
+                ["absoluteUrl"] = $"http://{r.Host}{url}",
+                ["method"] = requestLine[0],
+                ["clientIp"] = r.ClientIp,
+                ["headers"] = headers,
+                ["cookies"] = new JsonObject(),
+                ["browserProxyRequest"] = false,
+                ["loggedDate"] = r.Request.Time.ToUnixTimeMilliseconds(),
+                ["bodyAsBase64"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(body)),
+                ["body"] = body,
+                ["protocol"] = requestLine.Length > 2 ? requestLine[2] : "HTTP/1.1",
+                ["scheme"] = "http",
+                ["host"] = r.Host.Split(':')[0],
+                ["port"] = r.Host.Contains(':', StringComparison.Ordinal) && int.TryParse(r.Host[(r.Host.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture, out var port) ? port : 80,
+                ["loggedDateString"] = r.Request.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+                ["queryParams"] = query,
+            },
+            ["response"] = new JsonObject
+            {
+                ["status"] = r.Status,
+                ["headers"] = responseHeaders,
+                ["body"] = r.Answer.Text ?? "",
+            },
+            ["wasMatched"] = r.Stub is not null,
+            ["servedBy"] = r.Stub is null ? "fake" : "stub",
+        };
+        if (r.Stub is not null)
+        {
+            entry["stubMapping"] = r.Stub.DeepClone();
+        }
+
+        return entry;
     }
 }
