@@ -197,7 +197,7 @@ internal static class AdminEndpoints
     });
 
     internal static IResult Json(int status, JsonNode body) =>
-        Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, status);
+        Results.Text(body.ToJsonString(KnowlarityApi.Wire), "application/json", Encoding.UTF8, status);
 
     /// <summary>Runs before the fake's routes: a matching stub answers instead of the fake (WireMock's override).</summary>
     public static async Task StubMiddleware(HttpContext context, Func<Task> next)
