@@ -77,7 +77,23 @@ public sealed class KnowlarityApi
         var (body, tooLarge) = await ReadBodyAsync(request, _options.MaxBodyBytes, context.RequestAborted);
         var requestEntry = JournalRequest(journal, request, body, tooLarge);
         var findings = new List<RuleFinding>();
-        var result = Dispatch(context, body, tooLarge, findings, out var allow, out var handled);
+        ApiResult result;
+        string? allow;
+        bool handled;
+        try
+        {
+            result = Dispatch(context, body, tooLarge, findings, out allow, out handled);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException or NullReferenceException or IndexOutOfRangeException or JsonException)
+        {
+            // A defect of the fake (or an account loaded with wrong types): a clear error in the API's shape, journaled.
+            journal.Append(Direction.Internal, FrameKind.Error, "fake defect: " + e.GetType().Name + ": " + e.Message);
+            journal.AddFinding(null, $"the fake failed on this request: {e.GetType().Name}: {e.Message}", entrySeq: requestEntry.Seq);
+            result = ApiResult.Message(500, "The fake could not handle this request; it is recorded in the journal.");
+            allow = null;
+            handled = false;
+        }
+
         foreach (var f in findings)
         {
             journal.AddFinding(f.RuleId, f.Message, f.Expected, f.Actual, requestEntry.Seq);

@@ -85,8 +85,11 @@ public sealed class KnowlarityOptions
     /// <summary><c>Rest:PageSize</c>: page size of envelope lists when the client gives no <c>limit</c>; null = as documented per endpoint.</summary>
     public int? PageSize { get; set; }
 
-    /// <summary>makecall for an SR number not registered and enabled for notifications is refused (KRS-009 is recorded either way).</summary>
-    public bool RequireNotificationRegistration { get; set; }
+    /// <summary>
+    /// makecall for an SR number not registered and enabled for notifications is refused with 400 (issue 4: "makecall
+    /// refuses numbers not registered for notifications, as documented"); off = served, KRS-009 recorded either way.
+    /// </summary>
+    public bool RequireNotificationRegistration { get; set; } = true;
 
     /// <summary>Largest request body read; larger ones get 413 in the API's error shape.</summary>
     public int MaxBodyBytes { get; set; } = 1024 * 1024;

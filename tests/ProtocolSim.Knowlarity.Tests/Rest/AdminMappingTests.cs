@@ -9,6 +9,7 @@ public sealed class AdminMappingTests
     public async Task Mapping_OverridesAnEndpoint_AndIsListedAndDeleted()
     {
         await using var host = await KnowlarityHost.StartAsync();
+        await host.RegisterAsync();
         var (status, created) = await host.SendAsync(HttpMethod.Post, "/__admin/mappings", """
             {"request":{"method":"POST","urlPath":"/Basic/v1/account/call/makecall","headers":{"x-api-key":{"matches":".+"}},
                         "bodyPatterns":[{"matchesJsonPath":"$.customer_number"},{"equalToJson":{"customer_number":"+919900000001"},"ignoreExtraElements":true}]},

@@ -98,9 +98,16 @@ public sealed class CallLifecycleTests
     }
 
     [Fact]
-    public async Task MakeCall_BeforeRegistering_IsRecorded_AndRefusedWhenRequired()
+    public async Task MakeCall_BeforeRegistering_IsRefusedAndRecorded_OrOnlyRecordedWhenAllowed()
     {
-        await using var host = await KnowlarityHost.StartAsync(o => o.RequireNotificationRegistration = true);
+        await using (var lenient = await KnowlarityHost.StartAsync(o => o.RequireNotificationRegistration = false))
+        {
+            var (served, _) = await lenient.PostAsync("/call/makecall", MakeCall(lenient, "+919900000001"));
+            Assert.Equal(HttpStatusCode.OK, served);
+            Assert.Single(lenient.Findings("KRS-009"));
+        }
+
+        await using var host = await KnowlarityHost.StartAsync();
         var (status, body) = await host.PostAsync("/call/makecall", MakeCall(host, "+919900000001"));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("SR number is not registered for notifications", body!["error"]!["message"]!.GetValue<string>());
