@@ -139,8 +139,9 @@ internal sealed class SseReader : IAsyncDisposable
 
                 _lines.Writer.TryComplete();
             }
-            catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException or ArgumentException)
             {
+                // ArgumentException: the response was disposed before the pump opened its stream ("not readable").
                 _lines.Writer.TryComplete(e);
             }
         });
@@ -174,7 +175,7 @@ internal sealed class SseReader : IAsyncDisposable
             {
                 return null;
             }
-            catch (Exception e) when (e is IOException or HttpRequestException)
+            catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or ArgumentException)
             {
                 return null;
             }
@@ -220,7 +221,7 @@ internal sealed class SseReader : IAsyncDisposable
         {
             await _pump;
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException or ArgumentException)
         {
         }
     }
