@@ -270,6 +270,9 @@ public static partial class PhoneNumbers
 {
     public static bool IsE164(string? number) => number is not null && E164().IsMatch(number);
 
+    /// <summary>The digits an Indian number is written with inside the country (the documents' "9876543210", "81XXXXXXXX").</summary>
+    public static string National(string number) => number.StartsWith("+91", StringComparison.Ordinal) ? number[3..] : number.TrimStart('+');
+
     /// <summary>
     /// A number a client wrote without <c>+</c>: ten digits are taken as Indian, digits with a country code get a
     /// <c>+</c>. Null when the value is no phone number at all.

@@ -285,7 +285,7 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
                 ["uuid"] = call.Uuid,
                 ["call_recording"] = recording ? Recording : null,
                 ["call_type"] = null,
-                ["called"] = National(call.Kind == CallKind.Inbound ? call.KnowlarityNumber : call.CustomerNumber),
+                ["called"] = PhoneNumbers.National(call.Kind == CallKind.Inbound ? call.KnowlarityNumber : call.CustomerNumber),
                 ["event_date_local"] = Now.ToOffset(KnowlarityAccount.Ist).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
             };
             if (leg is not null)
@@ -368,7 +368,5 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
             journal.Append(Direction.Internal, FrameKind.Text, enabled ? $"{summary} to {streams} stream(s)" : $"{summary} not delivered: {call.KnowlarityNumber} is not registered and enabled for notifications", text: message.ToJsonString(), parsed: message);
             simulator.EventPublished?.Invoke(call, message);
         }
-
-        private static string National(string number) => number.StartsWith("+91", StringComparison.Ordinal) ? number[3..] : number.TrimStart('+');
     }
 }

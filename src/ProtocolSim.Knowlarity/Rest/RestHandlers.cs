@@ -721,7 +721,7 @@ internal static class RestHandlers
 
             if (call.Account.Behaviour(customer) == NumberBehaviour.Dnd)
             {
-                return ApiResult.ErrorMessage(status, $"Call Failed! Number {National(customer)} in Do Not Call registry.");
+                return ApiResult.ErrorMessage(status, $"Call Failed! Number {PhoneNumbers.National(customer)} in Do Not Call registry.");
             }
 
             if (whatsapp && Permission(call, customer, permissionRequest) is { } refused)
@@ -773,7 +773,7 @@ internal static class RestHandlers
 
             if (call.Account.Behaviour(customer) == NumberBehaviour.Dnd)
             {
-                return ApiResult.ErrorMessage(400, $"Call Failed! Number {National(customer)} in Do Not Call registry.");
+                return ApiResult.ErrorMessage(400, $"Call Failed! Number {PhoneNumbers.National(customer)} in Do Not Call registry.");
             }
 
             if (whatsapp && Permission(call, customer, permissionRequest) is { } refused)
@@ -1190,8 +1190,6 @@ internal static class RestHandlers
 
         return call.Phone(name, value);
     }
-
-    private static string National(string number) => number.StartsWith("+91", StringComparison.Ordinal) ? number[3..] : number.TrimStart('+');
 
     private static string Utc(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss+00:00", CultureInfo.InvariantCulture);
 }
