@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Knowlarity.Rest;
 
@@ -14,7 +13,7 @@ namespace ProtocolSim.Cli;
 /// package, from tests/peers) serving an equivalent stub, both in their own process and driven by the same load
 /// generator with the same connections; then the notifications stream's fan-out to many subscribers.
 /// </summary>
-internal static partial class KnowlarityBenchmark
+internal static class KnowlarityBenchmark
 {
     private const int Rounds = 3;
 
@@ -40,11 +39,9 @@ internal static partial class KnowlarityBenchmark
         using var fake = StartProcess("/bin/sh", ["-c", $"exec {Demo.SelfCommand()} serve --endpoints-file '{endpointsFile}'"], serverGc: true);
         // WireMock as its performance notes advise for load: enough container threads for the connections, request
         // journal bounded like the fake's.
-        using var wiremock = StartProcess("java", ["-jar", WireMockJar(), "--port", "0", "--bind-address", "127.0.0.1", "--disable-banner",
-            "--container-threads", (connections + 16).ToString(CultureInfo.InvariantCulture), "--max-request-journal-entries", "10000"]);
+        await using var wiremock = await WireMockPeer.StartAsync("--container-threads", (connections + 16).ToString(CultureInfo.InvariantCulture), "--max-request-journal-entries", "10000");
         try
         {
-            var wiremockPort = await WireMockPortAsync(wiremock, cancellationToken);
             var endpoints = await EndpointsAsync(endpointsFile, fake, cancellationToken);
             var credentials = endpoints["credentials"]!["knowlarity"]!;
             var api = endpoints["knowlarityApi"]!.GetValue<string>();
@@ -69,7 +66,7 @@ internal static partial class KnowlarityBenchmark
                 },
                 ["response"] = new JsonObject { ["status"] = 200, ["body"] = body, ["headers"] = new JsonObject { ["Content-Type"] = "application/json" } },
             }.ToJsonString();
-            var wiremockUrl = $"http://127.0.0.1:{wiremockPort}";
+            var wiremockUrl = wiremock.BaseUrl;
             using (var posted = await http.PostAsync(wiremockUrl + "/__admin/mappings", new StringContent(mapping, Encoding.UTF8, "application/json"), cancellationToken))
             {
                 posted.EnsureSuccessStatusCode();
@@ -125,11 +122,10 @@ internal static partial class KnowlarityBenchmark
             await output.WriteLineAsync();
             await output.WriteLineAsync("| server (median of rounds) | requests/s | p99 ms | × WireMock |");
             await output.WriteLineAsync("|---|---|---|---|");
-            var wiremockRate = Median(results[targets[1].Name].Select(m => m.RequestsPerSecond));
             foreach (var (name, list) in results)
             {
                 var rate = Median(list.Select(m => m.RequestsPerSecond));
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| {name} | {rate:0} | {Median(list.Select(m => m.P99Ms)):0.00} | {rate / wiremockRate:0.00} |"));
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| {name} | {rate:0} | {Median(list.Select(m => m.P99Ms)):0.00} | {rate / wiremockPeak:0.00} |"));
             }
 
             await output.WriteLineAsync();
@@ -137,7 +133,6 @@ internal static partial class KnowlarityBenchmark
         finally
         {
             Stop(fake);
-            Stop(wiremock);
             try
             {
                 Directory.Delete(directory, recursive: true);
@@ -223,13 +218,6 @@ internal static partial class KnowlarityBenchmark
         return new Measurement(all.Length / duration.TotalSeconds, Percentile(0.5), Percentile(0.99), all.Length == 0 ? double.NaN : Ms(all[^1]), errors);
     }
 
-    private static string WireMockJar()
-    {
-        var build = Path.Combine(Path.GetDirectoryName(RepositoryPaths.Fixtures())!, "tests", "peers", "node_modules", "wiremock", "build");
-        return (Directory.Exists(build) ? Directory.GetFiles(build, "wiremock-standalone-*.jar").FirstOrDefault() : null)
-            ?? throw new InvalidOperationException($"WireMock is not installed under {build}: run scripts/setup.sh");
-    }
-
     private static Process StartProcess(string file, string[] arguments, bool serverGc = false)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -245,24 +233,6 @@ internal static partial class KnowlarityBenchmark
         }
 
         return Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
-    }
-
-    private static async Task<int> WireMockPortAsync(Process wiremock, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        while (await wiremock.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (PortLine().Match(line) is { Success: true } m)
-            {
-                // Keep draining its output so it never blocks on a full pipe.
-                _ = wiremock.StandardOutput.ReadToEndAsync(CancellationToken.None);
-                _ = wiremock.StandardError.ReadToEndAsync(CancellationToken.None);
-                return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            }
-        }
-
-        throw new InvalidOperationException("WireMock exited before printing its port: " + await wiremock.StandardError.ReadToEndAsync(cancellationToken));
     }
 
     private static async Task<JsonNode> EndpointsAsync(string file, Process fake, CancellationToken cancellationToken)
@@ -446,7 +416,4 @@ internal static partial class KnowlarityBenchmark
         var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
     }
-
-    [GeneratedRegex(@"^port:\s+(\d+)")]
-    private static partial Regex PortLine();
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using ProtocolSim.Cli;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
 
