@@ -66,8 +66,8 @@ public sealed class KnowlarityApi
     /// <summary>All API journals still kept, oldest first.</summary>
     public IEnumerable<SessionJournal> Journals => _journals.All.Where(j => j.Protocol == "knowlarity-rest");
 
-    /// <summary>Raised after each request is answered (scenario waits).</summary>
-    public event Action<SessionJournal, JournalEntry>? Answered;
+    /// <summary>Raised after each request is answered (scenario waits): the journal, the request entry (a <see cref="RawRequest"/>) and the answer entry.</summary>
+    public event Action<SessionJournal, JournalEntry, JournalEntry>? Answered;
 
     /// <summary>Handles <c>/{channel}/v1/account/{**path}</c> (and <c>/{channel}/account/...</c>, the plans header's form).</summary>
     public async Task HandleAsync(HttpContext context)
@@ -113,7 +113,7 @@ public sealed class KnowlarityApi
         var answer = journal.Append(Direction.ToClient, FrameKind.Text, AnswerSummary(result.Status, request.Method, request.Path.Value, requestEntry.Seq, handled), utf8Text: bytes);
         _requests.Add(context, requestEntry, answer, result.Status, JsonResponseHeaders, stub: null);
         await response.Body.WriteAsync(bytes, context.RequestAborted);
-        Answered?.Invoke(journal, answer);
+        Answered?.Invoke(journal, requestEntry, answer);
     }
 
     /// <param name="handled">Whether the endpoint's handler ran (the request got past routing, keys and body checks).</param>
@@ -129,7 +129,7 @@ public sealed class KnowlarityApi
         var answer = journal.Append(Direction.ToClient, mapping.Fault is null ? FrameKind.Text : FrameKind.Error, summary, text: Encoding.UTF8.GetString(mapping.Body));
         _requests.Add(context, request, answer, mapping.Fault is null ? mapping.Status : 0,
             [.. mapping.ResponseHeaders.Select(h => KeyValuePair.Create(h.Name, string.Join(", ", h.Values)))], mapping.Json);
-        Answered?.Invoke(journal, answer);
+        Answered?.Invoke(journal, request, answer);
     }
 
     private ApiResult Dispatch(HttpContext context, byte[] body, bool tooLarge, List<RuleFinding> findings, out string? allow, out bool handled)
@@ -321,6 +321,7 @@ public sealed class KnowlarityApi
     /// <summary>
     /// Journals a request as the raw HTTP message (request line, headers with the keys masked, blank line, body): one
     /// UTF-8 text in the journal's chunks and no object graph, so the newest tens of thousands stay cheap to keep.
+    /// <see cref="RawRequest"/> reads it back.
     /// </summary>
     private JournalEntry JournalRequest(SessionJournal journal, HttpRequest request, byte[] body, bool tooLarge)
     {

@@ -63,6 +63,9 @@ public sealed class KnowlarityScenario : IAsyncDisposable
     private readonly List<string> _stubs = [];
     private readonly string _directory;
     private readonly ConcurrentQueue<(DateTimeOffset At, string Uuid)> _cdrs = new();
+
+    /// <summary>Uuids whose detailed call log the client has asked for (the driver waits on them).</summary>
+    private readonly ConcurrentDictionary<string, byte> _fetched = new(StringComparer.Ordinal);
     private WebApplication? _app;
 
     public KnowlarityScenario(ScenarioContext scenario)
@@ -240,6 +243,15 @@ public sealed class KnowlarityScenario : IAsyncDisposable
             stubs.Add(JsonNode.Parse(stub));
         }
 
+        Api.Answered += (_, request, _) =>
+        {
+            var raw = RawRequest.Parse(request.Text);
+            if (raw.Method == "GET" && raw.Path.TrimEnd('/').EndsWith("/call/get-detailed-call-log", StringComparison.Ordinal)
+                && Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(raw.Query).TryGetValue("uuid", out var uuid))
+            {
+                _fetched[uuid.ToString()] = 0;
+            }
+        };
         Api.Calls.EventPublished += (call, message) =>
         {
             if (message["type"]?.GetValue<string>() == "CDR")
@@ -296,7 +308,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
             var control = i == 0 && Calls.Count > 1 && !EndStreamAfterLastCall.HasValue && DropAfterFirstCallRefusing is null;
             var uuid = await PlaceAsync(kind, control, cancellationToken);
             await WaitAsync(() => CdrTimes.ContainsKey(uuid), TimeSpan.FromSeconds(15), cancellationToken);
-            await WaitAsync(() => new RestEvidence(Api.Journals.ToList()).DetailedLogFetches.Any(f => f.Uuid == uuid), FollowUpPatience, cancellationToken);
+            await WaitAsync(() => _fetched.ContainsKey(uuid), FollowUpPatience, cancellationToken);
             if (i == 0 && DropAfterFirstCallRefusing is { } refusals)
             {
                 options.RefusalBody = $"data: {{\"type\":\"CDR\",\"uuid\":\"{DecoyUuid}\",\"Call_Type\":\"Outgoing\"}}\n\n";

@@ -61,23 +61,17 @@ public sealed class RestEvidence
 
             foreach (var request in entries.Where(e => e.Direction == Direction.FromClient))
             {
-                // The entry's text is the raw HTTP message: request line, headers, blank line, body.
-                var text = request.Text ?? "";
-                var lineEnd = text.IndexOf("\r\n", StringComparison.Ordinal);
-                var requestLine = (lineEnd < 0 ? text : text[..lineEnd]).Split(' ');
-                var bodyStart = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-                var target = requestLine.Length > 1 ? requestLine[1] : "";
-                var q = target.IndexOf('?', StringComparison.Ordinal);
+                var raw = Rest.RawRequest.Parse(request.Text);
                 var found = answers.TryGetValue(request.Seq, out var answer);
                 exchanges.Add(new Exchange
                 {
                     Journal = journal,
                     Request = request,
                     Response = found ? answer.Entry : null,
-                    Method = requestLine[0],
-                    Endpoint = Endpoint(q < 0 ? target : target[..q]),
-                    Query = QueryHelpers.ParseQuery(q < 0 ? "" : target[q..]).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal),
-                    Body = Parse(bodyStart < 0 ? null : text[(bodyStart + 4)..]),
+                    Method = raw.Method,
+                    Endpoint = Endpoint(raw.Path),
+                    Query = QueryHelpers.ParseQuery(raw.Query).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal),
+                    Body = Parse(raw.Body),
                     Status = found ? answer.Status : 0,
                     Reached = found && answer.Handled,
                     Answer = Parse(found ? answer.Entry.Text : null),

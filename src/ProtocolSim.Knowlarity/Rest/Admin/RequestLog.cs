@@ -62,31 +62,18 @@ public sealed class RequestLog(KnowlarityOptions options)
 
     private static JsonObject Render(Record r)
     {
-        // The journal text is the raw message: request line, header lines, blank line, body.
-        var text = r.Request.Text ?? "";
-        var headEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var head = (headEnd < 0 ? text : text[..headEnd]).Split("\r\n");
-        var body = headEnd < 0 ? "" : text[(headEnd + 4)..];
-        var requestLine = head[0].Split(' ');
-        var url = requestLine.Length > 1 ? requestLine[1] : "/";
+        var raw = RawRequest.Parse(r.Request.Text);
+        var url = raw.Target;
         var headers = new JsonObject();
-        foreach (var line in head.Skip(1))
+        foreach (var (name, value) in raw.Headers)
         {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0)
-            {
-                headers[line[..colon]] = line[(colon + 1)..].TrimStart();
-            }
+            headers[name] = value;
         }
 
         var query = new JsonObject();
-        var q = url.IndexOf('?', StringComparison.Ordinal);
-        if (q >= 0)
+        foreach (var (name, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(raw.Query))
         {
-            foreach (var (name, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(url[q..]))
-            {
-                query[name] = new JsonObject { ["key"] = name, ["values"] = new JsonArray(values.Select(v => (JsonNode?)v).ToArray()) };
-            }
+            query[name] = new JsonObject { ["key"] = name, ["values"] = new JsonArray(values.Select(v => (JsonNode?)v).ToArray()) };
         }
 
         var responseHeaders = new JsonObject();
@@ -102,15 +89,15 @@ public sealed class RequestLog(KnowlarityOptions options)
             {
                 ["url"] = url,
                 ["absoluteUrl"] = $"http://{r.Host}{url}",
-                ["method"] = requestLine[0],
+                ["method"] = raw.Method,
                 ["clientIp"] = r.ClientIp,
                 ["headers"] = headers,
                 ["cookies"] = new JsonObject(),
                 ["browserProxyRequest"] = false,
                 ["loggedDate"] = r.Request.Time.ToUnixTimeMilliseconds(),
-                ["bodyAsBase64"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(body)),
-                ["body"] = body,
-                ["protocol"] = requestLine.Length > 2 ? requestLine[2] : "HTTP/1.1",
+                ["bodyAsBase64"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(raw.Body)),
+                ["body"] = raw.Body,
+                ["protocol"] = raw.Protocol,
                 ["scheme"] = "http",
                 ["host"] = r.Host.Split(':')[0],
                 ["port"] = r.Host.Contains(':', StringComparison.Ordinal) && int.TryParse(r.Host[(r.Host.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture, out var port) ? port : 80,
