@@ -62,7 +62,7 @@ public static class ConformanceHost
             return (UsageError, null);
         }
 
-        var load = ConformanceRunner.Load(paths, [typeof(VoiceStreamSteps).Assembly, typeof(DataFlowSteps).Assembly]);
+        var load = ConformanceRunner.Load(paths, [typeof(VoiceStreamSteps).Assembly, typeof(DataFlowSteps).Assembly, typeof(Cti.Steps.CtiSteps).Assembly]);
         if (!load.Success)
         {
             await error.WriteLineAsync($"error: {load.Errors.Count} problem(s) in the suites; nothing was run:");
@@ -84,10 +84,11 @@ public static class ConformanceHost
         var needsBot = load.Catalogues.Any(c => c.Suite.StartsWith("knowlarity-voice", StringComparison.Ordinal) || c.Suite == "knowlarity-verloop");
         var needsDataFlowClient = load.Catalogues.Any(c => c.Suite.StartsWith("dataflow", StringComparison.Ordinal));
         var needsKnowlarityClient = load.Catalogues.Any(c => c.Suite == "knowlarity-rest");
-        var needsClient = needsDataFlowClient || needsKnowlarityClient;
+        var needsCtiClient = load.Catalogues.Any(c => c.Suite == "cti");
+        var needsClient = needsDataFlowClient || needsKnowlarityClient || needsCtiClient;
         if (needsBot && needsClient && request.ClientCommand is not null)
         {
-            await error.WriteLineAsync("error: --client-command starts a bot for the voice suites but runs per scenario for the client suites (Data Flow, Knowlarity REST); run them separately (protosim run features/knowlarity/voice-stream ... and protosim run features/knowlarity/rest ...)");
+            await error.WriteLineAsync("error: --client-command starts a bot for the voice suites but runs per scenario for the client suites (Data Flow, Knowlarity REST, CTI); run them separately (protosim run features/knowlarity/voice-stream ... and protosim run features/knowlarity/rest ...)");
             return (UsageError, null);
         }
 
@@ -96,7 +97,7 @@ public static class ConformanceHost
             var launcher = request.ClientLauncher ?? (request.ClientCommand is { } command ? new ShellClientLauncher(command) : null);
             if (launcher is null)
             {
-                await error.WriteLineAsync("error: the client suites (Data Flow, Knowlarity REST) start your client once per scenario: give --client-command \"<command>\" (README: the client task contract)");
+                await error.WriteLineAsync("error: the client suites (Data Flow, Knowlarity REST, CTI) start your client once per scenario: give --client-command \"<command>\" (README: the client task contract)");
                 return (UsageError, null);
             }
 
@@ -106,6 +107,15 @@ public static class ConformanceHost
                 {
                     Launcher = launcher,
                     AccountFixture = Knowlarity.Rest.AccountFixture.DefaultPath(RepositoryPaths.Fixtures()),
+                });
+            }
+
+            if (needsCtiClient)
+            {
+                services.AddSingleton(new Cti.Steps.CtiSuiteSettings
+                {
+                    Launcher = launcher,
+                    WorldFile = Cti.World.AgentWorld.DefaultPath(RepositoryPaths.Fixtures()),
                 });
             }
 

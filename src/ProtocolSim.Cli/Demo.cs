@@ -13,6 +13,8 @@ public static class Demo
         ("knowlarity/verloop", "verloop-conforming"),
         ("dataflow", "dataflow-conforming"),
         ("knowlarity/rest", "knowlarity-conforming"),
+        ("cti", "cti-socket-conforming"),
+        ("cti", "cti-http-conforming"),
     ];
 
     public static async Task<int> RunAsync(string reportDirectory, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -22,10 +24,10 @@ public static class Demo
         var summary = new List<string>();
         foreach (var (suite, clientName) in Suites)
         {
-            var dir = Path.Combine(reportDirectory, suite.Replace('/', '-'));
+            var dir = Path.Combine(reportDirectory, suite == "cti" ? clientName.Replace("-conforming", "", StringComparison.Ordinal) : suite.Replace('/', '-'));
             RunResult? result;
             int code;
-            if (suite is "dataflow" or "knowlarity/rest")
+            if (suite is "dataflow" or "knowlarity/rest" or "cti")
             {
                 // A client suite: the reference client runs per scenario as a partner's would, through --client-command.
                 var command = $"{SelfCommand()} reference-client {clientName}";
@@ -54,9 +56,10 @@ public static class Demo
             }
 
             exit = Math.Max(exit, code);
+            var label = suite == "cti" ? $"cti ({clientName})" : suite;
             summary.Add(result is null
-                ? $"{suite}: not run (exit {code})"
-                : $"{suite}: {result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped scenarios; reports in {dir}");
+                ? $"{label}: not run (exit {code})"
+                : $"{label}: {result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped scenarios; reports in {dir}");
         }
 
         await output.WriteLineAsync();

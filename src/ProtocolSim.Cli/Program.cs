@@ -5,6 +5,7 @@ using ProtocolSim.Conformance;
 using ProtocolSim.Knowlarity.VoiceStream;
 using ProtocolSim.ReferenceClients;
 using ProtocolSim.ReferenceClients.DataFlow;
+using ProtocolSim.ReferenceClients.Cti;
 using ProtocolSim.ReferenceClients.Knowlarity;
 
 namespace ProtocolSim.Cli;
@@ -246,7 +247,10 @@ public static class Program
         var knowlarity = new Command("knowlarity", "Requests/s and p99 of the Knowlarity REST fake against WireMock 3.13 with an equivalent stub; SSE fan-out to many subscribers.") { connections, httpSeconds, subscribers, fanOutEvents };
         knowlarity.SetAction(async (parse, ct) =>
             await KnowlarityBenchmark.RunAsync(parse.GetValue(connections), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(subscribers), parse.GetValue(fanOutEvents), output, ct));
-        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow, knowlarity };
+        var agentSessions = new Option<int>("--sessions") { Description = "Concurrent agent sessions.", DefaultValueFactory = _ => 1000 };
+        var cti = new Command("cti", "Concurrent agent sessions over the CTI socket transport (log in, add a channel group, log out): latency per command and events/s.") { agentSessions };
+        cti.SetAction(async (parse, ct) => await CtiBenchmark.RunAsync(parse.GetValue(agentSessions), output, ct));
+        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow, knowlarity, cti };
     }
 
     private static Command ReferenceClientCommand(TextWriter output, TextWriter error)
@@ -259,7 +263,8 @@ public static class Program
             if (parse.GetValue(list) || parse.GetValue(name) is null)
             {
                 var all = DataFlowReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description))
-                    .Concat(KnowlarityReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description)));
+                    .Concat(KnowlarityReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description)))
+                    .Concat(CtiReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description)));
                 foreach (var (clientName, conforming, breaksRules, description) in all)
                 {
                     var breaks = conforming ? "conforming" : "breaks " + string.Join(", ", breaksRules.Order(StringComparer.Ordinal));
@@ -281,6 +286,11 @@ public static class Program
             if (KnowlarityReferenceClients.TryGet(requested, out var knowlarity))
             {
                 return await KnowlarityReferenceClients.RunAsync(knowlarity.Name, environment, output, ct);
+            }
+
+            if (CtiReferenceClients.TryGet(requested, out var cti))
+            {
+                return await CtiReferenceClients.RunAsync(cti.Name, environment, output, ct);
             }
 
             await error.WriteLineAsync($"error: no reference client \"{requested}\"; see protosim reference-client --list");

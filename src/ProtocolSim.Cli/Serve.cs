@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using ProtocolSim.Cti;
+using ProtocolSim.Cti.World;
 using ProtocolSim.DataFlow;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Sessions;
@@ -12,9 +14,9 @@ namespace ProtocolSim.Cli;
 
 /// <summary>
 /// <c>protosim serve</c>: runs every fake that clients call, on one loopback host, until Ctrl-C or SIGTERM, and writes
-/// the endpoints file (ARCHITECTURE.md): the Knowlarity REST API, notifications stream and admin API on one host, and
-/// the Knovvu Data Flow identity server and WebSocket integration on another. The voice stream is dialled by us, so it
-/// has no endpoint.
+/// the endpoints file (ARCHITECTURE.md): the Knowlarity REST API, notifications stream and admin API on one host, the
+/// Knovvu Data Flow identity server and WebSocket integration on another, and the CTI interaction processor (socket,
+/// HTTP and WebSocket transports) on a third. The voice stream is dialled by us, so it has no endpoint.
 /// </summary>
 internal static class Serve
 {
@@ -56,29 +58,26 @@ internal static class Serve
             return ConformanceHost.UsageError;
         }
 
+        var (world, worldErrors) = AgentWorldLoader.Load(AgentWorld.DefaultPath(RepositoryPaths.Fixtures()));
+        if (world is null)
+        {
+            foreach (var e in worldErrors)
+            {
+                await error.WriteLineAsync("error: " + e);
+            }
+
+            return ConformanceHost.UsageError;
+        }
+
         await using var knowlarity = await KnowlarityFake.StartAsync(address, o => o.Account = account, cancellationToken);
         var dataflow = DataFlowMock.NewCredentials();
         await using var app = await DataFlowMock.StartAsync(address, dataflow, o => o.AddProjects(projects), cancellationToken);
+        await using var cti = await CtiMock.StartAsync(address, o => o.World = world, cancellationToken);
         var project = app.Services.GetRequiredService<DataFlowOptions>().Projects.Order(StringComparer.Ordinal).First();
         var baseUrl = DataFlowMock.BaseUrl(app);
         var endpoints = KnowlarityFake.Endpoints(knowlarity);
-        var dataflowEndpoints = DataFlowMock.Endpoints(app, dataflow, project);
-        foreach (var (key, value) in dataflowEndpoints.ToList())
-        {
-            dataflowEndpoints.Remove(key);
-            if (key == "credentials")
-            {
-                foreach (var (name, credentials) in ((JsonObject)value!).ToList())
-                {
-                    ((JsonObject)value!).Remove(name);
-                    ((JsonObject)endpoints["credentials"]!)[name] = credentials;
-                }
-            }
-            else
-            {
-                endpoints[key] = value;
-            }
-        }
+        Merge(endpoints, DataFlowMock.Endpoints(app, dataflow, project));
+        Merge(endpoints, cti.Endpoints());
 
         var json = endpoints.ToJsonString(Indented);
         if (endpointsFile is not null)
@@ -93,7 +92,8 @@ internal static class Serve
 
         var knowlarityUrl = KnowlarityFake.BaseUrl(knowlarity);
         await output.WriteLineAsync($"Knowlarity on {knowlarityUrl}: REST at /{account.Channel}/v1/account/..., notifications at /update-stream/<SR key>/konnect, admin at /__admin, OpenAPI at /openapi.json");
-        await output.WriteLineAsync($"Data Flow on {baseUrl}: identity at /connect/token, WebSocket at /project-runner; Ctrl-C to stop");
+        await output.WriteLineAsync($"Data Flow on {baseUrl}: identity at /connect/token, WebSocket at /project-runner");
+        await output.WriteLineAsync($"CTI interaction processor: socket at {cti.TcpUrl}, HTTP at {cti.BaseUrl}/sessions, WebSocket at {cti.WebSocketUrl}, admin at {cti.BaseUrl}/__admin/cti/; Ctrl-C to stop");
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -105,5 +105,26 @@ internal static class Serve
         await app.StopAsync(CancellationToken.None);
         await knowlarity.StopAsync(CancellationToken.None);
         return 0;
+    }
+
+    /// <summary>Moves the entries of <paramref name="from"/> into <paramref name="into"/>, merging <c>credentials</c>.</summary>
+    private static void Merge(JsonObject into, JsonObject from)
+    {
+        foreach (var (key, value) in from.ToList())
+        {
+            from.Remove(key);
+            if (key == "credentials" && value is JsonObject credentials && into["credentials"] is JsonObject existing)
+            {
+                foreach (var (name, entry) in credentials.ToList())
+                {
+                    credentials.Remove(name);
+                    existing[name] = entry;
+                }
+            }
+            else
+            {
+                into[key] = value;
+            }
+        }
     }
 }

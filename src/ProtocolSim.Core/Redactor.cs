@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+
 namespace ProtocolSim.Core;
 
 /// <summary>Replaces known secrets (API keys, passwords, tokens) with a fixed mask before anything is stored or shown.</summary>
@@ -6,8 +9,14 @@ public sealed class Redactor
     /// <summary>The mask that replaces a secret.</summary>
     public const string Mask = "***";
 
+    /// <summary>Up to this many secrets the UTF-8 check searches each one; beyond, one multi-string search over the decoded text.</summary>
+    private const int DirectSearchLimit = 4;
+
     private readonly string[] _secrets;
     private readonly byte[][] _utf8Secrets;
+
+    // One search for all secrets at once: a world of a thousand agents' passwords costs one pass per message, not a thousand.
+    private readonly SearchValues<string>? _search;
 
     public Redactor(IEnumerable<string> secrets)
     {
@@ -16,21 +25,41 @@ public sealed class Redactor
             .Distinct(StringComparer.Ordinal)
             .OrderByDescending(s => s.Length)
             .ToArray();
-        _utf8Secrets = _secrets.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        _utf8Secrets = _secrets.Select(Encoding.UTF8.GetBytes).ToArray();
+        _search = _secrets.Length == 0 ? null : SearchValues.Create(_secrets, StringComparison.Ordinal);
     }
 
-    /// <summary>Whether UTF-8 text holds a known secret (checked without decoding it).</summary>
+    /// <summary>Whether UTF-8 text holds a known secret (checked without decoding it when there are few secrets).</summary>
     public bool ContainsSecret(ReadOnlySpan<byte> utf8)
     {
-        foreach (var secret in _utf8Secrets)
+        if (_search is null)
         {
-            if (utf8.IndexOf(secret) >= 0)
-            {
-                return true;
-            }
+            return false;
         }
 
-        return false;
+        if (_utf8Secrets.Length <= DirectSearchLimit)
+        {
+            foreach (var secret in _utf8Secrets)
+            {
+                if (utf8.IndexOf(secret) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        var chars = ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(utf8.Length));
+        try
+        {
+            var count = Encoding.UTF8.GetChars(utf8, chars);
+            return chars.AsSpan(0, count).IndexOfAny(_search) >= 0;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+        }
     }
 
     /// <summary>A redactor that knows no secrets.</summary>
@@ -38,7 +67,7 @@ public sealed class Redactor
 
     public string Redact(string value)
     {
-        if (_secrets.Length == 0 || string.IsNullOrEmpty(value))
+        if (_search is null || string.IsNullOrEmpty(value) || value.AsSpan().IndexOfAny(_search) < 0)
         {
             return value;
         }
