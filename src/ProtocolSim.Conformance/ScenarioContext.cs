@@ -68,6 +68,10 @@ public sealed class ScenarioContext
     /// <summary>The run's service provider (never null; empty when the run has none).</summary>
     public IServiceProvider Services { get; }
 
+    /// <summary>A suite's settings from the run, or an error that tells the user what the run lacks.</summary>
+    public T Required<T>(string missing)
+        where T : class => Services.GetService(typeof(T)) as T ?? throw new InvalidOperationException(missing);
+
     /// <summary>Seed for this scenario's randomness, derived from the run seed and the scenario id.</summary>
     public int Seed { get; }
 

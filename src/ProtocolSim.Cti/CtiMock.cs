@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using ProtocolSim.Core.Hosting;
 using ProtocolSim.Cti.Processor;
 using ProtocolSim.Cti.Transport;
 
@@ -24,7 +25,7 @@ public sealed class CtiHost(WebApplication app, IPEndPoint tcp) : IAsyncDisposab
     public HttpTransport Http => App.Services.GetRequiredService<HttpTransport>();
 
     /// <summary>The http:// base URL of the HTTP transport, the WebSocket transport and the admin API.</summary>
-    public string BaseUrl => App.Urls.First().TrimEnd('/');
+    public string BaseUrl => SlimHost.BaseUrl(App);
 
     public string TcpUrl => $"tcp://{tcp.Address}:{tcp.Port}";
 
@@ -93,32 +94,25 @@ public static class CtiMock
     /// <summary>Builds and starts the mock on <paramref name="address"/>: HTTP (and WebSocket) on one port 0, the socket transport on another.</summary>
     public static async Task<CtiHost> StartAsync(IPAddress address, Action<CtiOptions> configure, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
         ListenOptions? tcp = null;
-        builder.WebHost.UseKestrel(o =>
-        {
-            o.Listen(address, 0);
-            o.Listen(address, 0, listen =>
+        var app = await SlimHost.StartAsync(
+            o =>
             {
-                tcp = listen;
-                listen.UseConnectionHandler<SocketTransport>();
-            });
-            o.Limits.MaxRequestBodySize = 2 * 1024 * 1024;
-        });
-        builder.Services.AddCti(configure);
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.MapCti();
-        try
-        {
-            await app.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
+                o.Listen(address, 0);
+                o.Listen(address, 0, listen =>
+                {
+                    tcp = listen;
+                    listen.UseConnectionHandler<SocketTransport>();
+                });
+                o.Limits.MaxRequestBodySize = 2 * 1024 * 1024;
+            },
+            services => services.AddCti(configure),
+            app =>
+            {
+                app.UseWebSockets();
+                app.MapCti();
+            },
+            cancellationToken);
 
         // Kestrel writes the bound port back into the listen options.
         return new CtiHost(app, (IPEndPoint)tcp!.EndPoint);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ProtocolSim.Core.Hosting;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Sessions;
 
@@ -27,30 +28,24 @@ public static class DataFlowMock
     /// <summary>Builds and starts the host on <paramref name="address"/>, port 0, with one client.</summary>
     public static async Task<WebApplication> StartAsync(IPAddress address, IdentityClient client, Action<DataFlowOptions> configure, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(address, 0));
-        builder.Services.AddDataFlowIdentity(o => o.Clients.Add(client));
-        builder.Services.AddDataFlow(configure);
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.MapDataFlowIdentity();
-        app.MapDataFlowWebSocket();
-        try
-        {
-            await app.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
-        return app;
+        return await SlimHost.StartAsync(
+            o => o.Listen(address, 0),
+            services =>
+            {
+                services.AddDataFlowIdentity(o => o.Clients.Add(client));
+                services.AddDataFlow(configure);
+            },
+            app =>
+            {
+                app.UseWebSockets();
+                app.MapDataFlowIdentity();
+                app.MapDataFlowWebSocket();
+            },
+            cancellationToken);
     }
 
     /// <summary>The http:// base URL the host listens on.</summary>
-    public static string BaseUrl(WebApplication app) => app.Urls.First().TrimEnd('/');
+    public static string BaseUrl(WebApplication app) => SlimHost.BaseUrl(app);
 
     public static string WebSocketUrl(WebApplication app) => BaseUrl(app).Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner";
 

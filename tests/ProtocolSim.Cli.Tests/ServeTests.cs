@@ -66,6 +66,21 @@ public sealed class ServeTests
         using var openapi = await http.GetAsync(api + "/openapi.json");
         Assert.Equal(HttpStatusCode.OK, openapi.StatusCode);
 
+        // The CTI processor: the three transports and an agent who can log in.
+        var cti = endpoints.RootElement.GetProperty("credentials").GetProperty("cti");
+        Assert.StartsWith("tcp://127.0.0.1:", endpoints.RootElement.GetProperty("ctiTcp").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("ws://127.0.0.1:", endpoints.RootElement.GetProperty("ctiWebSocket").GetString(), StringComparison.Ordinal);
+        var ctiHttp = endpoints.RootElement.GetProperty("ctiHttp").GetString()!;
+        using var started = await http.PostAsync(ctiHttp + "/sessions", new StringContent("{\"messageType\":\"startSession\",\"client\":{\"id\":\"serve-test\"}}"));
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        var clientId = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        using var queued = await http.PostAsync($"{ctiHttp}/direct/processRequest?clientId={clientId}", new StringContent("{\"messageType\":\"coreRequest\",\"requestId\":\"1\",\"command\":\"getServices\"}"));
+        Assert.Equal(HttpStatusCode.OK, queued.StatusCode);
+        var polled = JsonDocument.Parse(await http.GetStringAsync($"{ctiHttp}/direct/poll?clientId={clientId}")).RootElement.GetProperty("messages");
+        Assert.Equal("InteractionProcessor", polled[0].GetProperty("data").GetProperty("services")[0].GetProperty("type").GetString());
+        Assert.False(string.IsNullOrEmpty(cti.GetProperty("agentId").GetString()));
+        Assert.False(string.IsNullOrEmpty(cti.GetProperty("password").GetString()));
+
         await stop.CancelAsync();
         Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(30)));
     }

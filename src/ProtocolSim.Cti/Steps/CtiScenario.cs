@@ -29,16 +29,14 @@ public sealed class CtiScenario : IAsyncDisposable
     private readonly ScenarioContext _scenario;
     private readonly List<Action<CtiOptions>> _configure = [];
     private readonly List<Func<AgentWorld, AgentWorld>> _world = [];
-    private readonly string _directory;
+    private readonly ScenarioDirectory _directory;
     private CtiHost? _host;
 
     public CtiScenario(ScenarioContext scenario)
     {
         _scenario = scenario;
-        Settings = scenario.Services.GetService(typeof(CtiSuiteSettings)) as CtiSuiteSettings
-            ?? throw new InvalidOperationException("The CTI suite starts your desktop client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
-        _directory = Path.Combine(Path.GetTempPath(), "protosim-cti", Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(_directory);
+        Settings = scenario.Required<CtiSuiteSettings>("The CTI suite starts your desktop client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
+        _directory = new("cti");
         ClientDeadline = Settings.ClientDeadline;
     }
 
@@ -145,7 +143,7 @@ public sealed class CtiScenario : IAsyncDisposable
         var agent = World.FindAgent(AgentId) ?? throw new InvalidOperationException($"the agent world has no agent \"{AgentId}\"");
         var endpoints = _host!.Endpoints();
         endpoints["credentials"]!["cti"] = new JsonObject { ["agentId"] = agent.Id, ["password"] = agent.Password, ["model"] = World.Model };
-        var endpointsFile = Path.Combine(_directory, "endpoints.json");
+        var endpointsFile = _directory.File("endpoints.json");
         File.WriteAllText(endpointsFile, endpoints.ToJsonString(Indented) + "\n");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -160,7 +158,7 @@ public sealed class CtiScenario : IAsyncDisposable
             ["PROTOSIM_CLIENT_NAME"] = "ProtoSim desktop",
             ["PROTOSIM_CONFIRM_OVERRIDE"] = "no",
             ["PROTOSIM_CTI_COMMANDS"] = "seed",
-            ["PROTOSIM_OUTPUT_DIR"] = _directory,
+            ["PROTOSIM_OUTPUT_DIR"] = _directory.Path,
         };
         if (agent.Extension is { } extension)
         {
@@ -182,15 +180,6 @@ public sealed class CtiScenario : IAsyncDisposable
             await _host.DisposeAsync();
         }
 
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        _directory.Dispose();
     }
 }

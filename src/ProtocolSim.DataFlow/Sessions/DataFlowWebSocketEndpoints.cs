@@ -18,70 +18,23 @@ namespace ProtocolSim.DataFlow.Sessions;
 /// </summary>
 public sealed class DataFlowJournals(DataFlowOptions options)
 {
-    private readonly ConcurrentQueue<SessionJournal> _journals = new();
-    private readonly Lock _gate = new();
+    private readonly JournalStore _store = new(options.KeepJournals);
     private int _count;
-    private int _active;
-    private TaskCompletionSource _idle = NewIdle(completed: true);
 
-    public IReadOnlyCollection<SessionJournal> All => _journals;
+    public IReadOnlyCollection<SessionJournal> All => _store.All;
 
     /// <summary>Forgets the journals kept so far (benchmarks between steps; open sessions keep writing to theirs).</summary>
-    public void Clear() => _journals.Clear();
+    public void Clear() => _store.Clear();
 
     /// <summary>Completes when no connection is open (at once when none is).</summary>
-    public Task WhenIdleAsync(CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            return _idle.Task.WaitAsync(cancellationToken);
-        }
-    }
+    public Task WhenIdleAsync(CancellationToken cancellationToken) => _store.WhenIdleAsync(cancellationToken);
 
-    internal void Enter()
-    {
-        lock (_gate)
-        {
-            if (_active++ == 0)
-            {
-                _idle = NewIdle(completed: false);
-            }
-        }
-    }
+    internal void Enter() => _store.Enter();
 
-    internal void Leave()
-    {
-        lock (_gate)
-        {
-            if (--_active == 0)
-            {
-                _idle.TrySetResult();
-            }
-        }
-    }
+    internal void Leave() => _store.Leave();
 
-    private static TaskCompletionSource NewIdle(bool completed)
-    {
-        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (completed)
-        {
-            idle.SetResult();
-        }
-
-        return idle;
-    }
-
-    internal SessionJournal Open(string transport, Redactor redactor)
-    {
-        var journal = new SessionJournal($"dataflow-{transport}-{Interlocked.Increment(ref _count)}", "dataflow-" + transport, redactor: redactor);
-        _journals.Enqueue(journal);
-        while (options.KeepJournals > 0 && _journals.Count > options.KeepJournals && _journals.TryDequeue(out _))
-        {
-            // The oldest session's journal is let go (its connection, if still open, keeps writing to it).
-        }
-
-        return journal;
-    }
+    internal SessionJournal Open(string transport, Redactor redactor) =>
+        _store.Open($"dataflow-{transport}-{Interlocked.Increment(ref _count)}", "dataflow-" + transport, TimeProvider.System, redactor);
 }
 
 /// <summary>The Data Flow WebSocket integration (dataflow.md §2.6, §4.1): a thin adapter over <see cref="DataFlowSession"/>.</summary>

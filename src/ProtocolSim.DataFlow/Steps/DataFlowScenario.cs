@@ -32,17 +32,15 @@ public sealed class DataFlowScenario : IAsyncDisposable
     private readonly ScenarioContext _scenario;
     private readonly List<ProjectDefinition> _inlineProjects = [];
     private readonly Dictionary<string, string> _responses = new(StringComparer.Ordinal);
-    private readonly string _directory;
+    private readonly ScenarioDirectory _directory;
     private WebApplication? _app;
 
     public DataFlowScenario(ScenarioContext scenario)
     {
         _scenario = scenario;
-        Settings = scenario.Services.GetService(typeof(DataFlowSuiteSettings)) as DataFlowSuiteSettings
-            ?? throw new InvalidOperationException("The Data Flow suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
-        _directory = Path.Combine(Path.GetTempPath(), "protosim-dataflow", Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(_directory);
-        OutputDirectory = Path.Combine(_directory, "output");
+        Settings = scenario.Required<DataFlowSuiteSettings>("The Data Flow suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
+        _directory = new("dataflow");
+        OutputDirectory = _directory.File("output");
         Directory.CreateDirectory(OutputDirectory);
         ClientDeadline = Settings.ClientDeadline;
     }
@@ -186,7 +184,7 @@ public sealed class DataFlowScenario : IAsyncDisposable
         var credentials = Credentials!;
         var ws = DataFlowMock.WebSocketUrl(_app!);
         var identity = DataFlowMock.IdentityUrl(_app!);
-        var endpointsFile = Path.Combine(_directory, "endpoints.json");
+        var endpointsFile = _directory.File("endpoints.json");
         var endpoints = DataFlowMock.Endpoints(_app!, credentials, Project);
         File.WriteAllText(endpointsFile, endpoints.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -250,7 +248,7 @@ public sealed class DataFlowScenario : IAsyncDisposable
                 break;
         }
 
-        var path = Path.Combine(_directory, string.Create(CultureInfo.InvariantCulture, $"{Audio.Recording}-{Audio.Encoding}-{Audio.SampleRate}-{Audio.Channels}ch.wav"));
+        var path = _directory.File(string.Create(CultureInfo.InvariantCulture, $"{Audio.Recording}-{Audio.Encoding}-{Audio.SampleRate}-{Audio.Channels}ch.wav"));
         File.WriteAllBytes(path, file);
         return path;
     }
@@ -274,15 +272,6 @@ public sealed class DataFlowScenario : IAsyncDisposable
             await _app.DisposeAsync();
         }
 
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        _directory.Dispose();
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using ProtocolSim.Core.Hosting;
 using ProtocolSim.Knowlarity.Rest.Admin;
 
 namespace ProtocolSim.Knowlarity.Rest;
@@ -58,30 +59,24 @@ public static class KnowlarityFake
     /// <summary>Builds and starts the fake on <paramref name="address"/>, port 0.</summary>
     public static async Task<WebApplication> StartAsync(IPAddress address, Action<KnowlarityOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o =>
-        {
-            o.Listen(address, 0);
-            o.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
-            o.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
-        });
-        builder.Services.AddKnowlarity(configure);
-        services?.Invoke(builder.Services);
-        var app = builder.Build();
-        app.UseKnowlarityStubs();
-        app.MapKnowlarity();
-        try
-        {
-            await app.StartAsync(cancellationToken);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
-        return app;
+        return await SlimHost.StartAsync(
+            o =>
+            {
+                o.Listen(address, 0);
+                o.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+                o.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+            },
+            collection =>
+            {
+                collection.AddKnowlarity(configure);
+                services?.Invoke(collection);
+            },
+            app =>
+            {
+                app.UseKnowlarityStubs();
+                app.MapKnowlarity();
+            },
+            cancellationToken);
     }
 
     public static string BaseUrl(WebApplication app) => app.Urls.First().TrimEnd('/');

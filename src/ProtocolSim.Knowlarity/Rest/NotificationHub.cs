@@ -22,34 +22,19 @@ public enum DropMode
 /// </summary>
 public sealed class KnowlarityJournals(KnowlarityOptions options)
 {
-    private readonly ConcurrentQueue<SessionJournal> _journals = new();
-    private readonly ConcurrentQueue<SessionJournal> _apiJournals = new();
-    private int _count;
-    private int _apiCount;
+    private readonly JournalStore _api = new(options.KeepApiJournals);
+    private readonly JournalStore _others = new(options.KeepJournals);
 
     /// <summary>Every journal kept, API journals first.</summary>
-    public IReadOnlyCollection<SessionJournal> All => [.. _apiJournals, .. _journals];
+    public IReadOnlyCollection<SessionJournal> All => [.. _api.All, .. _others.All];
 
-    public SessionJournal Start(string sessionId, string protocol, TimeProvider time)
-    {
-        var journal = new SessionJournal(sessionId, protocol, time, options.Redactor);
-        var (queue, limit) = protocol == "knowlarity-rest" ? (_apiJournals, options.KeepApiJournals) : (_journals, options.KeepJournals);
-        ref var count = ref protocol == "knowlarity-rest" ? ref _apiCount : ref _count;
-        queue.Enqueue(journal);
-        if (limit > 0 && Interlocked.Increment(ref count) > limit && queue.TryDequeue(out _))
-        {
-            Interlocked.Decrement(ref count);
-        }
-
-        return journal;
-    }
+    public SessionJournal Start(string sessionId, string protocol, TimeProvider time) =>
+        (protocol == "knowlarity-rest" ? _api : _others).Open(sessionId, protocol, time, options.Redactor);
 
     public void Clear()
     {
-        _journals.Clear();
-        _apiJournals.Clear();
-        Interlocked.Exchange(ref _count, 0);
-        Interlocked.Exchange(ref _apiCount, 0);
+        _api.Clear();
+        _others.Clear();
     }
 }
 

@@ -61,7 +61,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
     private readonly ScenarioContext _scenario;
     private readonly List<Action<KnowlarityOptions>> _configure = [];
     private readonly List<string> _stubs = [];
-    private readonly string _directory;
+    private readonly ScenarioDirectory _directory;
     private readonly ConcurrentQueue<(DateTimeOffset At, string Uuid)> _cdrs = new();
 
     /// <summary>Uuids whose detailed call log the client has asked for (the driver waits on them).</summary>
@@ -71,10 +71,8 @@ public sealed class KnowlarityScenario : IAsyncDisposable
     public KnowlarityScenario(ScenarioContext scenario)
     {
         _scenario = scenario;
-        Settings = scenario.Services.GetService(typeof(KnowlaritySuiteSettings)) as KnowlaritySuiteSettings
-            ?? throw new InvalidOperationException("The Knowlarity REST suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
-        _directory = Path.Combine(Path.GetTempPath(), "protosim-knowlarity", Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(_directory);
+        Settings = scenario.Required<KnowlaritySuiteSettings>("The Knowlarity REST suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
+        _directory = new("knowlarity");
         ClientDeadline = Settings.ClientDeadline;
     }
 
@@ -422,7 +420,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
 
     private Dictionary<string, string> Environment(string task)
     {
-        var endpointsFile = Path.Combine(_directory, "endpoints.json");
+        var endpointsFile = _directory.File("endpoints.json");
         File.WriteAllText(endpointsFile, KnowlarityFake.Endpoints(_app!).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         var baseUrl = KnowlarityFake.BaseUrl(_app!);
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -437,7 +435,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
             ["PROTOSIM_SR_NUMBER"] = Account.SrNumber,
             ["PROTOSIM_AGENT_NUMBER"] = Account.AgentNumber,
             ["PROTOSIM_CUSTOMER_NUMBER"] = CustomerNumber,
-            ["PROTOSIM_OUTPUT_DIR"] = _directory,
+            ["PROTOSIM_OUTPUT_DIR"] = _directory.Path,
         };
         if (Calls.Count > 0)
         {
@@ -460,15 +458,6 @@ public sealed class KnowlarityScenario : IAsyncDisposable
             await _app.DisposeAsync();
         }
 
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        _directory.Dispose();
     }
 }
