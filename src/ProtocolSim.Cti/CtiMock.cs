@@ -66,16 +66,7 @@ public static class CtiMock
 {
     public static IServiceCollection AddCti(this IServiceCollection services, Action<CtiOptions> configure)
     {
-        var options = new CtiOptions();
-        configure(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
-        }
-
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(options);
+        services.AddFakeOptions(configure, "CTI");
         services.AddSingleton<InteractionProcessor>();
         services.AddSingleton<HttpTransport>();
         services.AddSingleton<WebSocketTransport>();

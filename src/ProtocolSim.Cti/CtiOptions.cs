@@ -21,7 +21,7 @@ public enum CommandSet
 /// Options of the CTI mock; the defaults are cti.md §5's. A scenario changes them before the mock starts; the few a
 /// scenario changes while it runs are read at each use.
 /// </summary>
-public sealed class CtiOptions
+public sealed class CtiOptions : ProtocolSim.Core.Hosting.IFakeOptions
 {
     /// <summary>The agent world (agents, switch state, reasons, directory, inbound script).</summary>
     public AgentWorld World { get; set; } = new() { Name = "empty", Agents = [] };
@@ -85,7 +85,7 @@ public sealed class CtiOptions
     /// <summary>Socket: after the event of this name, 4 bytes that are not the token follow (CTI-005); null = never.</summary>
     public string? BreakBoundaryAfter { get; set; }
 
-    /// <summary>A call rings on the group's last Telephony member as the next removechannelgroup arrives (CTI-046); once.</summary>
+    /// <summary>A call rings on the group's last Telephony member as a session's first removechannelgroup arrives (CTI-046).</summary>
     public bool RingOnGroupRemoval { get; set; }
 
     /// <summary>The processor reports <c>acceptingClients</c> (MON).</summary>

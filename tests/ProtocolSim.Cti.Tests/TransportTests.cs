@@ -87,7 +87,7 @@ public sealed class HttpTransportTests
     [Fact]
     public async Task UnknownClientAndBadBodies_GetClearErrors_AndAnIdleClientIsEndedAtTheTimeout()
     {
-        await using var host = await TestWorld.StartAsync(o => o.SessionTimeout = TimeSpan.FromMilliseconds(300));
+        await using var host = await TestWorld.StartAsync(o => o.SessionTimeout = TimeSpan.FromSeconds(2));
         using var http = new HttpClient { BaseAddress = new Uri(host.BaseUrl) };
         await PostAsync(http, "/direct/processRequest?clientId=nobody", new JsonObject { ["messageType"] = "coreRequest" }, HttpStatusCode.NotFound);
         Assert.Contains(host.Http.Front.Findings, f => f.RuleId == "CTI-008");

@@ -64,11 +64,17 @@ public sealed class CtiConnection
 
     internal byte? DcpIndex { get; set; }
 
+    /// <summary>Socket: the client sent ERROR (it must then close the socket, SOCK).</summary>
+    internal bool ErrorSent { get; set; }
+
     /// <summary>The processor answered <c>confirm</c> to this client's prepareSession (IPS).</summary>
     internal bool Confirmed { get; set; }
 
-    /// <summary>HTTP: responses to binding and preparing requests still waiting to be polled (CTI-009).</summary>
-    internal int UndeliveredSetupResponses;
+    /// <summary>bindService answers not delivered yet: a service request now did not wait for it (CTI-009 over HTTP).</summary>
+    internal int UndeliveredServiceBindings;
+
+    /// <summary>bindResource answers not delivered yet: a resource request now did not wait for it (CTI-009 over HTTP).</summary>
+    internal int UndeliveredResourceBindings;
 
     /// <summary>Messages written to the client so far.</summary>
     public int Sent => Volatile.Read(ref _sent);

@@ -234,18 +234,38 @@ public sealed partial class CtiSession
     private void GroupState(Reply r, GroupModel group, CommandKind kind, JsonObject data)
     {
         var events = new List<Emission>();
-        foreach (var channel in group.ChannelIds.Select(id => _channels[id]))
+        foreach (var channel in group.ChannelIds.Where(_channels.ContainsKey).Select(id => _channels[id]))
         {
-            if (kind == CommandKind.DeactivateAll && channel.HasActiveInteraction)
+            if (kind == CommandKind.Activate)
+            {
+                // Activate: the agent logs in on the channel and is Ready.
+                if (channel.LoginState != "Active" || channel.AgentState != "Ready")
+                {
+                    channel.LoginState = "Active";
+                    channel.AgentState = "Ready";
+                    events.Add(Event("state.updated", ChannelTarget(channel), ChannelState(channel)));
+                }
+
+                continue;
+            }
+
+            if (channel.HasActiveInteraction)
             {
                 r.Fail("ActiveInteraction", $"Channel '{channel.Id}' has an ongoing interaction.", events);
                 return;
             }
 
-            var wanted = kind == CommandKind.Activate ? "Ready" : "NotReady";
-            if (channel.AgentState != wanted)
+            // MB: deactivate moves a Ready channel to Not Ready first, then the agent leaves it (Inactive).
+            if (channel.AgentState == "Ready")
             {
-                channel.AgentState = wanted;
+                channel.AgentState = "NotReady";
+                events.Add(Event("state.updated", ChannelTarget(channel), ChannelState(channel)));
+            }
+
+            if (channel.LoginState == "Active")
+            {
+                channel.LoginState = "Inactive";
+                events.Add(Event("channel.infochanged", ChannelTarget(channel), new JsonObject { ["channel"] = new JsonObject { ["id"] = channel.Id, ["endpoint"] = channel.Endpoint, ["type"] = channel.Type, ["loginState"] = "Inactive" } }));
                 events.Add(Event("state.updated", ChannelTarget(channel), ChannelState(channel)));
             }
         }

@@ -28,6 +28,7 @@ public sealed partial class CtiSession
     private readonly HashSet<string> _partiallyRemoved = new(StringComparer.Ordinal);
     private readonly HashSet<(string Command, string Target)> _unsupported = [];
     private readonly HashSet<InboundCall> _rung = [];
+    private bool _ringOnGroupRemoval;
     private int _nextChannel;
     private int _nextGroup;
     private int _nextInteraction;
@@ -40,6 +41,7 @@ public sealed partial class CtiSession
         _processor = processor;
         _options = options;
         _time = time;
+        _ringOnGroupRemoval = options.RingOnGroupRemoval;
         _ = EmitLoopAsync();
     }
 
@@ -106,8 +108,30 @@ public sealed partial class CtiSession
         var command = raw.Trim();
         if (command != raw)
         {
-            // 004 writes " session.request.getdirectory " with spaces in its examples; the processor trims (cti.md §4.11).
-            r.Finding("CTI-027", "the command has surrounding spaces (trimmed)", $"\"{command}\"", $"\"{raw}\"");
+            // 004 writes " session.request.getdirectory " with spaces in its examples; the processor trims and notes it (cti.md §4.11).
+            r.Note($"the command \"{raw}\" has surrounding spaces; taken as \"{command}\"");
+        }
+
+        if (State == SessionState.Inactive)
+        {
+            r.Finding("CTI-037", "a request after logout (or after the session was replaced)", "nothing more to the session", command);
+            r.Fail("SessionInactive", "The session is no longer active.");
+            return;
+        }
+
+        if (State == SessionState.LoggingOut)
+        {
+            r.Finding("CTI-036", "a request while logout is in progress", "wait for the logout response, then nothing more", command);
+            r.Fail("SessionInactive", "The session is logging out.");
+            return;
+        }
+
+        if (State == SessionState.Prepared && command != "session.start")
+        {
+            // 004 §session.start: "Any request sent before session.start generates an error response."
+            r.Finding("CTI-023", "a request before session.start", "session.start first", command);
+            r.Fail("SessionNotStarted", "session.start has not been received.");
+            return;
         }
 
         if (r.Request["target"] is not JsonValue targetValue || !targetValue.TryGetValue<string>(out var target))
@@ -127,20 +151,6 @@ public sealed partial class CtiSession
             return;
         }
 
-        if (State == SessionState.Inactive)
-        {
-            r.Finding("CTI-037", "a request after logout (or after the session was replaced)", "nothing more to the session", command);
-            r.Fail("SessionInactive", "The session is no longer active.");
-            return;
-        }
-
-        if (State == SessionState.LoggingOut)
-        {
-            r.Finding("CTI-036", "a request while logout is in progress", "wait for the logout response, then nothing more", command);
-            r.Fail("SessionInactive", "The session is logging out.");
-            return;
-        }
-
         if (!Commands.TryGetValue(command, out var spec))
         {
             r.Fail("UnknownCommand", $"Unknown command '{command}'.");
@@ -151,14 +161,6 @@ public sealed partial class CtiSession
         {
             r.Finding("CTI-052", $"{command} is the {revision} revision's name; this processor uses the {_options.CommandSet} names", spec.OtherName ?? command, command);
             r.Fail("UnknownCommand", $"Unknown command '{command}'.");
-            return;
-        }
-
-        if (State == SessionState.Prepared && spec.Handler != CommandKind.Start)
-        {
-            // 004 §session.start: "Any request sent before session.start generates an error response."
-            r.Finding("CTI-023", "a request before session.start", "session.start first", command);
-            r.Fail("SessionNotStarted", "session.start has not been received.");
             return;
         }
 
@@ -252,6 +254,7 @@ public sealed partial class CtiSession
         {
             var channel = NewChannel(existing.Endpoint, existing.Type, null);
             channel.AgentState = existing.AgentState;
+            channel.LoginState = existing.LoginState;
             events.AddRange(ChannelCreated(channel));
             foreach (var call in existing.Calls)
             {
@@ -300,17 +303,30 @@ public sealed partial class CtiSession
         }
 
         // 004 §session.logout: the response is sent only after logout has completed; no secondary events.
-        r.Succeed(data: null, [], delay: _options.LogoutDelay, onSent: () =>
+        r.Succeed(data: null, [], delay: _options.LogoutDelay, onSent: FinishLogout);
+    }
+
+    /// <summary>Logout completed (its answer reached the client, or the client left meanwhile): the session is inert.</summary>
+    internal void FinishLogout()
+    {
+        lock (_gate)
         {
-            lock (_gate)
+            if (State != SessionState.LoggingOut)
             {
-                State = SessionState.Inactive;
+                return;
             }
 
-            _life.Cancel();
-            _processor.Ended(this);
-        });
+            State = SessionState.Inactive;
+        }
+
+        _life.Cancel();
+        _processor.Ended(this);
     }
+
+    private int _ended;
+
+    /// <summary>True the first time only: the session's end is announced once.</summary>
+    internal bool MarkEnded() => Interlocked.Exchange(ref _ended, 1) == 0;
 
     private void AddChannel(Reply r, JsonObject data)
     {
@@ -360,6 +376,12 @@ public sealed partial class CtiSession
         if (!_channels.TryGetValue(id, out var channel))
         {
             NotFoundChannel(r, id);
+            return;
+        }
+
+        if (channel.GroupId is { } groupId)
+        {
+            r.Fail("InvalidRequest", $"Channel '{id}' belongs to channel group '{groupId}'; remove the group.");
             return;
         }
 
@@ -478,10 +500,10 @@ public sealed partial class CtiSession
             r.Finding("CTI-044", $"group {id} was used before its channelgroup.initialized", "use a group only after channelgroup.initialized", "session.removechannelgroup");
         }
 
-        if (_options.RingOnGroupRemoval && group.ChannelIds.LastOrDefault(c => _channels[c].Type == "Telephony") is { } ringing)
+        if (_ringOnGroupRemoval && group.ChannelIds.LastOrDefault(c => _channels.TryGetValue(c, out var m) && m.Type == "Telephony") is { } ringing)
         {
-            // A call reaches a member just as the removal arrives (CTI-046: the removal then fails part-way).
-            _options.RingOnGroupRemoval = false;
+            // A call reaches a member just as the removal arrives (CTI-046: the removal then fails part-way); once per session.
+            _ringOnGroupRemoval = false;
             var member = _channels[ringing];
             var call = NewInteraction(member, "inbound", "+15550177", TimeSpan.FromSeconds(1));
             foreach (var e in InteractionCreated(member, call, preview: true))
@@ -495,7 +517,12 @@ public sealed partial class CtiSession
         var events = new List<Emission>();
         foreach (var channelId in group.ChannelIds.ToList())
         {
-            var channel = _channels[channelId];
+            if (!_channels.TryGetValue(channelId, out var channel))
+            {
+                group.ChannelIds.Remove(channelId);
+                continue;
+            }
+
             if (channel.HasActiveInteraction)
             {
                 // MB: processed in turn, stop at the first error; channels already handled keep their new state.
@@ -637,6 +664,7 @@ public sealed partial class CtiSession
     {
         interaction.State = "ENDED";
         interaction.Timer?.Cancel();
+        channel.Interactions.Remove(interaction.Id);
         var target = InteractionTarget(channel, interaction);
         var conversation = ConversationTarget(channel, interaction);
         yield return Event("state.updated", conversation, new JsonObject { ["state"] = "ENDED" });
@@ -696,7 +724,8 @@ public sealed partial class CtiSession
     private void ScheduleHangUp(ChannelModel channel, InteractionModel interaction, TimeSpan after)
     {
         interaction.Timer?.Cancel();
-        var timer = CancellationTokenSource.CreateLinkedTokenSource(_life.Token);
+        // Not linked to the session's life (AfterAsync links both): no registration is left behind per call.
+        var timer = new CancellationTokenSource();
         interaction.Timer = timer;
         _ = AfterAsync(after, () =>
         {

@@ -21,7 +21,8 @@ public sealed partial class InteractionProcessor : IDisposable
     /// <summary>How soon <c>session.start</c> must follow the binding of the session resource (CTI-022).</summary>
     public static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(2);
 
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+    /// <summary>How every client message is parsed: bounded depth, and a duplicated member is an error (not an exception later).</summary>
+    internal static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly ConcurrentDictionary<string, CtiSession> _sessions = new(StringComparer.Ordinal);
@@ -88,8 +89,11 @@ public sealed partial class InteractionProcessor : IDisposable
         return connection;
     }
 
-    /// <summary>The connection ended: its binding is released; a logout still in progress is a finding (CTI-036).</summary>
-    public void Disconnect(CtiConnection connection, string reason)
+    /// <summary>
+    /// The connection ended: its binding is released. A logout still in progress completes (the client asked for it);
+    /// when the client itself left meanwhile (<paramref name="clientLeft"/>) that is a finding (CTI-036).
+    /// </summary>
+    public void Disconnect(CtiConnection connection, string reason, bool clientLeft = false)
     {
         if (!connection.MarkClosed(reason))
         {
@@ -106,7 +110,12 @@ public sealed partial class InteractionProcessor : IDisposable
 
             if (session.LogoutPending)
             {
-                connection.Journal.AddFinding("CTI-036", "the client left while its logout was in progress", "wait for the session.logout response without an early timeout", reason);
+                if (clientLeft)
+                {
+                    connection.Journal.AddFinding("CTI-036", "the client left while its logout was in progress", "wait for the session.logout response without an early timeout", reason);
+                }
+
+                session.FinishLogout();
             }
 
             Release(connection);
@@ -226,9 +235,16 @@ public sealed partial class InteractionProcessor : IDisposable
                 Finding(connection, "CTI-014", $"requestId \"{requestId}\" was used before", "a unique requestId on every request", requestId, seq);
             }
 
-            if (connection.Transport == CtiTransportKind.Http && Volatile.Read(ref connection.UndeliveredSetupResponses) > 0)
+            // A request that depends on an answer still waiting to be polled: the client took the 200 for the answer.
+            var waitingOn = messageType switch
             {
-                Finding(connection, "CTI-009", $"{messageType} {command} was sent while an earlier binding or prepareSession response was still waiting to be polled", "200 from processRequest means queued: wait for the response from the polling service", command ?? messageType, seq);
+                "serviceRequest" when Volatile.Read(ref connection.UndeliveredServiceBindings) > 0 => "bindService",
+                "resourceRequest" when Volatile.Read(ref connection.UndeliveredResourceBindings) > 0 => "bindResource",
+                _ => null,
+            };
+            if (connection.Transport == CtiTransportKind.Http && waitingOn is not null)
+            {
+                Finding(connection, "CTI-009", $"{messageType} {command} was sent while the {waitingOn} answer it depends on was still waiting to be polled", "200 from processRequest means queued: wait for the response from the polling service", command ?? messageType, seq);
             }
         }
 
@@ -273,7 +289,7 @@ public sealed partial class InteractionProcessor : IDisposable
                 }
 
                 connection.BoundService = serviceId;
-                SendDcp(connection, CoreResponse(requestId, command, new JsonObject { ["serviceId"] = serviceId }), "coreResponse bindService", setup: true);
+                SendDcp(connection, CoreResponse(requestId, command, new JsonObject { ["serviceId"] = serviceId }), "coreResponse bindService", Setup.ServiceBinding);
                 break;
             case "unbindService":
                 connection.BoundService = null;
@@ -333,7 +349,8 @@ public sealed partial class InteractionProcessor : IDisposable
 
         connection.Journal.SetLabel("session", session.Id);
         connection.Journal.SetLabel("agent", session.Agent.Id);
-        SendDcp(connection, CoreResponse(requestId, command, new JsonObject { ["resourceId"] = resourceId }), "coreResponse " + command, setup: true);
+        // CTI-022 counts from the moment the client has the answer (for HTTP, when it is polled).
+        SendDcp(connection, CoreResponse(requestId, command, new JsonObject { ["resourceId"] = resourceId }), "coreResponse " + command, Setup.ResourceBinding, () => session.BoundAt = Time.GetTimestamp());
     }
 
     private void Service(CtiConnection connection, JsonObject message, string? requestId, string? command, long seq)
@@ -397,7 +414,7 @@ public sealed partial class InteractionProcessor : IDisposable
         var agent = agentId is null ? null : Options.World.FindAgent(agentId);
         if (agent is null || agent.Password != Text(agentNode?["password"]))
         {
-            SendDcp(connection, ServiceAnswer(requestId, serviceId, "prepareSession", message, "failure", failure: ("InvalidCredentials", "The agent id or password is not valid.")), "serviceResponse failure InvalidCredentials", setup: true);
+            SendDcp(connection, ServiceAnswer(requestId, serviceId, "prepareSession", message, "failure", failure: ("InvalidCredentials", "The agent id or password is not valid.")), "serviceResponse failure InvalidCredentials", Setup.Delayed);
             return;
         }
 
@@ -408,6 +425,7 @@ public sealed partial class InteractionProcessor : IDisposable
         }
 
         CtiSession? replaced;
+        CtiSession session;
         lock (_gate)
         {
             var existing = SessionOf(agent.Id);
@@ -417,12 +435,16 @@ public sealed partial class InteractionProcessor : IDisposable
                 connection.Confirmed = true;
                 var answer = ServiceAnswer(requestId, serviceId, "prepareSession", message, "confirm");
                 answer["message"] = $"Agent {agent.Id} is already logged in on another desktop. Log in here and end that session?";
-                SendDcp(connection, answer, "serviceResponse confirm (the agent has a session)", setup: true);
+                SendDcp(connection, answer, "serviceResponse confirm (the agent has a session)", Setup.Delayed);
                 return;
             }
 
+            // Created and registered under the lock: two prepareSession calls for one agent cannot both make a session.
             _phantoms.TryRemove(agent.Id, out _);
             replaced = existing;
+            var id = "S" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+            session = new CtiSession(id, agent, connection.ClientId, this, Options, Time);
+            _sessions[id] = session;
         }
 
         if (replaced is not null)
@@ -431,14 +453,11 @@ public sealed partial class InteractionProcessor : IDisposable
             Ended(replaced);
         }
 
-        var id = "S" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
-        var session = new CtiSession(id, agent, connection.ClientId, this, Options, Time);
-        _sessions[id] = session;
         connection.Confirmed = false;
         SessionCreated?.Invoke(session);
         var success = ServiceAnswer(requestId, serviceId, "prepareSession", message, "success");
-        success["data"] = new JsonObject { [Options.PrepareSessionIdField] = id };
-        SendDcp(connection, success, $"serviceResponse prepareSession success ({id})", setup: true);
+        success["data"] = new JsonObject { [Options.PrepareSessionIdField] = session.Id };
+        SendDcp(connection, success, $"serviceResponse prepareSession success ({session.Id})", Setup.Delayed);
     }
 
     private void Resource(CtiConnection connection, JsonObject message, string? requestId, long seq)
@@ -549,17 +568,52 @@ public sealed partial class InteractionProcessor : IDisposable
         return Deliver(connection, envelope, (isEvent ? "resourceEvent " : "resourceResponse ") + summary, onSent);
     }
 
-    /// <summary>Sends a DCP message; <paramref name="setup"/> marks binding and prepareSession answers (CTI-009 over HTTP).</summary>
-    internal void SendDcp(CtiConnection connection, JsonObject message, string summary, bool setup = false)
+    /// <summary>How an answer of the setup phase is sent: after the core's delay, counted until delivered for CTI-009.</summary>
+    internal enum Setup
     {
-        if (!setup)
+        None,
+
+        /// <summary>Slowed by <see cref="CtiOptions.SetupDelay"/> (prepareSession answers).</summary>
+        Delayed,
+
+        /// <summary>A bindService answer: service requests depend on it.</summary>
+        ServiceBinding,
+
+        /// <summary>A bindResource answer: resource requests depend on it.</summary>
+        ResourceBinding,
+    }
+
+    internal void SendDcp(CtiConnection connection, JsonObject message, string summary, Setup setup = Setup.None, Action? delivered = null)
+    {
+        if (setup == Setup.None)
         {
-            Deliver(connection, message, summary);
+            Deliver(connection, message, summary, delivered);
             return;
         }
 
-        Interlocked.Increment(ref connection.UndeliveredSetupResponses);
-        void OnSent() => Interlocked.Decrement(ref connection.UndeliveredSetupResponses);
+        if (setup == Setup.ServiceBinding)
+        {
+            Interlocked.Increment(ref connection.UndeliveredServiceBindings);
+        }
+        else if (setup == Setup.ResourceBinding)
+        {
+            Interlocked.Increment(ref connection.UndeliveredResourceBindings);
+        }
+
+        void OnSent()
+        {
+            if (setup == Setup.ServiceBinding)
+            {
+                Interlocked.Decrement(ref connection.UndeliveredServiceBindings);
+            }
+            else if (setup == Setup.ResourceBinding)
+            {
+                Interlocked.Decrement(ref connection.UndeliveredResourceBindings);
+            }
+
+            delivered?.Invoke();
+        }
+
         if (Options.SetupDelay <= TimeSpan.Zero)
         {
             Deliver(connection, message, summary, OnSent);
@@ -604,6 +658,11 @@ public sealed partial class InteractionProcessor : IDisposable
     /// </summary>
     internal void Ended(CtiSession session)
     {
+        if (!session.MarkEnded())
+        {
+            return;
+        }
+
         _sessions.TryRemove(session.Id, out _);
         if (session.BoundBy is null or { IsClosed: true })
         {

@@ -24,7 +24,10 @@ public sealed class HttpTransport
 
     private readonly InteractionProcessor _processor;
     private readonly ConcurrentDictionary<string, HttpClientState> _clients = new(StringComparer.Ordinal);
+    /// <summary>Ids startSession returned (the newest <see cref="IssuedKept"/>), to tell an ended client from one never started (CTI-008).</summary>
     private readonly ConcurrentDictionary<string, byte> _issued = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _issuedOrder = new();
+    private const int IssuedKept = 100_000;
     private readonly Lazy<SessionJournal> _front;
 
     public HttpTransport(InteractionProcessor processor)
@@ -67,6 +70,16 @@ public sealed class HttpTransport
         endpoints.MapGet(Options.PollPath, (Delegate)PollAsync);
     }
 
+    private void Issue(string id)
+    {
+        _issued[id] = 0;
+        _issuedOrder.Enqueue(id);
+        while (_issuedOrder.Count > IssuedKept && _issuedOrder.TryDequeue(out var oldest))
+        {
+            _issued.TryRemove(oldest, out _);
+        }
+    }
+
     /// <summary>Ends a client as the processor would (its polls and endSession then get 404); false when there is none.</summary>
     public bool End(string clientId, string reason)
     {
@@ -74,6 +87,7 @@ public sealed class HttpTransport
         {
             return false;
         }
+
 
         state.Connection.Journal.Append(Direction.Internal, FrameKind.Note, reason);
         _processor.Disconnect(state.Connection, reason);
@@ -117,7 +131,7 @@ public sealed class HttpTransport
                 state.Connection.Journal.Append(Direction.FromClient, FrameKind.Text, "POST /sessions endSession", text: body, parsed: message);
                 CheckGap(state, "endSession");
                 state.Connection.Journal.Append(Direction.ToClient, FrameKind.Text, "200 session ended");
-                _processor.Disconnect(state.Connection, "endSession");
+                _processor.Disconnect(state.Connection, "endSession", clientLeft: true);
                 return Results.Json(new JsonObject());
             default:
                 var entry = Front.Append(Direction.FromClient, FrameKind.Text, "POST /sessions without startSession or endSession", text: body, parsed: message);
@@ -128,17 +142,19 @@ public sealed class HttpTransport
 
     private IResult Start(HttpContext context, string? proposed, string? name, string body)
     {
-        var id = proposed;
-        if (id is null || _clients.ContainsKey(id))
+        // The proposed id when it is free; otherwise a fresh one (claimed atomically: two starts cannot share an id).
+        var id = proposed ?? "http-client-" + Guid.NewGuid().ToString("N")[..6];
+        var connection = _processor.Connect(CtiTransportKind.Http, id, context.Connection.RemoteIpAddress?.ToString() ?? "?");
+        var state = new HttpClientState(connection, _processor.Time.GetTimestamp());
+        while (!_clients.TryAdd(id, state))
         {
             id = (proposed ?? "http-client") + "-" + Guid.NewGuid().ToString("N")[..6];
+            connection.ClientId = id;
+            connection.Journal.SetLabel("client", id);
         }
 
-        var connection = _processor.Connect(CtiTransportKind.Http, id, context.Connection.RemoteIpAddress?.ToString() ?? "?");
         connection.ClientName = name;
-        var state = new HttpClientState(connection, _processor.Time.GetTimestamp());
-        _clients[id] = state;
-        _issued[id] = 0;
+        Issue(id);
         connection.Journal.Append(Direction.FromClient, FrameKind.Text, "POST /sessions startSession", text: body, parsed: Parse(body));
         var answer = new JsonObject { ["id"] = id };
         connection.Journal.Append(Direction.ToClient, FrameKind.Text, $"200 startSession id {id}", text: answer.ToJsonString(), parsed: answer);
@@ -253,7 +269,7 @@ public sealed class HttpTransport
                 var left = Options.SessionTimeout - idle;
                 if (left <= TimeSpan.Zero)
                 {
-                    if (_clients.TryRemove(connection.ClientId, out _))
+                    if (_clients.TryRemove(KeyValuePair.Create(connection.ClientId, state)))
                     {
                         // A client that logged out and left without endSession is CTI-012's case, not a timeout's.
                         if (connection.Bound is { Inactive: true })
@@ -320,7 +336,7 @@ public sealed class HttpTransport
     {
         try
         {
-            return JsonNode.Parse(body) as JsonObject;
+            return JsonNode.Parse(body, documentOptions: InteractionProcessor.ParseOptions) as JsonObject;
         }
         catch (JsonException)
         {

@@ -33,14 +33,20 @@ public sealed class SocketTransport(InteractionProcessor processor) : Connection
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, client.Closed);
         var send = SendLoopAsync(connection.Transport.Output, client);
-        string reason;
+        string reason = "closed";
+        var clientLeft = true;
         try
         {
-            reason = await ReceiveLoopAsync(connection.Transport.Input, client, stop.Token);
+            (reason, clientLeft) = await ReceiveLoopAsync(connection.Transport.Input, client, stop.Token);
+        }
+        catch (OperationCanceledException) when (client.CloseReason is null)
+        {
+            // Kestrel saw the client's socket close before the read did.
+            (reason, clientLeft) = (client.ErrorSent ? "closed by the client after its ERROR" : "closed by the client", true);
         }
         catch (OperationCanceledException)
         {
-            reason = client.CloseReason ?? "closed";
+            (reason, clientLeft) = (client.CloseReason ?? "closed", false);
         }
         catch (ConnectionResetException)
         {
@@ -50,14 +56,25 @@ public sealed class SocketTransport(InteractionProcessor processor) : Connection
         {
             reason = "I/O error: " + e.Message;
         }
+#pragma warning disable CA1031 // a defect of the mock must not leave the connection counted and its session bound
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            client.Journal.AddFinding(null, "the socket transport failed (a defect of the mock)", "a handled connection", e.Message);
+            (reason, clientLeft) = ("the processor failed: " + e.Message, false);
+        }
+        finally
+        {
+            processor.Disconnect(client, reason, clientLeft);
+        }
 
-        processor.Disconnect(client, reason);
         await send;
         await connection.Transport.Input.CompleteAsync();
         await connection.Transport.Output.CompleteAsync();
     }
 
-    private async Task<string> ReceiveLoopAsync(PipeReader input, CtiConnection client, CancellationToken cancellationToken)
+    /// <returns>Why the connection ends, and whether the client ended it.</returns>
+    private async Task<(string Reason, bool ClientLeft)> ReceiveLoopAsync(PipeReader input, CtiConnection client, CancellationToken cancellationToken)
     {
         var framesRead = 0;
         while (true)
@@ -72,14 +89,14 @@ public sealed class SocketTransport(InteractionProcessor processor) : Connection
                     framesRead++;
                     if (HandleFrame(client, frame) is { } close)
                     {
-                        return close;
+                        return (close, close == "teardown");
                     }
                 }
 
                 // Without an error, what is left is an incomplete frame (partial or byte-at-a-time delivery): read more.
                 if (error is { } broken)
                 {
-                    return Broken(client, broken, buffer, framesRead);
+                    return (Broken(client, broken, buffer, framesRead), false);
                 }
 
                 if (result.IsCompleted || result.IsCanceled)
@@ -90,7 +107,7 @@ public sealed class SocketTransport(InteractionProcessor processor) : Connection
                         client.Journal.AddFinding("CTI-003", "the connection ended before the content its length announced", "a length equal to the content's byte count", $"{buffer.Length} bytes of an incomplete frame", entry.Seq);
                     }
 
-                    return client.CloseReason ?? "closed by the client";
+                    return client.ErrorSent ? ("closed by the client after its ERROR", true) : (client.CloseReason ?? "closed by the client", true);
                 }
             }
             finally
@@ -144,7 +161,7 @@ public sealed class SocketTransport(InteractionProcessor processor) : Connection
         var utf8 = Utf8.IsValid(frame.Content.Span);
         try
         {
-            message = JsonNode.Parse(text) as JsonObject;
+            message = JsonNode.Parse(text, documentOptions: InteractionProcessor.ParseOptions) as JsonObject;
         }
         catch (JsonException)
         {
@@ -191,11 +208,28 @@ public sealed class SocketTransport(InteractionProcessor processor) : Connection
                 client.Journal.Append(Direction.Internal, FrameKind.Note, "teardown: the processor closes the connection");
                 return "teardown";
             case "ERROR":
-                return "the client sent ERROR: " + (InteractionProcessor.Text(message!["message"]) ?? "");
+                // SOCK: the sender of ERROR closes the socket; the processor waits a moment to see it do so (CTI-005).
+                client.ErrorSent = true;
+                _ = CloseIfStillOpenAsync(client);
+                return null;
             default:
                 var expected = !client.HandshakeDone ? "handshake" : client.DcpIndex is null ? "negotiate" : "teardown or ERROR";
                 client.Journal.AddFinding("CTI-006", $"transport message \"{type}\" out of order", $"{expected} on index {Options.Framing.ReservedIndex}", type ?? text, entry.Seq);
                 return Error(client, $"Expected {expected}.");
+        }
+    }
+
+    /// <summary>After the client's ERROR: the client should close; if it has not within 2 s the processor does.</summary>
+    private async Task CloseIfStillOpenAsync(CtiConnection client)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), processor.Time, client.Closed);
+            client.Journal.Append(Direction.Internal, FrameKind.Note, "the client sent ERROR but kept the socket open for 2 s; the processor closes it");
+            processor.Disconnect(client, "the client sent ERROR but did not close the socket");
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

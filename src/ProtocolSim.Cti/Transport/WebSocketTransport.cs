@@ -44,16 +44,25 @@ public sealed class WebSocketTransport(InteractionProcessor processor)
         }
 
         var send = SendLoopAsync(socket, client);
-        var reason = await ReceiveLoopAsync(socket, client, context.RequestAborted);
-        processor.Disconnect(client, reason);
+        var reason = "the processor failed";
+        try
+        {
+            reason = await ReceiveLoopAsync(socket, client, context.RequestAborted);
+        }
+        finally
+        {
+            processor.Disconnect(client, reason, clientLeft: reason == "closed by the client" || reason.StartsWith("connection lost", StringComparison.Ordinal));
+        }
+
         await send;
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             try
             {
-                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, patience.Token);
             }
-            catch (WebSocketException)
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidOperationException)
             {
             }
         }

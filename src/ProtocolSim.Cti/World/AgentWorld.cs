@@ -38,6 +38,9 @@ public sealed record ExistingChannel
     /// <summary><c>Ready</c> or <c>NotReady</c>.</summary>
     public string AgentState { get; init; } = "NotReady";
 
+    /// <summary><c>Active</c> (the agent is logged in on it) or <c>Inactive</c> (BRG channel log-in states).</summary>
+    public string LoginState { get; init; } = "Active";
+
     public IReadOnlyList<ExistingCall> Calls { get; init; } = [];
 }
 
@@ -135,7 +138,7 @@ public static class AgentWorldLoader
     private static readonly string[] ProcessorKeys = ["ctiVendor", "ctiVersion", "model", "capabilities", "reasons", "directory"];
     private static readonly string[] ReasonKeys = ["supported", "notReady", "logout"];
     private static readonly string[] AgentKeys = ["id", "password", "name", "extension", "existingSession", "channels"];
-    private static readonly string[] ChannelKeys = ["endpoint", "type", "agentState", "calls"];
+    private static readonly string[] ChannelKeys = ["endpoint", "type", "agentState", "loginState", "calls"];
     private static readonly string[] CallKeys = ["ani", "state", "hangUpAfter"];
     private static readonly string[] InboundKeys = ["agent", "endpoint", "ani", "after", "talk", "ring"];
     private static readonly string[] KnownCapabilities = ["Telephony", "Multimedia"];
@@ -286,6 +289,12 @@ public static class AgentWorldLoader
                             Error(channel, channelWhere + ".agentState", "must be Ready or NotReady");
                         }
 
+                        var loginState = Text(channel, "loginState", channelWhere + ".loginState", Error) ?? "Active";
+                        if (loginState is not ("Active" or "Inactive"))
+                        {
+                            Error(channel, channelWhere + ".loginState", "must be Active or Inactive");
+                        }
+
                         var calls = new List<ExistingCall>();
                         if (Child(channel, "calls") is YamlSequenceNode callNodes)
                         {
@@ -307,7 +316,7 @@ public static class AgentWorldLoader
                             }
                         }
 
-                        channels.Add(new ExistingChannel { Endpoint = Required(channel, "endpoint", channelWhere, Error) ?? "", Type = type, AgentState = agentState, Calls = calls });
+                        channels.Add(new ExistingChannel { Endpoint = Required(channel, "endpoint", channelWhere, Error) ?? "", Type = type, AgentState = agentState, LoginState = loginState, Calls = calls });
                     }
                 }
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Core;
+using ProtocolSim.Core.Hosting;
 
 namespace ProtocolSim.DataFlow.Identity;
 
@@ -24,15 +25,7 @@ public static class IdentityEndpoints
     /// <summary>Registers the identity options (validated: throws listing every error), the token service and its journal.</summary>
     public static IServiceCollection AddDataFlowIdentity(this IServiceCollection services, Action<IdentityOptions> configure)
     {
-        var options = new IdentityOptions();
-        configure(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException("Invalid identity configuration:\n" + string.Join("\n", errors));
-        }
-
-        services.AddSingleton(options);
+        var options = services.AddFakeOptions(configure, "identity");
         services.AddSingleton(sp => new TokenService(options, sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddSingleton(sp => new IdentityJournal(new SessionJournal("identity", "dataflow-identity", sp.GetService<TimeProvider>(),
             new Redactor(options.Clients.Select(c => c.ClientSecret)))));

@@ -25,7 +25,7 @@ public enum TokenValidation
 }
 
 /// <summary>Options of the mock identity server (dataflow.md §2.9, §4.3, §5).</summary>
-public sealed class IdentityOptions
+public sealed class IdentityOptions : ProtocolSim.Core.Hosting.IFakeOptions
 {
     /// <summary>The one scope Data Flow tokens carry.</summary>
     public const string Scope = "Wagtail";

@@ -14,7 +14,7 @@ public enum IncidentShape
 }
 
 /// <summary>Options of the Data Flow mock's sessions; defaults are dataflow.md §5.</summary>
-public sealed class DataFlowOptions
+public sealed class DataFlowOptions : ProtocolSim.Core.Hosting.IFakeOptions
 {
     /// <summary>Projects the tenant has (a real Data Flow project decides which nodes run).</summary>
     public HashSet<string> Projects { get; } = new(StringComparer.Ordinal) { "call-analytics" };

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Core;
 using ProtocolSim.DataFlow.Identity;
+using ProtocolSim.Core.Hosting;
 
 namespace ProtocolSim.DataFlow.Sessions;
 
@@ -43,15 +44,7 @@ public static class DataFlowWebSocketEndpoints
     /// <summary>Registers the Data Flow options (validated: throws listing every error) and the journals.</summary>
     public static IServiceCollection AddDataFlow(this IServiceCollection services, Action<DataFlowOptions>? configure = null)
     {
-        var options = new DataFlowOptions();
-        configure?.Invoke(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException("Invalid Data Flow configuration:\n" + string.Join("\n", errors));
-        }
-
-        services.AddSingleton(options);
+        services.AddFakeOptions(configure, "Data Flow");
         services.AddSingleton<DataFlowJournals>();
         return services;
     }

@@ -20,16 +20,7 @@ public static class KnowlarityFake
 {
     public static IServiceCollection AddKnowlarity(this IServiceCollection services, Action<KnowlarityOptions> configure)
     {
-        var options = new KnowlarityOptions();
-        configure(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException(string.Join(Environment.NewLine, errors));
-        }
-
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(options);
+        services.AddFakeOptions(configure, "Knowlarity");
         services.AddSingleton<KnowlarityJournals>();
         services.AddSingleton<NotificationHub>();
         services.AddSingleton<CallSimulator>();

@@ -48,7 +48,7 @@ public sealed record CallTiming
 }
 
 /// <summary>Options of the Knowlarity REST fake and notifications stream; defaults are knowlarity.md §4.2, §4.3 and §5.</summary>
-public sealed class KnowlarityOptions
+public sealed class KnowlarityOptions : ProtocolSim.Core.Hosting.IFakeOptions
 {
     private KnowlarityCredentials _credentials = KnowlarityCredentials.New();
 

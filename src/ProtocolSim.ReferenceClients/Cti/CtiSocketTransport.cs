@@ -160,13 +160,22 @@ internal sealed class CtiSocketTransport : ICtiTransport
         }
     }
 
-    private async Task WriteAsync(byte index, JsonObject message, CancellationToken cancellationToken)
+    private bool _rejected;
+
+    private async Task WriteAsync(byte index, JsonObject message, CancellationToken cancellationToken, bool rejecting = false)
     {
         var stream = _stream ?? throw new InvalidOperationException("not connected");
         var frame = Frame(index, CtiJson.Serialize(message));
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
+            // CTI-005: once the reader found a broken boundary, ERROR is the last thing written (no request may follow it).
+            if (_rejected)
+            {
+                throw new CtiFailure("the connection is closing after a broken message boundary");
+            }
+
+            _rejected = rejecting;
             await stream.WriteAsync(frame, cancellationToken);
         }
         finally
@@ -335,7 +344,7 @@ internal sealed class CtiSocketTransport : ICtiTransport
         _closing = true;
         try
         {
-            await WriteAsync(TransportIndex, new JsonObject { ["messageType"] = "ERROR", ["message"] = reason }, cancellationToken);
+            await WriteAsync(TransportIndex, new JsonObject { ["messageType"] = "ERROR", ["message"] = reason }, cancellationToken, rejecting: true);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
