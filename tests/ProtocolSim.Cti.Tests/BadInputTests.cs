@@ -71,8 +71,7 @@ public sealed class BadInputTests
         await using var host = await TestWorld.StartAsync(o => o.LogoutDelay = TimeSpan.FromSeconds(5));
         await using (var leaving = await (await CtiTestClient.ConnectAsync(host)).LogInAsync())
         {
-            await leaving.SessionAsync("session.start");
-            await leaving.ReceiveAsync("session.initialized");
+            await leaving.StartSessionAsync();
             await leaving.SendAsync(1, new JsonObject { ["messageType"] = "resourceRequest", ["requestId"] = "bye", ["resourceId"] = leaving.SessionId, ["command"] = "session.logout", ["target"] = leaving.SessionId, ["data"] = new JsonObject() });
             var journal = host.Processor.Journals.All.Single();
             using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -93,9 +92,8 @@ public sealed class BadInputTests
     {
         await using var host = await TestWorld.StartAsync(o => o.World = o.World with { Capabilities = new HashSet<string> { "Telephony", "Multimedia" } });
         await using var client = await (await CtiTestClient.ConnectAsync(host)).LogInAsync();
-        await client.SessionAsync("session.start");
-        await client.ReceiveAsync("session.initialized");
-        await client.SessionAsync("session.addchannelgroup", new JsonObject { ["channelgroup"] = new JsonObject { ["name"] = "Sales", ["chat"] = true, ["email"] = true, ["callback"] = false } });
+        await client.StartSessionAsync();
+        await client.SessionAsync("session.addchannelgroup", CtiTestClient.Sales);
         var group = Text((await client.ReceiveAsync("channelgroup.initialized"))["target"])!;
         Assert.Equal("success", Text((await client.SessionAsync("channelgroup.request.activate", target: group))["result"]));
         var deactivated = await client.SessionAsync("channelgroup.request.deactivateall", target: group);
@@ -112,9 +110,8 @@ public sealed class BadInputTests
     {
         await using var host = await TestWorld.StartAsync();
         await using var client = await (await CtiTestClient.ConnectAsync(host)).LogInAsync();
-        await client.SessionAsync("session.start");
-        await client.ReceiveAsync("session.initialized");
-        var added = await client.SessionAsync("session.addchannelgroup", new JsonObject { ["channelgroup"] = new JsonObject { ["name"] = "Sales", ["chat"] = true, ["email"] = true, ["callback"] = false } });
+        await client.StartSessionAsync();
+        var added = await client.SessionAsync("session.addchannelgroup", CtiTestClient.Sales);
         await client.ReceiveAsync("channelgroup.initialized");
         var member = Text(client.Since(added).First(m => Text(m["name"]) == "channel.created")["data"]!["channel"]!["id"])!;
         var refused = await client.SessionAsync("session.removechannel", new JsonObject { ["channel"] = new JsonObject { ["id"] = member } });

@@ -141,6 +141,17 @@ internal sealed class CtiTestClient : IAsyncDisposable
         ["data"] = data ?? [],
     });
 
+    /// <summary>The "Sales" group of the default world with its flags (session.addchannelgroup data).</summary>
+    public static JsonObject Sales => new() { ["channelgroup"] = new JsonObject { ["name"] = "Sales", ["chat"] = true, ["email"] = true, ["callback"] = false } };
+
+    /// <summary><c>session.start</c>, then every initialization event up to <c>session.initialized</c>; returns the start answer.</summary>
+    public async Task<JsonObject> StartSessionAsync()
+    {
+        var start = await SessionAsync("session.start");
+        await ReceiveAsync("session.initialized");
+        return start;
+    }
+
     /// <summary>Handshake, negotiation, service binding, prepareSession and resource binding (no session.start).</summary>
     public async Task<CtiTestClient> LogInAsync(string agent = "agent1001", string password = "Harmony-1001!", string clientId = "desk-1")
     {

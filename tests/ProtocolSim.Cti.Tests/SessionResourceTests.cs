@@ -79,8 +79,7 @@ public sealed class SessionResourceTests
     {
         await using var host = await TestWorld.StartAsync();
         await using var client = await (await CtiTestClient.ConnectAsync(host)).LogInAsync();
-        await client.SessionAsync("session.start");
-        await client.ReceiveAsync("session.initialized");
+        await client.StartSessionAsync();
         Assert.Equal("UnknownCommand", Text((await client.SessionAsync("session.frobnicate"))["failure"]!["code"]));
         Assert.Equal("InvalidTarget", Text((await client.SessionAsync("session.request.getdirectory", target: "agent1001"))["failure"]!["code"]));
         Assert.Equal("InvalidRequest", Text((await client.SessionAsync("session.addchannel", new JsonObject { ["channel"] = new JsonObject { ["endpoint"] = "chat-1001", ["type"] = "chat" } }))["failure"]!["code"]));
@@ -99,8 +98,7 @@ public sealed class SessionResourceTests
     {
         await using var host = await TestWorld.StartAsync();
         await using var client = await (await CtiTestClient.ConnectAsync(host)).LogInAsync("agent1003", "Harmony-1003!");
-        await client.SessionAsync("session.start");
-        await client.ReceiveAsync("session.initialized");
+        await client.StartSessionAsync();
         Assert.Contains("interaction.created", Names(client.Received.Select(r => r.Message)));
         var failed = await client.SessionAsync("session.removechannel", new JsonObject { ["channel"] = new JsonObject { ["id"] = "C1" } });
         Assert.Equal("ActiveInteraction", Text(failed["failure"]!["code"]));
@@ -115,9 +113,8 @@ public sealed class SessionResourceTests
     {
         await using var host = await TestWorld.StartAsync();
         await using var client = await (await CtiTestClient.ConnectAsync(host)).LogInAsync();
-        await client.SessionAsync("session.start");
-        await client.ReceiveAsync("session.initialized");
-        var added = await client.SessionAsync("session.addchannelgroup", new JsonObject { ["channelgroup"] = new JsonObject { ["name"] = "Sales", ["chat"] = true, ["email"] = true, ["callback"] = false } });
+        await client.StartSessionAsync();
+        var added = await client.SessionAsync("session.addchannelgroup", CtiTestClient.Sales);
         await client.ReceiveAsync("channelgroup.initialized");
         Assert.Equal(
             ["channelgroup.created", "state.updated", "channel.created", "state.updated", "channel.initialized", "channel.created", "state.updated", "channel.initialized", "channel.created", "state.updated", "channel.initialized", "channelgroup.initialized"],
@@ -140,8 +137,7 @@ public sealed class SessionResourceTests
     {
         await using var host = await TestWorld.StartAsync();
         await using var first = await (await CtiTestClient.ConnectAsync(host)).LogInAsync(clientId: "desk-A");
-        await first.SessionAsync("session.start");
-        await first.ReceiveAsync("session.initialized");
+        await first.StartSessionAsync();
 
         await using var second = await CtiTestClient.ConnectAsync(host);
         await second.SendAsync(0, new JsonObject { ["messageType"] = "handshake", ["client"] = new JsonObject { ["id"] = "desk-B" } });
@@ -181,8 +177,7 @@ public sealed class SessionResourceTests
     {
         await using var host = await TestWorld.StartAsync();
         await using var good = await (await CtiTestClient.ConnectAsync(host)).LogInAsync();
-        await good.SessionAsync("session.start");
-        await good.ReceiveAsync("session.initialized");
+        await good.StartSessionAsync();
 
         await using var bad = await CtiTestClient.ConnectAsync(host);
         await bad.SendRawAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
@@ -244,8 +239,7 @@ public sealed class SessionResourceTests
     {
         await using var host = await TestWorld.StartAsync(o => o.LogoutDelay = TimeSpan.FromMilliseconds(400));
         await using var client = await (await CtiTestClient.ConnectAsync(host)).LogInAsync("agent1003", "Harmony-1003!");
-        await client.SessionAsync("session.start");
-        await client.ReceiveAsync("session.initialized");
+        await client.StartSessionAsync();
         var asked = host.Processor.Time.GetTimestamp();
         var logout = await client.SessionAsync("session.logout");
         Assert.True(host.Processor.Time.GetElapsedTime(asked) >= TimeSpan.FromMilliseconds(380));
@@ -259,8 +253,7 @@ public sealed class SessionResourceTests
     {
         await using var host = await TestWorld.StartAsync(o => o.World = o.World with { Capabilities = new HashSet<string>() });
         await using var client = await (await CtiTestClient.ConnectAsync(host)).LogInAsync();
-        await client.SessionAsync("session.start");
-        await client.ReceiveAsync("session.initialized");
+        await client.StartSessionAsync();
         var target = client.SessionId + ".C1";
         var dial = new JsonObject { ["destination"] = "+15550199", ["extensions"] = new JsonObject() };
         Assert.Equal("Unsupported", Text((await client.SessionAsync("channel.dial", dial, target))["failure"]!["code"]));
@@ -273,8 +266,7 @@ public sealed class SessionResourceTests
     {
         await using var host = await TestWorld.StartAsync();
         await using var client = await (await CtiTestClient.ConnectAsync(host)).LogInAsync();
-        await client.SessionAsync("session.start");
-        await client.ReceiveAsync("session.initialized");
+        await client.StartSessionAsync();
         var interaction = host.Processor.SessionOf("agent1001")!.Ring("5001", "+15550123", TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
         Assert.NotNull(interaction);
         var created = await client.ReceiveAsync("interaction.created");
