@@ -175,23 +175,7 @@ public static class DataFlowWebSocketEndpoints
                 if (result.MessageType == WebSocketMessageType.Text)
                 {
                     var text = Encoding.UTF8.GetString(bytes);
-                    var secretSent = secrets.Any(s => text.Contains(s, StringComparison.Ordinal));
-                    JsonNode? parsed = null;
-                    try
-                    {
-                        parsed = JsonNode.Parse(text);
-                    }
-                    catch (System.Text.Json.JsonException)
-                    {
-                    }
-
-                    var name = (parsed as JsonObject)?["MessageName"]?.ToString() ?? ((parsed as JsonObject)?["Event"] is JsonObject e ? $"Event {e["Name"]}" : "text");
-                    var entry = journal.Append(Direction.FromClient, FrameKind.Text, name, text: text, parsed: parsed);
-                    if (secretSent)
-                    {
-                        journal.AddFinding("DFA-007", $"The client secret was sent to Data Flow in a {name} message.", "client_secret only on /connect/token", "the secret in a text frame (redacted in this journal)", entry.Seq);
-                    }
-
+                    var (entry, parsed) = SessionFrames.JournalClientText(journal, text, secrets);
                     await HandleAsync(() => session.OnTextAsync(text, entry.Seq, cancellationToken, parsed), journal, sink);
                 }
                 else
@@ -240,7 +224,7 @@ public static class DataFlowWebSocketEndpoints
 
         public ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken)
         {
-            var name = message["MessageName"] is { } m ? $"{m} {message["OperationResult"] ?? message["IncidentLevel"]}" : message["Event"] is JsonObject e ? $"Event {e["Name"]}" : message["Incident"] is JsonObject i ? $"Incident {i["Level"]}: {i["Message"]}" : "text";
+            var name = SessionFrames.Describe(message);
 
             // The message is not changed after it is sent (every output is a fresh object), so the journal keeps it.
             var text = message.ToJsonString();

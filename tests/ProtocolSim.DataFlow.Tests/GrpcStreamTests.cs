@@ -1,0 +1,320 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using ProtocolSim.DataFlow.Grpc;
+using ProtocolSim.DataFlow.Grpc.Wire;
+using ProtocolSim.DataFlow.Sessions;
+
+namespace ProtocolSim.DataFlow.Tests;
+
+/// <summary>The gRPC integration over cleartext HTTP/2 with HttpClient as the client (the Node @grpc/grpc-js interop follows).</summary>
+public sealed class GrpcStreamTests : IAsyncLifetime
+{
+    private DataFlowTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await DataFlowTestHost.StartAsync(DataFlowTestHost.ShippedProjects());
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private string GrpcUrl => DataFlowMock.GrpcUrl(_host.App);
+
+    private string Start() => new JsonObject
+    {
+        ["MessageName"] = "Start",
+        ["ProjectName"] = "call-analytics",
+        ["Token"] = _host.Token,
+        ["Tenant"] = DataFlowTestHost.Tenant,
+        ["Audio"] = new JsonObject { ["Encoding"] = "ulaw", ["SampleRate"] = "8000", ["ChannelCount"] = "2" },
+    }.ToJsonString();
+
+    private static byte[] Message(StreamInput input) => GrpcFraming.Encode(input.ToByteArray());
+
+    [Fact]
+    public async Task Stream_StartAudioFinalize_EndsWithFinalResultAndStatusOk()
+    {
+        await using var call = await GrpcCall.StartAsync(GrpcUrl);
+        await call.WriteAsync(Message(new StreamInput { Json = Start() }));
+        Assert.Equal("""{"MessageName":"StartResponse","OperationResult":"Success"}""", (await call.ReadAsync())!.Json);
+        for (var i = 0; i < 5; i++)
+        {
+            await call.WriteAsync(Message(new StreamInput { Audio = ByteString.CopyFrom(new byte[320]) }));
+        }
+
+        await call.WriteAsync(Message(new StreamInput { Json = """{"MessageName":"Finalize"}""" }));
+        Assert.NotNull(await call.ReadUntilAsync(m => m.Json == """{"MessageName":"FinalizeResponse","OperationResult":"Success"}"""));
+        Assert.NotNull(await call.ReadUntilAsync(m => m.Json.Contains("\"FinalResult\"", StringComparison.Ordinal)));
+        call.HalfClose();
+        Assert.Null(await call.ReadUntilAsync(_ => false));
+        Assert.Equal("0", call.Trailer("grpc-status"));
+        var journal = _host.App.Services.GetRequiredService<DataFlowJournals>().All.Single();
+        Assert.Equal("dataflow-grpc", journal.Protocol);
+        Assert.Empty(journal.Findings);
+    }
+
+    [Fact]
+    public async Task CompressedFlagWithoutEncoding_EndsWithInternal()
+    {
+        await using var call = await GrpcCall.StartAsync(GrpcUrl);
+        var bytes = Message(new StreamInput { Json = Start() });
+        bytes[0] = 1;
+        await call.WriteAsync(bytes);
+        call.HalfClose();
+        Assert.Null(await call.ReadAsync());
+        Assert.Equal("13", call.Trailer("grpc-status"));
+        Assert.Equal("Request did not include grpc-encoding value with compressed message.", call.Trailer("grpc-message"));
+    }
+
+    [Fact]
+    public async Task LyingLength_IsAnIncompleteMessage()
+    {
+        await using var call = await GrpcCall.StartAsync(GrpcUrl);
+        var bytes = Message(new StreamInput { Json = Start() });
+        bytes[4] += 10;
+        await call.WriteAsync(bytes);
+        call.HalfClose();
+        Assert.Null(await call.ReadAsync());
+        Assert.Equal("13", call.Trailer("grpc-status"));
+        Assert.Equal("Incomplete message.", call.Trailer("grpc-message"));
+    }
+
+    [Fact]
+    public async Task Deadline_EndsTheCallWithDeadlineExceeded()
+    {
+        await using var call = await GrpcCall.StartAsync(GrpcUrl, timeout: "300m");
+        await call.WriteAsync(Message(new StreamInput { Json = Start() }));
+        Assert.Contains("StartResponse", (await call.ReadAsync())!.Json, StringComparison.Ordinal);
+        Assert.Null(await call.ReadUntilAsync(_ => false));
+        Assert.Equal("4", call.Trailer("grpc-status"));
+    }
+
+    [Fact]
+    public async Task Http11AndWrongContentTypeAndUnknownMethod_GetGrpcErrors()
+    {
+        using var http1 = new HttpClient();
+        using var overHttp1 = await http1.PostAsync(DataFlowMock.BaseUrl(_host.App) + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
+        Assert.Equal(HttpStatusCode.UpgradeRequired, overHttp1.StatusCode);
+
+        using var http2 = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var json = await http2.PostAsync(GrpcUrl + DataFlowGrpcEndpoint.StreamPath, new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+        Assert.Equal("13", json.Headers.GetValues("grpc-status").Single());
+
+        using var unknown = await http2.PostAsync(GrpcUrl + "/dataflow/Other", new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
+        Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
+        Assert.Equal("12", unknown.Headers.GetValues("grpc-status").Single());
+    }
+
+    [Theory]
+    [InlineData("5S", 5000)]
+    [InlineData("250m", 250)]
+    [InlineData("1H", 3_600_000)]
+    public void ParseTimeout_ReadsGrpcTimeoutUnits(string value, int ms) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(ms), DataFlowGrpcEndpoint.ParseTimeout(value));
+
+    /// <summary>A bidirectional gRPC call over HttpClient: a duplex request body written as we go, the response read as it comes.</summary>
+    private sealed class GrpcCall : IAsyncDisposable
+    {
+        private readonly HttpClient _client;
+        private readonly DuplexContent _content = new();
+        private HttpResponseMessage _response = null!;
+        private Stream _responseStream = null!;
+        private ReadOnlySequence<byte> _pending = ReadOnlySequence<byte>.Empty;
+
+        private GrpcCall(HttpClient client) => _client = client;
+
+        public static async Task<GrpcCall> StartAsync(string url, string? timeout = null)
+        {
+            var call = new GrpcCall(new HttpClient());
+            var request = new HttpRequestMessage(HttpMethod.Post, url + DataFlowGrpcEndpoint.StreamPath)
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = call._content,
+            };
+            request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+            if (timeout is not null)
+            {
+                request.Headers.Add("grpc-timeout", timeout);
+            }
+
+            call._response = await call._client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, call._response.StatusCode);
+            call._responseStream = await call._response.Content.ReadAsStreamAsync();
+            return call;
+        }
+
+        public async Task WriteAsync(byte[] bytes)
+        {
+            var stream = await _content.Stream;
+            await stream.WriteAsync(bytes);
+            await stream.FlushAsync();
+        }
+
+        public void HalfClose() => _content.Complete();
+
+        /// <summary>The next StreamOutput, or null when the response ended.</summary>
+        public async Task<StreamOutput?> ReadAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var buffer = new byte[16 * 1024];
+            while (true)
+            {
+                var sequence = _pending;
+                if (GrpcFraming.TryRead(ref sequence, false, GrpcFraming.DefaultMaxMessageBytes, out var message, out var error))
+                {
+                    _pending = new ReadOnlySequence<byte>(sequence.ToArray());
+                    return StreamOutput.Parser.ParseFrom(message.Payload.Span);
+                }
+
+                Assert.Null(error);
+                var read = await _responseStream.ReadAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    return null;
+                }
+
+                _pending = new ReadOnlySequence<byte>([.. _pending.ToArray(), .. buffer.AsSpan(0, read)]);
+            }
+        }
+
+        /// <summary>The first StreamOutput that matches (others skipped), or null when the response ended first.</summary>
+        public async Task<StreamOutput?> ReadUntilAsync(Func<StreamOutput, bool> match)
+        {
+            while (await ReadAsync() is { } message)
+            {
+                if (match(message))
+                {
+                    return message;
+                }
+            }
+
+            return null;
+        }
+
+        public string? Trailer(string name) => _response.TrailingHeaders.TryGetValues(name, out var values) ? values.Single() : null;
+
+        public ValueTask DisposeAsync()
+        {
+            _content.Complete();
+            _response?.Dispose();
+            _client.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>A request body that stays open: the test writes messages into it, then completes it (half-close).</summary>
+    private sealed class DuplexContent : HttpContent
+    {
+        private readonly TaskCompletionSource<Stream> _stream = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public DuplexContent() => Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+
+        public Task<Stream> Stream => _stream.Task;
+
+        public void Complete() => _done.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            // The request headers go out with the first flush; without it nothing is sent until the first write.
+            await stream.FlushAsync();
+            _stream.TrySetResult(stream);
+            await _done.Task;
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1;
+            return false;
+        }
+    }
+}
+
+/// <summary>Interop: the real @grpc/grpc-js client (tests/peers, installed by scripts/setup.sh) against the mock.</summary>
+public sealed class GrpcNodeInteropTests : IAsyncLifetime
+{
+    private DataFlowTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await DataFlowTestHost.StartAsync(DataFlowTestHost.ShippedProjects());
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private static string Root
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (Directory.Exists(Path.Combine(dir.FullName, "tests", "peers")) && Directory.Exists(Path.Combine(dir.FullName, "fixtures")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("the repository (tests/peers, fixtures) is not above the test assembly");
+        }
+    }
+
+    private static string Peers => Path.Combine(Root, "tests", "peers");
+
+    private async Task<(int Exit, string[] Lines)> RunNodeAsync(string startJson, int chunks, int? deadlineMs = null)
+    {
+        var grpc = new Uri(DataFlowMock.GrpcUrl(_host.App));
+        var start = new System.Diagnostics.ProcessStartInfo("node")
+        {
+            WorkingDirectory = Peers,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { "dataflow-grpc-client.js", Path.Combine(Root, "fixtures", "dataflow", "grpcDataFlow.proto"), $"{grpc.Host}:{grpc.Port}", startJson, chunks.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (deadlineMs is { } ms)
+        {
+            start.ArgumentList.Add(ms.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length > 0, "node printed nothing; stderr: " + await error);
+        return (process.ExitCode, lines);
+    }
+
+    private string Start() => new JsonObject
+    {
+        ["MessageName"] = "Start",
+        ["ProjectName"] = "call-analytics",
+        ["Token"] = _host.Token,
+        ["Tenant"] = DataFlowTestHost.Tenant,
+        ["Audio"] = new JsonObject { ["Encoding"] = "ulaw", ["SampleRate"] = "8000", ["ChannelCount"] = "2" },
+    }.ToJsonString();
+
+    [Fact]
+    public async Task GrpcJsClient_StreamsASession_AndEndsWithStatusOk()
+    {
+        var (_, lines) = await RunNodeAsync(Start(), chunks: 5);
+        Assert.Equal("json {\"MessageName\":\"StartResponse\",\"OperationResult\":\"Success\"}", lines[0]);
+        Assert.Contains(lines, l => l == "json {\"MessageName\":\"FinalizeResponse\",\"OperationResult\":\"Success\"}");
+        Assert.Contains(lines, l => l.StartsWith("json ", StringComparison.Ordinal) && l.Contains("\"FinalResult\"", StringComparison.Ordinal));
+        Assert.Equal("status 0 ", lines[^1]);
+        var journal = _host.App.Services.GetRequiredService<DataFlowJournals>().All.Single();
+        Assert.Equal(5, journal.Entries.Count(e => e.Kind == Core.FrameKind.Binary && e.Direction == Core.Direction.FromClient));
+        Assert.Empty(journal.Findings);
+    }
+
+    [Fact]
+    public async Task GrpcJsClient_SeesDeadlineExceeded()
+    {
+        var (_, lines) = await RunNodeAsync(Start(), chunks: -1, deadlineMs: 500);
+        Assert.StartsWith("status 4 ", lines[^1], StringComparison.Ordinal);
+    }
+}
