@@ -92,7 +92,7 @@ internal static class Serve
 
         var knowlarityUrl = KnowlarityFake.BaseUrl(knowlarity);
         await output.WriteLineAsync($"Knowlarity on {knowlarityUrl}: REST at /{account.Channel}/v1/account/..., notifications at /update-stream/<SR key>/konnect, admin at /__admin, OpenAPI at /openapi.json");
-        await output.WriteLineAsync($"Data Flow on {baseUrl}: identity at /connect/token, WebSocket at /project-runner; gRPC (cleartext HTTP/2) at {DataFlowMock.GrpcUrl(app)}{DataFlow.Grpc.DataFlowGrpcEndpoint.StreamPath}");
+        await output.WriteLineAsync($"Data Flow on {baseUrl}: identity at /connect/token, WebSocket at /project-runner; gRPC (cleartext HTTP/2) at {DataFlowMock.GrpcUrl(app)}{DataFlow.Grpc.DataFlowGrpcEndpoint.StreamPath}; HTTP batch at {DataFlowMock.HttpUrl(app)}");
         await output.WriteLineAsync($"CTI interaction processor: socket at {cti.TcpUrl}, HTTP at {cti.BaseUrl}/sessions, WebSocket at {cti.WebSocketUrl}, admin at {cti.BaseUrl}/__admin/cti/; Ctrl-C to stop");
         try
         {

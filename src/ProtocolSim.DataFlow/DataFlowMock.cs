@@ -63,6 +63,7 @@ public static class DataFlowMock
                 app.MapDataFlowIdentity();
                 app.MapDataFlowWebSocket();
                 app.MapDataFlowGrpc();
+                app.MapDataFlowHttp();
             },
             cancellationToken);
         ports.Grpc = (IPEndPoint)grpc!.EndPoint;
@@ -76,6 +77,9 @@ public static class DataFlowMock
 
     public static string IdentityUrl(WebApplication app) => BaseUrl(app) + "/connect/token";
 
+    /// <summary>The HTTP batch endpoint: <c>http://127.0.0.1:P/batch</c>.</summary>
+    public static string HttpUrl(WebApplication app) => BaseUrl(app) + DataFlowHttpEndpoint.Path;
+
     /// <summary>The gRPC endpoint (cleartext HTTP/2, its own port): <c>http://127.0.0.1:P</c>.</summary>
     public static string GrpcUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Grpc is { } grpc ? $"http://{grpc.Address}:{grpc.Port}" : throw new InvalidOperationException("the gRPC endpoint is not listening");
 
@@ -84,6 +88,7 @@ public static class DataFlowMock
     {
         ["dataflowWebSocket"] = WebSocketUrl(app),
         ["dataflowGrpc"] = GrpcUrl(app),
+        ["dataflowHttp"] = HttpUrl(app),
         ["identity"] = IdentityUrl(app),
         ["credentials"] = new JsonObject
         {

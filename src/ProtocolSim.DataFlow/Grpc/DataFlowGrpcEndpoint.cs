@@ -57,22 +57,11 @@ public static class DataFlowGrpcEndpoint
             return;
         }
 
-        var services = context.RequestServices;
-        var options = services.GetRequiredService<DataFlowOptions>();
-        var identity = services.GetRequiredService<IdentityOptions>();
-        var secrets = identity.Clients.Select(c => c.ClientSecret).Where(s => s.Length > 0).ToList();
-        var journals = services.GetRequiredService<DataFlowJournals>();
-        journals.Enter();
-        try
+        await SessionFrames.WithJournalAsync(context, "grpc", (options, secrets, journal) =>
         {
-            var journal = journals.Open("grpc", new Redactor(secrets));
             journal.Append(Direction.Internal, FrameKind.Open, $"gRPC {context.Request.Path} over {context.Request.Protocol} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
-            await RunCallAsync(context, options, secrets, journal);
-        }
-        finally
-        {
-            journals.Leave();
-        }
+            return RunCallAsync(context, options, secrets, journal);
+        });
     }
 
     private static async Task RunCallAsync(HttpContext context, DataFlowOptions options, IReadOnlyList<string> secrets, SessionJournal journal)

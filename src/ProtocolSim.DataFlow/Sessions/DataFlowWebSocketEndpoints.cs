@@ -66,19 +66,7 @@ public static class DataFlowWebSocketEndpoints
             return;
         }
 
-        var options = context.RequestServices.GetRequiredService<DataFlowOptions>();
-        var identity = context.RequestServices.GetRequiredService<IdentityOptions>();
-        var secrets = identity.Clients.Select(c => c.ClientSecret).Where(s => s.Length > 0).ToList();
-        var journals = context.RequestServices.GetRequiredService<DataFlowJournals>();
-        journals.Enter();
-        try
-        {
-            await RunSessionAsync(context, pathProject, options, secrets, journals.Open("ws", new Redactor(secrets)));
-        }
-        finally
-        {
-            journals.Leave();
-        }
+        await SessionFrames.WithJournalAsync(context, "ws", (options, secrets, journal) => RunSessionAsync(context, pathProject, options, secrets, journal));
     }
 
     private static async Task RunSessionAsync(HttpContext context, string? pathProject, DataFlowOptions options, IReadOnlyList<string> secrets, SessionJournal journal)

@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Core;
+using ProtocolSim.DataFlow.Identity;
 
 namespace ProtocolSim.DataFlow.Sessions;
 
@@ -26,6 +29,27 @@ internal static class SessionFrames
         }
 
         return (entry, parsed);
+    }
+
+    /// <summary>
+    /// Runs one connection or request of a transport with what every transport needs: the options, the client
+    /// secrets (masked, and looked for in what the client sends, DFA-007) and an open journal counted while it runs.
+    /// </summary>
+    public static async Task WithJournalAsync(HttpContext context, string transport, Func<DataFlowOptions, IReadOnlyList<string>, SessionJournal, Task> run)
+    {
+        var services = context.RequestServices;
+        var options = services.GetRequiredService<DataFlowOptions>();
+        var secrets = services.GetRequiredService<IdentityOptions>().Clients.Select(c => c.ClientSecret).Where(s => s.Length > 0).ToList();
+        var journals = services.GetRequiredService<DataFlowJournals>();
+        journals.Enter();
+        try
+        {
+            await run(options, secrets, journals.Open(transport, new Redactor(secrets)));
+        }
+        finally
+        {
+            journals.Leave();
+        }
     }
 
     /// <summary>The journal line of a server message.</summary>

@@ -194,6 +194,7 @@ public sealed class DataFlowScenario : IAsyncDisposable
             ["PROTOSIM_ENDPOINTS"] = endpointsFile,
             ["PROTOSIM_DATAFLOW_WS_URL"] = ws,
             ["PROTOSIM_DATAFLOW_GRPC_URL"] = DataFlowMock.GrpcUrl(_app!),
+            ["PROTOSIM_DATAFLOW_HTTP_URL"] = DataFlowMock.HttpUrl(_app!),
             ["PROTOSIM_IDENTITY_URL"] = identity,
             ["PROTOSIM_CLIENT_ID"] = credentials.ClientId,
             ["PROTOSIM_CLIENT_SECRET"] = credentials.ClientSecret,
