@@ -410,6 +410,12 @@ public sealed class CtiSteps(CtiScenario cti, ScenarioContext scenario)
             var error = after.FirstOrDefault(x => x.Summary.StartsWith("[0] ERROR", StringComparison.Ordinal));
             var dcpAfterError = error is null ? [] : after.Where(x => x.Seq > error.Seq).ToList();
             var closed = journal.Labels.GetValueOrDefault("closed") ?? "still open";
+            if (error is null && after.Count == 0 && closed.StartsWith("closed by the client", StringComparison.Ordinal))
+            {
+                // It left right after the last good frame: the broken bytes were never read, the check never exercised.
+                throw new InconclusiveException($"the client closed {journal.SessionId} right after the frame before the broken boundary, before reading on");
+            }
+
             var clientClosed = closed == "closed by the client after its ERROR";
             scenario.Rules.Check(rule, error is not null && dcpAfterError.Count == 0 && clientClosed,
                 "after the broken boundary: ERROR on the reserved index, then the client closes the socket",
