@@ -3,7 +3,8 @@
 #   sox        cross-checks our G.711 and resampler bit for bit (tests) and converts espeak output (recordings)
 #   espeak-ng  regenerates the caller recordings (recordings/generate.sh)
 #   a Java 17 runtime and Node.js/npm, only when missing: they run the test peers of tests/peers (WireMock 3.13
-#              from the npm package "wiremock", which the admin-API parity test and the REST benchmark compare against)
+#              from the npm package "wiremock", which the admin-API parity test and the REST benchmark compare against;
+#              @grpc/grpc-js with @grpc/proto-loader, the gRPC client of the Data Flow gRPC interop tests)
 # Then installs the test peers from tests/peers/package-lock.json and restores the NuGet packages. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
