@@ -28,6 +28,9 @@ public sealed partial class CtiSession
     private readonly HashSet<string> _partiallyRemoved = new(StringComparer.Ordinal);
     private readonly HashSet<(string Command, string Target)> _unsupported = [];
     private readonly HashSet<InboundCall> _rung = [];
+    /// <summary>How long the client has had an interaction.created before removing its channel counts against it (CTI-041).</summary>
+    private static readonly TimeSpan AnnouncementMargin = TimeSpan.FromMilliseconds(500);
+
     private bool _ringOnGroupRemoval;
     private int _nextChannel;
     private int _nextGroup;
@@ -392,7 +395,7 @@ public sealed partial class CtiSession
 
         if (channel.HasActiveInteraction)
         {
-            if (channel.HasAnnouncedInteraction)
+            if (channel.HasAnnouncedInteraction(_time, AnnouncementMargin))
             {
                 r.Finding("CTI-041", $"channel {id} was removed while it has an active interaction", "end the interaction first", "session.removechannel");
             }
@@ -526,7 +529,7 @@ public sealed partial class CtiSession
             if (channel.HasActiveInteraction)
             {
                 // MB: processed in turn, stop at the first error; channels already handled keep their new state.
-                if (channel.HasAnnouncedInteraction)
+                if (channel.HasAnnouncedInteraction(_time, AnnouncementMargin))
                 {
                     r.Finding("CTI-041", $"group {id} was removed while its channel {channelId} has an active interaction", "end the interaction first", "session.removechannelgroup");
                 }
@@ -642,7 +645,7 @@ public sealed partial class CtiSession
         {
             lock (_gate)
             {
-                interaction.Announced = true;
+                interaction.AnnouncedAt = _time.GetTimestamp();
             }
         });
         yield return Event("state.updated", target, new JsonObject { ["state"] = interaction.State });

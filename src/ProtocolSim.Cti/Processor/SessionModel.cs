@@ -44,8 +44,12 @@ internal sealed class ChannelModel
 
     public bool HasActiveInteraction => Interactions.Values.Any(i => i.State != "ENDED");
 
-    /// <summary>An active interaction the client was told about (its interaction.created was sent): CTI-041 applies.</summary>
-    public bool HasAnnouncedInteraction => Interactions.Values.Any(i => i.State != "ENDED" && i.Announced);
+    /// <summary>
+    /// An active interaction the client has known about for <paramref name="margin"/> (its interaction.created went out
+    /// that long before): CTI-041 applies. A removal that crossed the event on the wire is not the client's fault.
+    /// </summary>
+    public bool HasAnnouncedInteraction(TimeProvider time, TimeSpan margin) =>
+        Interactions.Values.Any(i => i.State != "ENDED" && i.AnnouncedAt is { } at && time.GetElapsedTime(at) >= margin);
 
     public JsonObject Describe() => new() { ["id"] = Id, ["endpoint"] = Endpoint, ["type"] = Type };
 }
@@ -91,8 +95,8 @@ internal sealed class InteractionModel
     /// <summary><c>ALERTING</c>, <c>DIALING</c>, <c>STARTED</c> or <c>ENDED</c>.</summary>
     public string State { get; set; } = "ALERTING";
 
-    /// <summary><c>interaction.created</c> reached the client.</summary>
-    public bool Announced { get; set; }
+    /// <summary>When <c>interaction.created</c> reached the client (a timestamp of the session's clock); null before.</summary>
+    public long? AnnouncedAt { get; set; }
 
     /// <summary>How long the caller stays once the call is answered.</summary>
     public TimeSpan Talk { get; init; } = TimeSpan.FromSeconds(1);
