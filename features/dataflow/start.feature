@@ -8,10 +8,15 @@ Feature: Opening a streaming session
     Given the Data Flow project "call-analytics"
     And the audio "question" as pcm at 8000 Hz mono
 
-  @DFW-001 @DFW-002 @DFW-003 @DFW-011 @DFW-024 @DFW-033 @DFW-034
-  Scenario: Start first, as a text frame, with the documented fields
+  @DFW-001 @DFW-003 @DFW-011 @DFW-024 @DFW-033 @DFW-034
+  Scenario: Start first, with the documented fields
     When the client runs the task "stream-audio"
     Then the client opened the session as documented
+
+  @DFW-002
+  Scenario: JSON in text frames, audio in binary frames
+    When the client runs the task "stream-audio"
+    Then the client sent JSON in text frames and audio in binary frames
 
   @DFW-005 @DFW-035
   Scenario: The client waits while the project builds

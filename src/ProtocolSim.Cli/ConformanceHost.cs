@@ -43,6 +43,9 @@ public sealed record RunRequest
     public IReadOnlyDictionary<string, string> Overrides { get; init; } = new Dictionary<string, string>();
 
     public string? Title { get; init; }
+
+    /// <summary>A .proto file to serve the Data Flow gRPC integration from instead of the assumed one (dataflow.md §5).</summary>
+    public string? DataFlowProto { get; init; }
 }
 
 /// <summary>Runs conformance suites for the CLI, the demo and the self-tests: load, validate, run, report, exit code.</summary>
@@ -128,8 +131,20 @@ public static class ConformanceHost
                     return (UsageError, null);
                 }
 
+                DataFlow.Grpc.GrpcProtoMapping proto;
+                try
+                {
+                    proto = request.DataFlowProto is null ? DataFlow.Grpc.GrpcProtoMapping.Default : DataFlow.Grpc.GrpcProtoMapping.Load(request.DataFlowProto);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException)
+                {
+                    await error.WriteLineAsync($"error: --dataflow-proto: {e.Message}");
+                    return (UsageError, null);
+                }
+
                 services.AddSingleton(new DataFlowSuiteSettings
                 {
+                    GrpcProto = proto,
                     Launcher = launcher,
                     ProjectsDirectory = Path.Combine(RepositoryPaths.Fixtures(), "dataflow", "projects"),
                     RecordingsDirectory = recordingsDirectory,

@@ -23,7 +23,7 @@ namespace ProtocolSim.Cli;
 /// </summary>
 internal static class DataFlowBenchmark
 {
-    private const int EventsPerClientEvent = 20;
+    internal const int EventsPerClientEvent = 20;
 
     /// <summary>Runs of each step (raw and mock alternating); the medians are reported.</summary>
     private const int Repeats = 5;
@@ -171,7 +171,7 @@ internal static class DataFlowBenchmark
     private static Throughput Median(List<Throughput> runs) => runs.OrderBy(r => r.PerSecond).ElementAt(runs.Count / 2);
 
     /// <summary>A project whose one rule answers each client event with <see cref="EventsPerClientEvent"/> SR Partial events.</summary>
-    private static string BenchProjectYaml()
+    internal static string BenchProjectYaml()
     {
         var yaml = new StringBuilder("name: bench\nscript:\n  - on: clientEvent\n    emit:\n");
         for (var i = 0; i < EventsPerClientEvent; i++)
@@ -182,7 +182,7 @@ internal static class DataFlowBenchmark
         return yaml.ToString();
     }
 
-    private static string SampleEvent() =>
+    internal static string SampleEvent() =>
         new JsonObject
         {
             ["Event"] = new JsonObject

@@ -6,12 +6,18 @@ namespace ProtocolSim.Cli;
 /// <summary><c>protosim demo</c>: every suite against the bundled conforming reference clients, reports written.</summary>
 public static class Demo
 {
+    /// <summary>The Node.js gRPC reference client (tests/peers, on @grpc/grpc-js), run with node rather than <c>protosim reference-client</c>.</summary>
+    public const string NodeGrpcClient = "dataflow-grpc-node";
+
     /// <summary>The suites and the conforming reference client each is run against.</summary>
     public static IReadOnlyList<(string Suite, string Bot)> Suites { get; } =
     [
         ("knowlarity/voice-stream", "conforming"),
         ("knowlarity/verloop", "verloop-conforming"),
         ("dataflow", "dataflow-conforming"),
+        ("dataflow", "dataflow-grpc-conforming"),
+        ("dataflow", NodeGrpcClient),
+        ("dataflow", "dataflow-http-conforming"),
         ("knowlarity/rest", "knowlarity-conforming"),
         ("cti", "cti-socket-conforming"),
         ("cti", "cti-http-conforming"),
@@ -24,13 +30,16 @@ public static class Demo
         var summary = new List<string>();
         foreach (var (suite, clientName) in Suites)
         {
-            var dir = Path.Combine(reportDirectory, suite == "cti" ? clientName.Replace("-conforming", "", StringComparison.Ordinal) : suite.Replace('/', '-'));
+            // Suites run with several clients (one per integration or transport) get a directory per client.
+            var dir = Path.Combine(reportDirectory, suite is "cti" or "dataflow" ? clientName.Replace("-conforming", "", StringComparison.Ordinal) : suite.Replace('/', '-'));
             RunResult? result;
             int code;
             if (suite is "dataflow" or "knowlarity/rest" or "cti")
             {
                 // A client suite: the reference client runs per scenario as a partner's would, through --client-command.
-                var command = $"{SelfCommand()} reference-client {clientName}";
+                var command = clientName == NodeGrpcClient
+                    ? $"node {Quote(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(features))!, "tests", "peers", "dataflow-grpc-reference-client.js"))}"
+                    : $"{SelfCommand()} reference-client {clientName}";
                 await output.WriteLineAsync($"== {suite}: client command '{command}' per scenario");
                 (code, result) = await ConformanceHost.RunAsync(new RunRequest
                 {
@@ -56,7 +65,7 @@ public static class Demo
             }
 
             exit = Math.Max(exit, code);
-            var label = suite == "cti" ? $"cti ({clientName})" : suite;
+            var label = suite is "cti" or "dataflow" ? $"{suite} ({clientName})" : suite;
             summary.Add(result is null
                 ? $"{label}: not run (exit {code})"
                 : $"{label}: {result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped scenarios; reports in {dir}");

@@ -87,8 +87,9 @@ public static class Program
         var allowPlain = new Option<bool>("--allow-plain-ws") { Description = "Dial ws:// targets (the real peer refuses them; KVS-002 still fails)." };
         var parallel = new Option<int>("--parallel") { Description = "Scenarios run at once (they are real-time bound).", DefaultValueFactory = _ => 8 };
         var greeting = new Option<double>("--greeting-timeout") { Description = "Stream-Node greeting timeout in seconds (knowlarity.md §5).", DefaultValueFactory = _ => 3 };
+        var dataflowProto = new Option<string?>("--dataflow-proto") { Description = "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto." };
         var set = new Option<string[]>("--set") { Description = "Change a simulator default of knowlarity.md §5, e.g. --set BargeInWarn=400 (repeatable; `protosim rules --settings` lists them)." };
-        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting, set };
+        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting, set, dataflowProto };
         command.SetAction(async (parse, ct) =>
         {
             var targetText = parse.GetValue(target);
@@ -132,6 +133,7 @@ public static class Program
                 AllowPlainWs = parse.GetValue(allowPlain),
                 Parallel = parse.GetValue(parallel),
                 GreetingTimeout = TimeSpan.FromSeconds(parse.GetValue(greeting)),
+                DataFlowProto = parse.GetValue(dataflowProto),
             }, output, error, ct);
             return code;
         });
@@ -213,8 +215,9 @@ public static class Program
     {
         var endpointsFile = new Option<string?>("--endpoints-file") { Description = "Write the endpoints file (URLs and credentials of every running fake) here." };
         var bind = new Option<string>("--bind") { Description = "Address to bind (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
-        var command = new Command("serve", "Run every fake until Ctrl-C or SIGTERM.") { endpointsFile, bind };
-        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct));
+        var proto = new Option<string?>("--dataflow-proto") { Description = "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto." };
+        var command = new Command("serve", "Run every fake until Ctrl-C or SIGTERM.") { endpointsFile, bind, proto };
+        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, parse.GetValue(proto)));
         return command;
     }
 
@@ -240,6 +243,16 @@ public static class Program
                 .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
             return await DataFlowBenchmark.RunAsync(counts, parse.GetValue(events), parse.GetValue(audio), output, ct);
         });
+        var calls = new Option<string>("--calls") { Description = "Comma-separated counts of concurrent Stream calls.", DefaultValueFactory = _ => "1,50" };
+        var grpcEvents = new Option<int>("--events") { Description = "StreamOutput events per step (split over the calls).", DefaultValueFactory = _ => 100_000 };
+        var batchSeconds = new Option<int>("--batch-seconds") { Description = "Length of the WAV file posted to the HTTP batch integration (0: skip).", DefaultValueFactory = _ => 60 };
+        var dataflowGrpc = new Command("dataflow-grpc", "StreamOutput messages/s of the Data Flow gRPC integration against a @grpc/grpc-js echo server; HTTP batch throughput for a 60 s WAV.") { calls, grpcEvents, batchSeconds };
+        dataflowGrpc.SetAction(async (parse, ct) =>
+        {
+            var counts = parse.GetValue(calls)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
+            return await DataFlowGrpcBenchmark.RunAsync(counts, parse.GetValue(grpcEvents), parse.GetValue(batchSeconds), output, ct);
+        });
         var connections = new Option<int>("--connections") { Description = "HTTP connections of the load generator.", DefaultValueFactory = _ => 64 };
         var httpSeconds = new Option<int>("--seconds") { Description = "Measuring time per HTTP measurement.", DefaultValueFactory = _ => 10 };
         var subscribers = new Option<int>("--subscribers") { Description = "Notification stream subscribers for the fan-out.", DefaultValueFactory = _ => 1000 };
@@ -250,7 +263,7 @@ public static class Program
         var agentSessions = new Option<int>("--sessions") { Description = "Concurrent agent sessions.", DefaultValueFactory = _ => 1000 };
         var cti = new Command("cti", "Concurrent agent sessions over the CTI socket transport (log in, add a channel group, log out): latency per command and events/s.") { agentSessions };
         cti.SetAction(async (parse, ct) => await CtiBenchmark.RunAsync(parse.GetValue(agentSessions), output, ct));
-        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow, knowlarity, cti };
+        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow, dataflowGrpc, knowlarity, cti };
     }
 
     private static Command ReferenceClientCommand(TextWriter output, TextWriter error)

@@ -22,8 +22,19 @@ internal static class Serve
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static async Task<int> RunAsync(string? endpointsFile, string bind, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string? endpointsFile, string bind, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? dataflowProto = null)
     {
+        DataFlow.Grpc.GrpcProtoMapping proto;
+        try
+        {
+            proto = dataflowProto is null ? DataFlow.Grpc.GrpcProtoMapping.Default : DataFlow.Grpc.GrpcProtoMapping.Load(dataflowProto);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            await error.WriteLineAsync($"error: --dataflow-proto: {e.Message}");
+            return ConformanceHost.UsageError;
+        }
+
         if (!IPAddress.TryParse(bind, out var address))
         {
             await error.WriteLineAsync($"error: --bind \"{bind}\" is not an IP address");
@@ -71,7 +82,11 @@ internal static class Serve
 
         await using var knowlarity = await KnowlarityFake.StartAsync(address, o => o.Account = account, cancellationToken);
         var dataflow = DataFlowMock.NewCredentials();
-        await using var app = await DataFlowMock.StartAsync(address, dataflow, o => o.AddProjects(projects), cancellationToken);
+        await using var app = await DataFlowMock.StartAsync(address, dataflow, o =>
+        {
+            o.AddProjects(projects);
+            o.GrpcProto = proto;
+        }, cancellationToken);
         await using var cti = await CtiMock.StartAsync(address, o => o.World = world, cancellationToken);
         var project = app.Services.GetRequiredService<DataFlowOptions>().Projects.Order(StringComparer.Ordinal).First();
         var baseUrl = DataFlowMock.BaseUrl(app);
@@ -92,7 +107,7 @@ internal static class Serve
 
         var knowlarityUrl = KnowlarityFake.BaseUrl(knowlarity);
         await output.WriteLineAsync($"Knowlarity on {knowlarityUrl}: REST at /{account.Channel}/v1/account/..., notifications at /update-stream/<SR key>/konnect, admin at /__admin, OpenAPI at /openapi.json");
-        await output.WriteLineAsync($"Data Flow on {baseUrl}: identity at /connect/token, WebSocket at /project-runner; gRPC (cleartext HTTP/2) at {DataFlowMock.GrpcUrl(app)}{DataFlow.Grpc.DataFlowGrpcEndpoint.StreamPath}; HTTP batch at {DataFlowMock.HttpUrl(app)}");
+        await output.WriteLineAsync($"Data Flow on {baseUrl}: identity at /connect/token, WebSocket at /project-runner; gRPC {proto} at {DataFlowMock.GrpcUrl(app)} (TLS; the CA is dataflowGrpcCaPem in the endpoints file) and {DataFlowMock.GrpcCleartextUrl(app)} (cleartext HTTP/2); HTTP batch at {DataFlowMock.HttpUrl(app)}");
         await output.WriteLineAsync($"CTI interaction processor: socket at {cti.TcpUrl}, HTTP at {cti.BaseUrl}/sessions, WebSocket at {cti.WebSocketUrl}, admin at {cti.BaseUrl}/__admin/cti/; Ctrl-C to stop");
         try
         {

@@ -13,20 +13,29 @@ using ProtocolSim.DataFlow.Sessions;
 
 namespace ProtocolSim.DataFlow;
 
-/// <summary>Where the mock's HTTP/2 gRPC listener is (known once Kestrel has bound port 0).</summary>
+/// <summary>Where the mock's HTTP/2 gRPC listeners are (known once Kestrel has bound port 0), and their certificates.</summary>
 public sealed class DataFlowPorts
 {
+    /// <summary>The cleartext HTTP/2 listener (for development; production Data Flow is TLS only, DFG-003).</summary>
     public IPEndPoint? Grpc { get; set; }
+
+    /// <summary>The TLS listener, presenting <see cref="Certificates"/>.Server.</summary>
+    public IPEndPoint? GrpcTls { get; set; }
+
+    public GrpcCertificates? Certificates { get; set; }
 }
 
 /// <summary>
-/// The Data Flow mock as one host: identity server and WebSocket integration on an ephemeral port, the gRPC
-/// integration on a second (HTTP/2 only), and the endpoints-file description of it (ARCHITECTURE.md). Used by
-/// <c>protosim serve</c> and by each scenario of the suite.
+/// The Data Flow mock as one host: identity server, WebSocket and HTTP batch integrations on an ephemeral port, the
+/// gRPC integration on two more (HTTP/2 only: TLS with a certificate from a private CA whose PEM clients are given,
+/// and cleartext), and the endpoints-file description of it (ARCHITECTURE.md). Used by <c>protosim serve</c> and by
+/// each scenario of the suite.
 /// </summary>
-
 public static class DataFlowMock
 {
+    private const string HandshakeCompleted = "protosim.tls-handshake-completed";
+    private const string RequestSeen = "protosim.request-seen";
+
     /// <summary>Fresh client credentials: nothing secret is fixed in the code or the repository.</summary>
     public static IdentityClient NewCredentials() => new()
     {
@@ -36,11 +45,13 @@ public static class DataFlowMock
     };
 
     /// <summary>Builds and starts the host on <paramref name="address"/>, port 0, with one client.</summary>
-    public static async Task<WebApplication> StartAsync(IPAddress address, IdentityClient client, Action<DataFlowOptions> configure, CancellationToken cancellationToken)
+    /// <param name="certificates">The gRPC TLS listener's certificates (a fresh trusted pair when null); the host owns them.</param>
+    public static async Task<WebApplication> StartAsync(IPAddress address, IdentityClient client, Action<DataFlowOptions> configure, CancellationToken cancellationToken, GrpcCertificates? certificates = null)
     {
         // Cleartext gRPC needs an HTTP/2-only endpoint (without TLS, Http1AndHttp2 is HTTP/1.1 only).
-        var ports = new DataFlowPorts();
+        var ports = new DataFlowPorts { Certificates = certificates ?? GrpcCertificates.Create(TimeProvider.System) };
         ListenOptions? grpc = null;
+        ListenOptions? grpcTls = null;
         var app = await SlimHost.StartAsync(
             o =>
             {
@@ -49,6 +60,18 @@ public static class DataFlowMock
                 {
                     listen.Protocols = HttpProtocols.Http2;
                     grpc = listen;
+                });
+                o.Listen(address, 0, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    listen.Use(next => connection => JournalFailedHandshakeAsync(listen.ApplicationServices, next, connection));
+                    listen.UseHttps(ports.Certificates.Server);
+                    listen.Use(next => connection =>
+                    {
+                        connection.Items[HandshakeCompleted] = true;
+                        return next(connection);
+                    });
+                    grpcTls = listen;
                 });
             },
             services =>
@@ -59,6 +82,15 @@ public static class DataFlowMock
             },
             app =>
             {
+                app.Use((context, next) =>
+                {
+                    if (context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>() is { } connection)
+                    {
+                        connection.Items[RequestSeen] = true;
+                    }
+
+                    return next(context);
+                });
                 app.UseWebSockets();
                 app.MapDataFlowIdentity();
                 app.MapDataFlowWebSocket();
@@ -67,7 +99,43 @@ public static class DataFlowMock
             },
             cancellationToken);
         ports.Grpc = (IPEndPoint)grpc!.EndPoint;
+        ports.GrpcTls = (IPEndPoint)grpcTls!.EndPoint;
+        app.Lifetime.ApplicationStopped.Register(ports.Certificates.Dispose);
         return app;
+    }
+
+    /// <summary>
+    /// A TLS connection that carried no request (the client refused the certificate, or spoke cleartext to the TLS port)
+    /// gets a journal of its own: DFG-003's evidence that a client validates the server certificate.
+    /// </summary>
+    private static async Task JournalFailedHandshakeAsync(IServiceProvider services, Microsoft.AspNetCore.Connections.ConnectionDelegate next, Microsoft.AspNetCore.Connections.ConnectionContext connection)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var journals = services.GetRequiredService<DataFlowJournals>();
+
+        // Counted while open, so that a scenario waits for the handshake's outcome before it judges.
+        journals.Enter();
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            if (!connection.Items.ContainsKey(RequestSeen))
+            {
+                // OpenSSL clients refuse a certificate inside the handshake (an alert); .NET on Linux completes the
+                // handshake, validates afterwards and closes before its first HTTP/2 byte. Either way: no request.
+                var ports = services.GetRequiredService<DataFlowPorts>();
+                var journal = journals.Open("grpc-tls", new Core.Redactor([]));
+                journal.SetLabel("channel", "tls");
+                journal.Append(Core.Direction.FromClient, Core.FrameKind.Open, $"TLS connection from {connection.RemoteEndPoint} to the gRPC TLS port");
+                var how = connection.Items.ContainsKey(HandshakeCompleted) ? "the handshake completed, then the client closed without a request" : "the TLS handshake did not complete";
+                journal.Append(Core.Direction.FromClient, Core.FrameKind.Close,
+                    $"{how} ({(DateTimeOffset.UtcNow - started).TotalMilliseconds:0} ms); the server certificate {(ports.Certificates!.ServerIsTrusted ? "chains" : "does not chain")} to the CA the client was given");
+            }
+
+            journals.Leave();
+        }
     }
 
     /// <summary>The http:// base URL the host listens on.</summary>
@@ -80,14 +148,22 @@ public static class DataFlowMock
     /// <summary>The HTTP batch endpoint: <c>http://127.0.0.1:P/batch</c>.</summary>
     public static string HttpUrl(WebApplication app) => BaseUrl(app) + DataFlowHttpEndpoint.Path;
 
-    /// <summary>The gRPC endpoint (cleartext HTTP/2, its own port): <c>http://127.0.0.1:P</c>.</summary>
-    public static string GrpcUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Grpc is { } grpc ? $"http://{grpc.Address}:{grpc.Port}" : throw new InvalidOperationException("the gRPC endpoint is not listening");
+    /// <summary>The gRPC endpoint over TLS (HTTP/2, its own port): <c>https://127.0.0.1:P</c>.</summary>
+    public static string GrpcUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().GrpcTls is { } grpc ? $"https://{grpc.Address}:{grpc.Port}" : throw new InvalidOperationException("the gRPC TLS endpoint is not listening");
 
-    /// <summary>The endpoints-file entries of the mock: <c>dataflowWebSocket</c>, <c>identity</c>, <c>credentials.dataflow</c>.</summary>
+    /// <summary>The gRPC endpoint over cleartext HTTP/2 (its own port): <c>http://127.0.0.1:P</c>.</summary>
+    public static string GrpcCleartextUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Grpc is { } grpc ? $"http://{grpc.Address}:{grpc.Port}" : throw new InvalidOperationException("the gRPC endpoint is not listening");
+
+    /// <summary>The PEM of the CA that issued the gRPC TLS listener's certificate (the client's trust root).</summary>
+    public static string GrpcCaPem(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Certificates!.CaPem;
+
+    /// <summary>The endpoints-file entries of the mock: the integrations, <c>identity</c>, <c>credentials.dataflow</c>.</summary>
     public static JsonObject Endpoints(WebApplication app, IdentityClient client, string project) => new()
     {
         ["dataflowWebSocket"] = WebSocketUrl(app),
         ["dataflowGrpc"] = GrpcUrl(app),
+        ["dataflowGrpcCleartext"] = GrpcCleartextUrl(app),
+        ["dataflowGrpcCaPem"] = GrpcCaPem(app),
         ["dataflowHttp"] = HttpUrl(app),
         ["identity"] = IdentityUrl(app),
         ["credentials"] = new JsonObject

@@ -1,3 +1,4 @@
+using ProtocolSim.Conformance;
 using ProtocolSim.ReferenceClients.DataFlow;
 using Xunit.Abstractions;
 
@@ -10,7 +11,7 @@ namespace ProtocolSim.Cli.Tests;
 /// </summary>
 public abstract class DataFlowSelfTestBase(ITestOutputHelper output)
 {
-    protected const int Shards = 2;
+    protected const int Shards = 3;
 
     public static IEnumerable<object[]> ClientsOfShard(int shard) =>
         DataFlowReferenceClients.All.Select((c, i) => (c, i)).Where(x => x.i % Shards == shard).Select(x => new object[] { x.c.Name });
@@ -19,7 +20,22 @@ public abstract class DataFlowSelfTestBase(ITestOutputHelper output)
     {
         var info = DataFlowReferenceClients.Get(clientName);
         return ClientSuiteSelfTest.RunAsync(output, Suite, clientName, info.Conforming, info.BreaksRules,
-            (environment, log, ct) => DataFlowReferenceClients.RunAsync(clientName, environment, log, ct), parallel: 6);
+            (environment, log, ct) => DataFlowReferenceClients.RunAsync(clientName, environment, log, ct), parallel: 6, NotApplicable(info.Transport));
+    }
+
+    /// <summary>The rules a client of one integration cannot be judged on (the other integrations' scenarios skip).</summary>
+    internal static IReadOnlySet<string> NotApplicable(DataFlowTransport transport)
+    {
+        var ids = ConformanceRunner.LoadCatalogues([Suite]).Catalogues.SelectMany(c => c.Rules).Select(r => r.Id).ToList();
+        bool Of(string id, string family) => id.StartsWith(family, StringComparison.Ordinal);
+        return transport switch
+        {
+            DataFlowTransport.WebSocket => ids.Where(id => Of(id, "DFG-") || Of(id, "DFH-")).ToHashSet(StringComparer.Ordinal),
+            DataFlowTransport.Grpc => ids.Where(id => id == "DFW-002" || Of(id, "DFH-")).ToHashSet(StringComparer.Ordinal),
+
+            // HTTP: the streaming rules, except the two with scope H that its own scenario judges.
+            _ => ids.Where(id => Of(id, "DFG-") || (Of(id, "DFW-") && id is not ("DFW-013" or "DFW-033"))).ToHashSet(StringComparer.Ordinal),
+        };
     }
 
     internal static string Suite => Path.Combine(RepositoryPaths.Features(), "dataflow");
@@ -41,6 +57,60 @@ public sealed class DataFlowSelfTest1(ITestOutputHelper output) : DataFlowSelfTe
     [Theory]
     [MemberData(nameof(Clients))]
     public Task Suite_AgainstReferenceClient_FailsExactlyTheRulesItBreaks(string client) => RunAgainstAsync(client);
+}
+
+public sealed class DataFlowSelfTest2(ITestOutputHelper output) : DataFlowSelfTestBase(output)
+{
+    public static IEnumerable<object[]> Clients => ClientsOfShard(2);
+
+    [Theory]
+    [MemberData(nameof(Clients))]
+    public Task Suite_AgainstReferenceClient_FailsExactlyTheRulesItBreaks(string client) => RunAgainstAsync(client);
+}
+
+/// <summary>
+/// The Node.js gRPC reference client (tests/peers/dataflow-grpc-reference-client.js, on @grpc/grpc-js and stubs from
+/// the proto) run as a separate process with the task environment, as <c>--client-command</c> runs it: it passes every
+/// rule a gRPC client is judged on.
+/// </summary>
+public sealed class DataFlowSelfTestNodeGrpc(ITestOutputHelper output)
+{
+    [Fact]
+    public Task Suite_AgainstNodeGrpcClient_PassesEveryGrpcRule() =>
+        ClientSuiteSelfTest.RunAsync(output, DataFlowSelfTestBase.Suite, "dataflow-grpc-node", conforming: true, new HashSet<string>(StringComparer.Ordinal),
+            RunNodeAsync, parallel: 6, DataFlowSelfTestBase.NotApplicable(DataFlowTransport.Grpc));
+
+    private static async Task<int> RunNodeAsync(IReadOnlyDictionary<string, string> environment, TextWriter log, CancellationToken cancellationToken)
+    {
+        var root = Path.GetDirectoryName(RepositoryPaths.Features())!;
+        var start = new System.Diagnostics.ProcessStartInfo("node")
+        {
+            WorkingDirectory = root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(root, "tests", "peers", "dataflow-grpc-reference-client.js"));
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        await log.WriteAsync(await stdout + await stderr);
+        return process.ExitCode;
+    }
 }
 
 public sealed class DataFlowRuleCoverageTests

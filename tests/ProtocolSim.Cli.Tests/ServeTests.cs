@@ -34,7 +34,9 @@ public sealed class ServeTests
 
         // The WebSocket integration accepts a Start with those credentials and the project named in the file.
         using var ws = new System.Net.WebSockets.ClientWebSocket();
-        Assert.StartsWith("http://127.0.0.1:", endpoints.RootElement.GetProperty("dataflowGrpc").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("https://127.0.0.1:", endpoints.RootElement.GetProperty("dataflowGrpc").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("http://127.0.0.1:", endpoints.RootElement.GetProperty("dataflowGrpcCleartext").GetString(), StringComparison.Ordinal);
+        Assert.Contains("BEGIN CERTIFICATE", endpoints.RootElement.GetProperty("dataflowGrpcCaPem").GetString(), StringComparison.Ordinal);
         Assert.EndsWith("/batch", endpoints.RootElement.GetProperty("dataflowHttp").GetString(), StringComparison.Ordinal);
         await ws.ConnectAsync(new Uri(endpoints.RootElement.GetProperty("dataflowWebSocket").GetString()!), CancellationToken.None);
         var start = new System.Text.Json.Nodes.JsonObject

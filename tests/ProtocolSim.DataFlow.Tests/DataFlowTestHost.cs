@@ -25,7 +25,7 @@ internal sealed class DataFlowTestHost : IAsyncDisposable
     /// <summary>ws:// URL of a project-runner path, e.g. <c>/project-runner/tts-echo</c>.</summary>
     public Uri WebSocket(string path) => new(App.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal) + path);
 
-    public static async Task<DataFlowTestHost> StartAsync(IEnumerable<ProjectDefinition> projects, TimeSpan? startDelay = null, TimeSpan? finalizeDuration = null)
+    public static async Task<DataFlowTestHost> StartAsync(IEnumerable<ProjectDefinition> projects, TimeSpan? startDelay = null, TimeSpan? finalizeDuration = null, Action<DataFlowOptions>? configure = null)
     {
         var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant };
         var app = await DataFlowMock.StartAsync(IPAddress.Loopback, client, o =>
@@ -33,6 +33,7 @@ internal sealed class DataFlowTestHost : IAsyncDisposable
             o.AddProjects(projects);
             o.StartDelay = startDelay ?? TimeSpan.FromMilliseconds(10);
             o.FinalizeDuration = finalizeDuration ?? TimeSpan.FromMilliseconds(10);
+            configure?.Invoke(o);
         }, CancellationToken.None);
         return new DataFlowTestHost(app, app.Services.GetRequiredService<TokenService>().Issue(client).Token);
     }

@@ -6,6 +6,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.DataFlow.Grpc;
 using ProtocolSim.DataFlow.Grpc.Wire;
+using ProtocolSim.Core.Http;
 using ProtocolSim.DataFlow.Sessions;
 
 namespace ProtocolSim.DataFlow.Tests;
@@ -19,7 +20,7 @@ public sealed class GrpcStreamTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private string GrpcUrl => DataFlowMock.GrpcUrl(_host.App);
+    private string GrpcUrl => DataFlowMock.GrpcCleartextUrl(_host.App);
 
     private string Start() => new JsonObject
     {
@@ -107,6 +108,61 @@ public sealed class GrpcStreamTests : IAsyncLifetime
         Assert.Equal("12", unknown.Headers.GetValues("grpc-status").Single());
     }
 
+    [Fact]
+    public async Task UnknownMethod_AndFieldsOfAnotherProto_AreRecorded()
+    {
+        using var http2 = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var unknown = await http2.PostAsync(GrpcUrl + "/dataflow.Dataflow/Stream", new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
+        Assert.Equal("12", unknown.Headers.GetValues("grpc-status").Single());
+
+        await using (var call = await GrpcCall.StartAsync(GrpcUrl))
+        {
+            // StreamInput { json = 1 } followed by a field 15 the proto does not define.
+            var payload = new StreamInput { Json = Start() }.ToByteArray().Concat(new byte[] { 0x7A, 0x02, 0x68, 0x69 }).ToArray();
+            await call.WriteAsync(GrpcFraming.Encode(payload));
+            Assert.Contains("StartResponse", (await call.ReadAsync())!.Json, StringComparison.Ordinal);
+        }
+
+        var journals = _host.App.Services.GetRequiredService<DataFlowJournals>();
+        using var idle = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await journals.WhenIdleAsync(idle.Token);
+        Assert.Contains(journals.All, j => j.Protocol == "dataflow-grpc-method" && j.Findings.Any(f => f.RuleId == "DFG-002"));
+        Assert.Contains(journals.All, j => j.Protocol == "dataflow-grpc" && j.Findings.Any(f => f.RuleId == "DFG-008"));
+    }
+
+    [Fact]
+    public async Task Tls_WithTheCaOfTheEndpointsFile_StreamsAndUntrustedClientsAreJournaled()
+    {
+        var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        roots.ImportFromPem(DataFlowMock.GrpcCaPem(_host.App));
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            return (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) == 0 && chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate!));
+        };
+        await using (var call = await GrpcCall.StartAsync(DataFlowMock.GrpcUrl(_host.App), handler: handler))
+        {
+            await call.WriteAsync(Message(new StreamInput { Json = Start() }));
+            Assert.Contains("StartResponse", (await call.ReadAsync())!.Json, StringComparison.Ordinal);
+        }
+
+        // A client that trusts only the system store refuses the mock's private CA: journaled as a connection without a request.
+        using (var strict = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(() => strict.PostAsync(DataFlowMock.GrpcUrl(_host.App) + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } }));
+        }
+
+        var journals = _host.App.Services.GetRequiredService<DataFlowJournals>();
+        using var idle = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await journals.WhenIdleAsync(idle.Token);
+        Assert.Contains(journals.All, j => j.Protocol == "dataflow-grpc" && j.Labels.GetValueOrDefault("channel") == "tls");
+        Assert.Contains(journals.All, j => j.Protocol == "dataflow-grpc-tls");
+    }
+
     [Theory]
     [InlineData("5S", 5000)]
     [InlineData("250m", 250)]
@@ -125,9 +181,9 @@ public sealed class GrpcStreamTests : IAsyncLifetime
 
         private GrpcCall(HttpClient client) => _client = client;
 
-        public static async Task<GrpcCall> StartAsync(string url, string? timeout = null)
+        public static async Task<GrpcCall> StartAsync(string url, string? timeout = null, HttpMessageHandler? handler = null)
         {
-            var call = new GrpcCall(new HttpClient());
+            var call = new GrpcCall(handler is null ? new HttpClient() : new HttpClient(handler));
             var request = new HttpRequestMessage(HttpMethod.Post, url + DataFlowGrpcEndpoint.StreamPath)
             {
                 Version = HttpVersion.Version20,
@@ -205,32 +261,6 @@ public sealed class GrpcStreamTests : IAsyncLifetime
         }
     }
 
-    /// <summary>A request body that stays open: the test writes messages into it, then completes it (half-close).</summary>
-    private sealed class DuplexContent : HttpContent
-    {
-        private readonly TaskCompletionSource<Stream> _stream = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public DuplexContent() => Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-
-        public Task<Stream> Stream => _stream.Task;
-
-        public void Complete() => _done.TrySetResult();
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            // The request headers go out with the first flush; without it nothing is sent until the first write.
-            await stream.FlushAsync();
-            _stream.TrySetResult(stream);
-            await _done.Task;
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = -1;
-            return false;
-        }
-    }
 }
 
 /// <summary>Interop: the real @grpc/grpc-js client (tests/peers, installed by scripts/setup.sh) against the mock.</summary>
@@ -262,7 +292,7 @@ public sealed class GrpcNodeInteropTests : IAsyncLifetime
 
     private async Task<(int Exit, string[] Lines)> RunNodeAsync(string startJson, int chunks, int? deadlineMs = null)
     {
-        var grpc = new Uri(DataFlowMock.GrpcUrl(_host.App));
+        var grpc = new Uri(DataFlowMock.GrpcCleartextUrl(_host.App));
         var start = new System.Diagnostics.ProcessStartInfo("node")
         {
             WorkingDirectory = Peers,

@@ -110,4 +110,53 @@ public sealed class HttpBatchTests : IAsyncLifetime
         var rules = _host.App.Services.GetRequiredService<DataFlowJournals>().All.SelectMany(j => j.Findings).Select(f => f.RuleId).ToHashSet();
         Assert.Superset(new HashSet<string?> { "DFH-001", "DFH-002", "DFH-003", "DFH-004", "DFH-005" }, rules);
     }
+
+    [Fact]
+    public async Task Batch_StartEvents_EnterTheProjectAtTheEntryNode()
+    {
+        var parameters = """{"Events":[{"Name":"Client Text","Channel":0,"StartMsec":-1,"EndMsec":-1,"GroupId":"","Tags":[],"Data":{"Text":"Welcome"}}]}""";
+        var (status, body) = await PostAsync(Body(parameters, Silence(0.5)), project: "tts-echo");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var names = body["Results"]!.AsArray().Select(e => e!["Name"]!.GetValue<string>()).ToList();
+        Assert.Equal(["Start Of TTS Fragment", "End Of TTS Fragment", "FinalResult"], names);
+        Assert.Equal("Welcome", body["Results"]![0]!["Data"]!["Text"]!.GetValue<string>());
+
+        // Events in Start are the HTTP integration's (000 §Start): no DFW-011 finding here.
+        Assert.DoesNotContain(_host.App.Services.GetRequiredService<DataFlowJournals>().All.Single().Findings, f => f.RuleId == "DFW-011");
+    }
+
+    [Fact]
+    public async Task Batch_SecretInAHeader_OrTokenWithoutBearer_IsRecorded()
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Post, DataFlowMock.HttpUrl(_host.App)) { Content = Body(audio: Silence(0.5)) })
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", _host.Token);
+            request.Headers.Add("X-Client-Secret", "secret-for-tests");
+            using var response = await _http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        var journal = _host.App.Services.GetRequiredService<DataFlowJournals>().All.Single();
+        Assert.Superset(new HashSet<string?> { "DFA-004", "DFA-007", "DFH-002" }, journal.Findings.Select(f => f.RuleId).ToHashSet());
+        Assert.DoesNotContain(journal.Entries, e => e.Text?.Contains("secret-for-tests", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task Batch_ClientGivingUp_IsJournaledAndTheMockStaysUp()
+    {
+        await using var slow = await DataFlowTestHost.StartAsync(DataFlowTestHost.ShippedProjects(), finalizeDuration: TimeSpan.FromSeconds(5));
+        using (var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(500) })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, DataFlowMock.HttpUrl(slow.App)) { Content = Body(audio: Silence(0.5)) })
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", slow.Token);
+            request.Headers.Add("Tenant", DataFlowTestHost.Tenant);
+            request.Headers.Add("ProjectName", "call-analytics");
+            await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.SendAsync(request));
+        }
+
+        var journals = slow.App.Services.GetRequiredService<DataFlowJournals>();
+        using var idle = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await journals.WhenIdleAsync(idle.Token);
+        Assert.Contains(journals.All.Single().Entries, e => e.Kind == Core.FrameKind.Close && e.Summary == "the client closed the request before the answer");
+    }
 }

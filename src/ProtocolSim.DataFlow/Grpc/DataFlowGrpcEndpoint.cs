@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Core;
-using ProtocolSim.DataFlow.Grpc.Wire;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Sessions;
 
@@ -32,14 +31,24 @@ public static class DataFlowGrpcEndpoint
 
     public static IEndpointRouteBuilder MapDataFlowGrpc(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(StreamPath, RunAsync);
+        // The method of the proto in use: the assumed one, or the file DataFlowOptions.GrpcProto was loaded from.
+        endpoints.MapPost(endpoints.ServiceProvider.GetRequiredService<DataFlowOptions>().GrpcProto.MethodPath, RunAsync);
 
-        // Any other gRPC method: UNIMPLEMENTED, as a gRPC server answers an unknown method.
+        // Any other gRPC method: UNIMPLEMENTED, as a gRPC server answers an unknown method; journaled against DFG-002.
         endpoints.MapPost("/{service}/{method}", (HttpContext context) => HttpProtocol.IsHttp2(context.Request.Protocol) && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true
-            ? TrailersOnlyAsync(context, GrpcStatus.Unimplemented, $"Method is unimplemented: {context.Request.Path}")
+            ? SessionFrames.WithJournalAsync(context, "grpc-method", (_, _, journal) =>
+            {
+                var entry = journal.Append(Direction.FromClient, FrameKind.Open, $"gRPC {context.Request.Path} over {Channel(context)} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
+                journal.AddFinding("DFG-002", $"The client called {context.Request.Path}, not the Stream method of service dataflow.", StreamPath, context.Request.Path.ToString(), entry.Seq);
+                journal.Append(Direction.ToClient, FrameKind.Close, $"Trailers-Only grpc-status {(int)GrpcStatus.Unimplemented} {GrpcStatus.Unimplemented}");
+                return TrailersOnlyAsync(context, GrpcStatus.Unimplemented, $"Method is unimplemented: {context.Request.Path}");
+            })
             : Task.FromResult(context.Response.StatusCode = StatusCodes.Status404NotFound));
         return endpoints;
     }
+
+    /// <summary>"TLS" or "cleartext HTTP/2": what DFG-003 judges.</summary>
+    private static string Channel(HttpContext context) => context.Request.IsHttps ? $"TLS ({context.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>()?.Protocol})" : "cleartext HTTP/2";
 
     private static async Task RunAsync(HttpContext context)
     {
@@ -59,7 +68,8 @@ public static class DataFlowGrpcEndpoint
 
         await SessionFrames.WithJournalAsync(context, "grpc", (options, secrets, journal) =>
         {
-            journal.Append(Direction.Internal, FrameKind.Open, $"gRPC {context.Request.Path} over {context.Request.Protocol} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
+            journal.SetLabel("channel", context.Request.IsHttps ? "tls" : "cleartext");
+            journal.Append(Direction.Internal, FrameKind.Open, $"gRPC {context.Request.Path} over {Channel(context)} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
             return RunCallAsync(context, options, secrets, journal);
         });
     }
@@ -87,17 +97,24 @@ public static class DataFlowGrpcEndpoint
         await context.Response.StartAsync(context.RequestAborted);
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
 
-        using var sink = new GrpcSink(context.Response.BodyWriter, journal);
+        using var sink = new GrpcSink(context.Response.BodyWriter, journal, options.GrpcProto);
         var status = (Status: GrpcStatus.Ok, Message: "");
         var services = context.RequestServices;
-        await using (var session = new DataFlowSession(options, services.GetRequiredService<TokenService>(), journal, sink, pathProject: null, services.GetService<TimeProvider>()))
+        await using (var session = new DataFlowSession(options, services.GetRequiredService<TokenService>(), journal, sink, pathProject: null, services.GetService<TimeProvider>()) { Transport = DataFlowTransport.Grpc })
         {
             try
             {
                 status = await ReceiveAsync(context.Request.BodyReader, session, options, journal, secrets, deadline.Token);
-                if (status.Status == GrpcStatus.Ok)
+                if (status.Status == GrpcStatus.Ok && session.StartPending)
                 {
-                    // Half-closed: the call stays open for the session's remaining output, until FinalResult.
+                    // Half-closed while the project builds: the StartResponse still goes out before the call ends.
+                    await session.StartAnswered.WaitAsync(deadline.Token);
+                }
+
+                if (status.Status == GrpcStatus.Ok && session.State is SessionState.Finishing or SessionState.Ended)
+                {
+                    // Half-closed after Finalize/Stop: the call stays open for the session's remaining output, until
+                    // FinalResult. Half-closed before (a session never started, or left active): nothing more will come.
                     await session.FinalResultSent.WaitAsync(deadline.Token);
                 }
             }
@@ -121,6 +138,7 @@ public static class DataFlowGrpcEndpoint
     {
         // After FinalResult the client has HalfCloseWait to half-close; then the call completes anyway.
         var halfCloseDue = HalfCloseDueAsync(session.FinalResultSent, cancellationToken);
+        var unknownReported = false;
         while (true)
         {
             var read = input.ReadAsync(cancellationToken).AsTask();
@@ -145,19 +163,25 @@ public static class DataFlowGrpcEndpoint
                         return (status, text);
                     }
 
-                    StreamInput input1;
+                    StreamMessage input1;
                     try
                     {
-                        input1 = StreamInput.Parser.ParseFrom(message.Payload.Span);
+                        input1 = StreamMessage.Decode(message.Payload, options.GrpcProto);
                     }
                     catch (InvalidProtocolBufferException e)
                     {
                         var entry = journal.Append(Direction.FromClient, FrameKind.Error, "a message that is not a StreamInput", bytes: message.Payload.ToArray());
-                        journal.AddFinding(null, "A gRPC message does not parse as StreamInput.", "StreamInput of grpcDataFlow.proto", e.Message, entry.Seq);
+                        journal.AddFinding(null, "A gRPC message does not parse as StreamInput.", $"the request message of {options.GrpcProto.Source}", e.Message, entry.Seq);
                         return (GrpcStatus.Internal, "Error starting gRPC call: the request message could not be parsed.");
                     }
 
-                    await DispatchAsync(input1, session, journal, secrets, cancellationToken);
+                    var seq = await DispatchAsync(input1, session, journal, secrets, cancellationToken);
+                    if (!unknownReported && input1.UnknownFields.Count > 0)
+                    {
+                        unknownReported = true;
+                        journal.AddFinding("DFG-008", $"A StreamInput carries fields {options.GrpcProto.Source} does not define.", $"the request message's fields {string.Join(", ", options.GrpcProto.InputFields.Order())}",
+                            $"field(s) {string.Join(", ", input1.UnknownFields)} in a {message.Payload.Length} B message", seq);
+                    }
                 }
 
                 if (result.IsCompleted)
@@ -184,23 +208,24 @@ public static class DataFlowGrpcEndpoint
         await Task.Delay(HalfCloseWait, cancellationToken);
     }
 
-    private static async Task DispatchAsync(StreamInput message, DataFlowSession session, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
+    /// <summary>Journals the message and hands it to the session; returns its journal entry's number.</summary>
+    private static async Task<long> DispatchAsync(StreamMessage message, DataFlowSession session, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
-        switch (message.PayloadCase)
+        if (message.Json is { } json)
         {
-            case StreamInput.PayloadOneofCase.Json:
-                var (entry, parsed) = SessionFrames.JournalClientText(journal, message.Json, secrets);
-                await session.OnTextAsync(message.Json, entry.Seq, cancellationToken, parsed);
-                break;
-            case StreamInput.PayloadOneofCase.Audio:
-                var audio = message.Audio.Memory;
-                var audioEntry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {audio.Length} B", bytes: audio);
-                await session.OnBinaryAsync(audio, audioEntry.Seq, cancellationToken);
-                break;
-            default:
-                journal.Append(Direction.FromClient, FrameKind.Note, "an empty StreamInput (neither json nor audio)");
-                break;
+            var (entry, parsed) = SessionFrames.JournalClientText(journal, json, secrets);
+            await session.OnTextAsync(json, entry.Seq, cancellationToken, parsed);
+            return entry.Seq;
         }
+
+        if (message.Audio is { } audio)
+        {
+            var audioEntry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {audio.Length} B", bytes: audio);
+            await session.OnBinaryAsync(audio, audioEntry.Seq, cancellationToken);
+            return audioEntry.Seq;
+        }
+
+        return journal.Append(Direction.FromClient, FrameKind.Note, "an empty StreamInput (neither json nor audio)").Seq;
     }
 
     /// <summary>gRPC's <c>grpc-timeout</c>: up to 8 digits and a unit (H, M, S, m, u, n).</summary>
@@ -261,19 +286,19 @@ public static class DataFlowGrpcEndpoint
     }
 
     /// <summary>Writes the session's messages as StreamOutput gRPC messages, one writer at a time, and ends the call with trailers.</summary>
-    private sealed class GrpcSink(PipeWriter output, SessionJournal journal) : ISessionSink, IDisposable
+    private sealed class GrpcSink(PipeWriter output, SessionJournal journal, GrpcProtoMapping proto) : ISessionSink, IDisposable
     {
         private readonly SemaphoreSlim _send = new(1, 1);
         private bool _completed;
 
         public ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken) =>
-            WriteAsync([(new StreamOutput { Json = message.ToJsonString() }, SessionFrames.Describe(message), message)], cancellationToken);
+            WriteAsync([new StreamMessage(message.ToJsonString(), null, SessionFrames.Describe(message), message)], cancellationToken);
 
         public ValueTask SendTextsAsync(IReadOnlyList<(ReadOnlyMemory<byte> Utf8Json, string Summary)> messages, CancellationToken cancellationToken) =>
-            WriteAsync(messages.Select(m => (new StreamOutput { Json = Encoding.UTF8.GetString(m.Utf8Json.Span) }, m.Summary, (JsonObject?)null)).ToList(), cancellationToken);
+            WriteAsync(messages.Select(m => new StreamMessage(Encoding.UTF8.GetString(m.Utf8Json.Span), null, m.Summary, null)).ToList(), cancellationToken);
 
         public ValueTask SendBinaryAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-            WriteAsync([(new StreamOutput { Audio = ByteString.CopyFrom(data.Span) }, $"audio {data.Length} B", null)], cancellationToken);
+            WriteAsync([new StreamMessage(null, data, $"audio {data.Length} B", null)], cancellationToken);
 
         public void Abort()
         {
@@ -283,29 +308,29 @@ public static class DataFlowGrpcEndpoint
 
         public void Dispose() => _send.Dispose();
 
-        private async ValueTask WriteAsync(IReadOnlyList<(StreamOutput Message, string Summary, JsonObject? Parsed)> messages, CancellationToken cancellationToken)
+        private async ValueTask WriteAsync(IReadOnlyList<StreamMessage> messages, CancellationToken cancellationToken)
         {
             await _send.WaitAsync(cancellationToken);
             try
             {
-                foreach (var (message, summary, parsed) in messages)
+                foreach (var message in messages)
                 {
                     if (_completed)
                     {
-                        journal.Append(Direction.Internal, FrameKind.Note, $"not sent (the call is over): {summary}");
+                        journal.Append(Direction.Internal, FrameKind.Note, $"not sent (the call is over): {message.Summary}");
                         continue;
                     }
 
-                    if (message.PayloadCase == StreamOutput.PayloadOneofCase.Audio)
+                    if (message.Audio is { } audio)
                     {
-                        journal.Append(Direction.ToClient, FrameKind.Binary, summary, bytes: message.Audio.Memory);
+                        journal.Append(Direction.ToClient, FrameKind.Binary, message.Summary, bytes: audio);
                     }
                     else
                     {
-                        journal.Append(Direction.ToClient, FrameKind.Text, summary, text: message.Json, parsed: parsed);
+                        journal.Append(Direction.ToClient, FrameKind.Text, message.Summary, text: message.Json, parsed: message.Parsed);
                     }
 
-                    GrpcFraming.Write(output, message.ToByteArray());
+                    GrpcFraming.Write(output, message.EncodeOutput(proto));
                 }
 
                 await output.FlushAsync(cancellationToken);

@@ -36,30 +36,45 @@ public static class DataFlowHttpEndpoint
 
     private static async Task RunAsync(HttpContext context)
     {
-        await SessionFrames.WithJournalAsync(context, "http", async (options, _, journal) =>
+        await SessionFrames.WithJournalAsync(context, "http", async (options, secrets, journal) =>
         {
-            var (status, body) = await HandleAsync(context, options, journal);
-            journal.Append(Direction.ToClient, FrameKind.Text, $"{status} with {body["Results"]!.AsArray().Count} result(s), {body["Incidents"]!.AsArray().Count} incident(s)", text: body.ToJsonString(), parsed: body);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+            journal.Append(Direction.Internal, FrameKind.Open, $"HTTP batch {context.Request.Method} {context.Request.Path} over {context.Request.Protocol} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
+            try
+            {
+                var (status, body) = await HandleAsync(context, options, secrets, journal);
+                journal.Append(Direction.ToClient, FrameKind.Text, $"{status} with {body["Results"]!.AsArray().Count} result(s), {body["Incidents"]!.AsArray().Count} incident(s)", text: body.ToJsonString(), parsed: body);
+                context.Response.StatusCode = status;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+            }
+            catch (Exception e) when (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException or BadHttpRequestException)
+            {
+                // DFH-008: the client stopped waiting before every node was done (the answer comes only then).
+                journal.Append(Direction.FromClient, FrameKind.Close, "the client closed the request before the answer");
+            }
         });
     }
 
-    private static async Task<(int Status, JsonObject Body)> HandleAsync(HttpContext context, DataFlowOptions options, SessionJournal journal)
+    private static async Task<(int Status, JsonObject Body)> HandleAsync(HttpContext context, DataFlowOptions options, IReadOnlyList<string> secrets, SessionJournal journal)
     {
         var request = context.Request;
         var headerText = string.Join("\n", request.Headers.Select(h => $"{h.Key}: {h.Value}"));
         var received = journal.Append(Direction.FromClient, FrameKind.Text, $"POST {request.Path} ({request.ContentType}, {request.ContentLength?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "chunked"} B)", text: headerText);
         JsonObject Error(string message) => Answer([], [IncidentOf(options, "Error", message)]);
+        if (request.Headers.Where(h => secrets.Any(secret => h.Value.ToString().Contains(secret, StringComparison.Ordinal))).Select(h => h.Key).ToList() is { Count: > 0 } leaking)
+        {
+            journal.AddFinding("DFA-007", "The client secret was sent to the Data Flow batch endpoint.", "client_secret only on /connect/token", $"in the header(s) {string.Join(", ", leaking)} (redacted in this journal)", received.Seq);
+        }
 
-        // Step 1: the bearer token (DFH-002).
+        // Step 1: the bearer token (DFH-002; DFA-004 on HTTP).
         var tokens = context.RequestServices.GetRequiredService<TokenService>();
         var authorization = request.Headers.Authorization.ToString();
         var token = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..].Trim() : null;
-        if (token is null || tokens.Check(token, out var claims) != TokenCheck.Valid)
+        if (token is null || tokens.Check(token, out _) != TokenCheck.Valid)
         {
-            journal.AddFinding("DFH-002", "The batch request has no valid bearer token.", "Authorization: Bearer <token>", authorization.Length == 0 ? "no Authorization header" : "a token that does not validate", received.Seq);
+            var seen = authorization.Length == 0 ? "no Authorization header" : token is null ? "an Authorization header without the Bearer scheme" : "a bearer token that does not validate";
+            journal.AddFinding("DFH-002", "The batch request has no valid bearer token.", "Authorization: Bearer <token>", seen, received.Seq);
+            journal.AddFinding("DFA-004", "The token is not in Authorization: Bearer <token> on HTTP.", "Authorization: Bearer <token>", seen, received.Seq);
             return (StatusCodes.Status401Unauthorized, Error("Unauthorized: a valid bearer token is required."));
         }
 
@@ -117,7 +132,12 @@ public static class DataFlowHttpEndpoint
             return (StatusCodes.Status400BadRequest, Error("Parameters could not be parsed as JSON: " + e.Message));
         }
 
-        journal.Append(Direction.FromClient, FrameKind.Text, "Parameters", text: parametersText, parsed: parameters);
+        var parametersEntry = journal.Append(Direction.FromClient, FrameKind.Text, "Parameters", text: parametersText, parsed: parameters);
+        if (secrets.Any(secret => parametersText.Contains(secret, StringComparison.Ordinal)))
+        {
+            journal.AddFinding("DFA-007", "The client secret was sent to the Data Flow batch endpoint in Parameters.", "client_secret only on /connect/token", "the secret in Parameters (redacted in this journal)", parametersEntry.Seq);
+        }
+
         if (parameters.ContainsKey("Token"))
         {
             journal.AddFinding("DFH-010", "Parameters carries the token.", "no Token in Parameters (the bearer header authenticates)", "Token present (redacted)", received.Seq);
@@ -161,12 +181,16 @@ public static class DataFlowHttpEndpoint
         // Steps 4–9 on the session: Start (token from the header), the audio in chunks, Finalize, every output.
         var start = (JsonObject)parameters.DeepClone();
         start["MessageName"] = "Start";
-        start["ProjectName"] ??= project;
-        start["Tenant"] ??= tenant;
+        // The headers select the project and the tenant (step 2); the token comes from the bearer header (step 1).
+        start["ProjectName"] = project;
+        start["Tenant"] = tenant;
         start["Token"] = token;
         start["Audio"] = declared;
         var sink = new CollectingSink(journal);
-        await using var session = new DataFlowSession(options, context.RequestServices.GetRequiredService<TokenService>(), journal, sink, pathProject: null, context.RequestServices.GetService<TimeProvider>());
+        await using var session = new DataFlowSession(options, context.RequestServices.GetRequiredService<TokenService>(), journal, sink, pathProject: null, context.RequestServices.GetService<TimeProvider>())
+        {
+            Transport = DataFlowTransport.Http,
+        };
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         patience.CancelAfter(Patience);
         try

@@ -46,6 +46,9 @@ public sealed class DataFlowOptions : ProtocolSim.Core.Hosting.IFakeOptions
 
     public IncidentShape IncidentShape { get; set; } = IncidentShape.Nested;
 
+    /// <summary>The gRPC method and the fields of its messages (§5 <c>DataFlow:Grpc:ProtoFile</c>): the assumed proto, or one loaded with <see cref="Grpc.GrpcProtoMapping.Load"/>.</summary>
+    public Grpc.GrpcProtoMapping GrpcProto { get; set; } = Grpc.GrpcProtoMapping.Default;
+
     /// <summary>Journals kept for reports and the dashboard, newest first (0 = all); bounds a long-running serve's memory.</summary>
     public int KeepJournals { get; set; } = 1000;
 

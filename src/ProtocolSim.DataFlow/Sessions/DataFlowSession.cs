@@ -32,6 +32,14 @@ public enum SessionState
     Ended,
 }
 
+/// <summary>The Data Flow integration a session runs on (dataflow.md §2.6–2.8).</summary>
+public enum DataFlowTransport
+{
+    WebSocket,
+    Grpc,
+    Http,
+}
+
 /// <summary>The input audio format a Start declared.</summary>
 public sealed record AudioFormat(string Encoding, int SampleRate, int ChannelCount, string OutputEncoding = "pcm")
 {
@@ -67,6 +75,7 @@ public sealed class DataFlowSession : IAsyncDisposable
     private bool _misalignedReported;
     private bool _anyRequest;
     private readonly TaskCompletionSource _finalResultSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _startAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Projects.ScriptRunner? _script;
     private bool _scriptedStartUsed;
 
@@ -84,6 +93,15 @@ public sealed class DataFlowSession : IAsyncDisposable
 
     public SessionJournal Journal { get; }
 
+    /// <summary>
+    /// The integration the session runs on. gRPC has no text/binary frames: JSON in the audio field or a json field that
+    /// is not JSON breaks DFG-004 instead of DFW-002. A batch (HTTP) session honours <c>Start.Events</c> (000 §Start:
+    /// supported on HTTP only), emitting them from the Entry node once the project has started.
+    /// </summary>
+    public DataFlowTransport Transport { get; init; } = DataFlowTransport.WebSocket;
+
+    private string FramingRule => Transport == DataFlowTransport.Grpc ? "DFG-004" : "DFW-002";
+
     /// <summary>16 hex digits, as in the documents' incidents.</summary>
     public string SessionId { get; }
 
@@ -95,6 +113,12 @@ public sealed class DataFlowSession : IAsyncDisposable
 
     /// <summary>Audio received per channel (every channel advances together in interleaved audio).</summary>
     public TimeSpan AudioTime => Format is null ? TimeSpan.Zero : TimeSpan.FromSeconds((double)_audioFrames / Format.SampleRate);
+
+    /// <summary>A Start is being answered (the project builds): its StartResponse is still to come.</summary>
+    public bool StartPending => _startPending;
+
+    /// <summary>Completes when a StartResponse has been sent after the build (whatever its result).</summary>
+    public Task StartAnswered => _startAnswered.Task;
 
     /// <summary>Completes when <c>FinalResult</c> has been sent (the transport then waits for the client to close).</summary>
     public Task FinalResultSent => _finalResultSent.Task;
@@ -118,7 +142,8 @@ public sealed class DataFlowSession : IAsyncDisposable
             {
                 // §5: a non-JSON text frame gets an Error incident; the connection stays.
                 await IncidentAsync("Error", "Message could not be parsed as JSON: " + ex.Message, cancellationToken);
-                Journal.AddFinding("DFW-002", "A text frame is not JSON.", "JSON messages in text frames", Excerpt(text), entrySeq);
+                Journal.AddFinding(FramingRule, Transport == DataFlowTransport.Grpc ? "A StreamInput json field is not JSON." : "A text frame is not JSON.",
+                    Transport == DataFlowTransport.Grpc ? "JSON text in StreamInput.json" : "JSON messages in text frames", Excerpt(text), entrySeq);
                 return;
             }
 
@@ -152,7 +177,8 @@ public sealed class DataFlowSession : IAsyncDisposable
             {
                 case SessionState.Idle when LooksLikeJsonRequest(data.Span):
                     // A JSON request in a binary frame is audio to Data Flow: dropped, and the client is told.
-                    Journal.AddFinding("DFW-002", "A JSON message was sent in a binary frame.", "JSON messages in text frames; binary frames carry audio only", Excerpt(System.Text.Encoding.UTF8.GetString(data.Span[..Math.Min(data.Length, 200)])), entrySeq);
+                    Journal.AddFinding(FramingRule, Transport == DataFlowTransport.Grpc ? "A JSON message was sent in the StreamInput audio field." : "A JSON message was sent in a binary frame.",
+                        Transport == DataFlowTransport.Grpc ? "Start JSON in StreamInput.json; audio only in StreamInput.audio" : "JSON messages in text frames; binary frames carry audio only", Excerpt(System.Text.Encoding.UTF8.GetString(data.Span[..Math.Min(data.Length, 200)])), entrySeq);
                     await IncidentAsync("Warning", "Audio received before the session started; it was dropped.", cancellationToken);
                     return;
                 case SessionState.Idle:
@@ -325,6 +351,9 @@ public sealed class DataFlowSession : IAsyncDisposable
         Journal.Append(Direction.Internal, FrameKind.Note, $"building project {project} ({format!.Encoding} {format.SampleRate} Hz {format.ChannelCount} ch); StartResponse in {_options.StartDelay.TotalMilliseconds:0} ms");
         _script = _options.Scripts.TryGetValue(project!, out var definition) ? new Projects.ScriptRunner(definition, format!) : null;
 
+        var initialEvents = Transport == DataFlowTransport.Http && start["Events"] is JsonArray events
+            ? events.OfType<JsonObject>().Select(e => (JsonObject)e.DeepClone()).ToList()
+            : [];
         _background.Add(AfterAsync(_options.StartDelay, async ct =>
         {
             _startPending = false;
@@ -333,6 +362,12 @@ public sealed class DataFlowSession : IAsyncDisposable
 
             // Scripted events follow only after StartResponse (§4.1).
             await EmitAsync(_script?.OnStart(), ct);
+
+            // HTTP: Start.Events enter the project at the Entry node as the session starts (000 §Start, Events).
+            foreach (var initial in initialEvents)
+            {
+                await EnterAsync(initial, ct);
+            }
         }));
     }
 
@@ -450,7 +485,7 @@ public sealed class DataFlowSession : IAsyncDisposable
             }
         }
 
-        if (start["Events"] is JsonArray { Count: > 0 })
+        if (start["Events"] is JsonArray { Count: > 0 } && Transport != DataFlowTransport.Http)
         {
             // 000 §Start: Events are not supported in streaming. The mock ignores them and says so.
             Journal.AddFinding("DFW-011", "Start carries Events on a streaming connection.", "no Events in Start; {\"Event\":...} messages after StartResponse", "Start.Events", entrySeq);
@@ -554,7 +589,12 @@ public sealed class DataFlowSession : IAsyncDisposable
             return;
         }
 
-        // Emitted from the Entry node; which nodes react is the project's business.
+        await EnterAsync(body, cancellationToken);
+    }
+
+    /// <summary>A client event enters the project at the Entry node; which nodes react is the project's business.</summary>
+    private async Task EnterAsync(JsonObject body, CancellationToken cancellationToken)
+    {
         Journal.Append(Direction.Internal, FrameKind.Note, $"client event \"{String(body, "Name")}\" entered the project at the Entry node");
         await EmitAsync(_script?.OnClientEvent(body["Data"] is JsonObject data ? String(data, "Text") : null), cancellationToken);
     }
@@ -644,8 +684,14 @@ public sealed class DataFlowSession : IAsyncDisposable
         }
     }
 
-    private ValueTask RespondAsync(string messageName, string result, CancellationToken cancellationToken) =>
-        _sink.SendTextAsync(SessionMessages.Response(messageName, result), cancellationToken);
+    private async ValueTask RespondAsync(string messageName, string result, CancellationToken cancellationToken)
+    {
+        await _sink.SendTextAsync(SessionMessages.Response(messageName, result), cancellationToken);
+        if (messageName == "StartResponse" && !_startPending)
+        {
+            _startAnswered.TrySetResult();
+        }
+    }
 
     private async Task IncidentAsync(string level, string message, CancellationToken cancellationToken)
     {

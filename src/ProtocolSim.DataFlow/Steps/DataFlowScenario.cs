@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Audio;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
+using ProtocolSim.DataFlow.Grpc;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;
 using ProtocolSim.DataFlow.Sessions;
@@ -65,6 +66,9 @@ public sealed class DataFlowScenario : IAsyncDisposable
     /// <summary>How long the mock waits for the client to close after FinalResult before it closes (DFW-030).</summary>
     public TimeSpan CloseAfterFinalResult { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Whether the gRPC TLS listener presents a certificate from the CA the client is given (false: from another CA).</summary>
+    public bool GrpcCertificateTrusted { get; set; } = true;
+
     /// <summary>Extra <c>PROTOSIM_*</c> values of the task (event text, update parameters, sessions, output encoding).</summary>
     public Dictionary<string, string> TaskEnvironment { get; } = new(StringComparer.Ordinal);
 
@@ -102,8 +106,31 @@ public sealed class DataFlowScenario : IAsyncDisposable
 
     public SessionJournal? Identity { get; private set; }
 
-    /// <summary>The WebSocket connections the client opened, in order.</summary>
+    /// <summary>The streaming sessions the client opened (WebSocket connections and gRPC Stream calls), in order.</summary>
     public IReadOnlyList<SessionJournal> Sessions { get; private set; } = [];
+
+    /// <summary>The HTTP batch requests the client made, in order.</summary>
+    public IReadOnlyList<SessionJournal> Batches { get; private set; } = [];
+
+    /// <summary>gRPC calls of methods other than dataflow/Stream (DFG-002).</summary>
+    public IReadOnlyList<SessionJournal> OtherGrpcCalls { get; private set; } = [];
+
+    /// <summary>Connections to the gRPC TLS port whose handshake never completed (DFG-003).</summary>
+    public IReadOnlyList<SessionJournal> FailedTlsHandshakes { get; private set; } = [];
+
+    /// <summary>Whether the client's sessions were gRPC calls (the DFW rules then also judge DFG-001).</summary>
+    public bool UsedGrpc => Sessions.Count > 0 && Sessions.All(j => j.Protocol == "dataflow-grpc");
+
+    /// <summary>The integrations the client used, for messages: "WebSocket", "gRPC", "HTTP batch" or "no integration".</summary>
+    public string Integrations
+    {
+        get
+        {
+            var used = Sessions.Select(j => j.Protocol == "dataflow-grpc" ? "gRPC" : "WebSocket").Concat(Batches.Select(_ => "HTTP batch"))
+                .Concat(OtherGrpcCalls.Select(_ => "gRPC")).Distinct(StringComparer.Ordinal).ToList();
+            return used.Count == 0 ? "no integration" : string.Join(" and ", used);
+        }
+    }
 
     public DataFlowOptions? Options { get; private set; }
 
@@ -139,11 +166,15 @@ public sealed class DataFlowScenario : IAsyncDisposable
         }
 
         Identity = _app.Services.GetRequiredService<IdentityJournal>().Journal;
-        Sessions = journals.All.Where(j => j.Protocol == "dataflow-ws").OrderBy(j => j.StartedAt).ToList();
+        List<SessionJournal> Of(string protocol) => journals.All.Where(j => j.Protocol == protocol).OrderBy(j => j.StartedAt).ToList();
+        Sessions = journals.All.Where(j => j.Protocol is "dataflow-ws" or "dataflow-grpc").OrderBy(j => j.StartedAt).ToList();
+        Batches = Of("dataflow-http");
+        OtherGrpcCalls = Of("dataflow-grpc-method");
+        FailedTlsHandshakes = Of("dataflow-grpc-tls");
         _scenario.Attach(Identity);
-        foreach (var session in Sessions)
+        foreach (var journal in journals.All.OrderBy(j => j.StartedAt))
         {
-            _scenario.Attach(session);
+            _scenario.Attach(journal);
         }
     }
 
@@ -171,11 +202,12 @@ public sealed class DataFlowScenario : IAsyncDisposable
             o.StartDelay = StartDelay;
             o.FinalizeDuration = FinalizeDuration;
             o.IncidentShape = IncidentShape;
+            o.GrpcProto = Settings.GrpcProto;
 
             // The suite's patience after FinalResult (DFW-030) is above the mock's 1 s default, so that a busy machine
             // does not make a conforming client look slow.
             o.CloseAfterFinalResult = CloseAfterFinalResult;
-        }, Token);
+        }, Token, GrpcCertificates.Create(TimeProvider.System, GrpcCertificateTrusted));
         Options = _app.Services.GetRequiredService<DataFlowOptions>();
     }
 
@@ -185,6 +217,8 @@ public sealed class DataFlowScenario : IAsyncDisposable
         var ws = DataFlowMock.WebSocketUrl(_app!);
         var identity = DataFlowMock.IdentityUrl(_app!);
         var endpointsFile = _directory.File("endpoints.json");
+        var caFile = _directory.File("dataflow-grpc-ca.pem");
+        File.WriteAllText(caFile, DataFlowMock.GrpcCaPem(_app!));
         var endpoints = DataFlowMock.Endpoints(_app!, credentials, Project);
         File.WriteAllText(endpointsFile, endpoints.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -194,6 +228,8 @@ public sealed class DataFlowScenario : IAsyncDisposable
             ["PROTOSIM_ENDPOINTS"] = endpointsFile,
             ["PROTOSIM_DATAFLOW_WS_URL"] = ws,
             ["PROTOSIM_DATAFLOW_GRPC_URL"] = DataFlowMock.GrpcUrl(_app!),
+            ["PROTOSIM_DATAFLOW_GRPC_CLEARTEXT_URL"] = DataFlowMock.GrpcCleartextUrl(_app!),
+            ["PROTOSIM_DATAFLOW_GRPC_CA"] = caFile,
             ["PROTOSIM_DATAFLOW_HTTP_URL"] = DataFlowMock.HttpUrl(_app!),
             ["PROTOSIM_IDENTITY_URL"] = identity,
             ["PROTOSIM_CLIENT_ID"] = credentials.ClientId,

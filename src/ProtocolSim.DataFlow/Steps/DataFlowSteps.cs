@@ -20,7 +20,10 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
     /// <summary>How soon after an answer that ends the session the client must close (DFW-006, DFW-022).</summary>
     private static readonly TimeSpan CloseWithin = TimeSpan.FromSeconds(3);
 
-    // Each scenario judges exactly the rules it tags: a check of an untagged rule is computed but not recorded.
+    // Each scenario judges exactly the rules it tags: a check of an untagged rule is computed but not recorded. In a
+    // scenario tagging DFG-001 ("apply every DFW rule with scope G to the gRPC stream", grpc.feature) every DFW check
+    // of a gRPC client's session is DFG-001's verdict too. The WebSocket-only DFW-002 has a scenario of its own,
+    // inconclusive for gRPC.
     private bool Tagged(string rule) => scenario.RuleIds.Contains(rule, StringComparer.Ordinal);
 
     private bool Check(string rule, bool ok, string expected, string actual, string? evidence = null)
@@ -30,19 +33,31 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
             scenario.Rules.Check(rule, ok, expected, actual, evidence);
         }
 
+        if (df.UsedGrpc && rule.StartsWith("DFW-", StringComparison.Ordinal) && Tagged("DFG-001"))
+        {
+            scenario.Rules.Check("DFG-001", ok, $"{rule} on the gRPC stream: {expected}", actual, evidence);
+        }
+
         return ok;
     }
 
-    private bool CheckFindings(string rule, SessionJournal journal, string passEvidence) =>
-        Tagged(rule) ? scenario.Rules.CheckFindings(rule, journal, passEvidence) : journal.FindingsFor(rule).Count == 0;
-
-    private void Fail(string rule, string expected, string actual, string? evidence = null)
+    private bool CheckFindings(string rule, SessionJournal journal, string passEvidence)
     {
-        if (Tagged(rule))
+        var findings = journal.FindingsFor(rule);
+        if (findings.Count == 0)
         {
-            scenario.Rules.Fail(rule, expected, actual, evidence);
+            return Check(rule, true, passEvidence, passEvidence);
         }
+
+        foreach (var finding in findings)
+        {
+            Check(rule, false, finding.Expected ?? "no finding", finding.Actual ?? finding.Message, finding.EntrySeq is { } seq ? $"{journal.SessionId} #{seq} at {Seconds(finding.Offset)}" : journal.SessionId);
+        }
+
+        return false;
     }
+
+    private void Fail(string rule, string expected, string actual, string? evidence = null) => Check(rule, false, expected, actual, evidence);
 
     // ---------------------------------------------------------------- Given
 
@@ -121,6 +136,18 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
     [Then("Start carried the token and the tenant")]
     public void ThenStartCarriedTokenAndTenant()
     {
+        if (df.Sessions.Count == 0 && df.Batches.Count > 0)
+        {
+            // HTTP: the token in Authorization: Bearer, the tenant in the Tenant header (DFA-004, DFA-005 scope H).
+            foreach (var batch in df.Batches)
+            {
+                CheckFindings("DFA-004", batch, $"{batch.SessionId}: Authorization: Bearer held a valid access token");
+                CheckFindings("DFA-005", batch, $"{batch.SessionId}: the Tenant header held the tenant GUID of the token");
+            }
+
+            return;
+        }
+
         foreach (var s in RequireStarts())
         {
             if (!s.Responses("StartResponse").Any())
@@ -136,27 +163,32 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
     [Then("one token served every session")]
     public void ThenOneTokenServedEverySession()
     {
-        var starts = df.Sessions.Select(j => new SessionEvidence(j)).Where(s => s.FirstRequest("Start") is not null).ToList();
-        if (starts.Count < 2)
+        // The token each session presented: Start.Token (streaming) or the bearer header (HTTP batch).
+        var presented = df.Sessions.Select(j => new SessionEvidence(j)).Where(s => s.FirstRequest("Start") is not null)
+            .Select(s => Str(s.FirstRequest("Start")!.Value.Request, "Token"))
+            .Concat(df.Batches.Select(b => b.Entries.FirstOrDefault(e => e.Direction == Direction.FromClient)?.Text?.Split('\n')
+                .FirstOrDefault(h => h.StartsWith("Authorization: ", StringComparison.OrdinalIgnoreCase))))
+            .ToList();
+        if (presented.Count < 2)
         {
-            throw new InconclusiveException($"The task ran {starts.Count} session(s); token reuse needs two (PROTOSIM_SESSIONS=2).");
+            throw new InconclusiveException($"The task ran {presented.Count} session(s); token reuse needs two (PROTOSIM_SESSIONS=2).");
         }
 
         var issued = df.Identity!.Entries.Count(e => e.Direction == Direction.ToClient && e.Summary.StartsWith("200 ", StringComparison.Ordinal));
-        var tokens = starts.Select(s => Str(s.FirstRequest("Start")!.Value.Request, "Token")).Distinct(StringComparer.Ordinal).Count();
-        Check("DFA-006", issued == 1 && tokens == 1, $"one token (valid for a year) reused by all {starts.Count} sessions",
-            $"{issued} token request(s) answered, {tokens} distinct token(s) in {starts.Count} Start messages");
+        var tokens = presented.Distinct(StringComparer.Ordinal).Count();
+        Check("DFA-006", issued == 1 && tokens == 1, $"one token (valid for a year) reused by all {presented.Count} sessions",
+            $"{issued} token request(s) answered, {tokens} distinct token(s) in {presented.Count} sessions");
     }
 
     [Then("the client secret never reached Data Flow")]
     public void ThenTheSecretNeverReachedDataFlow()
     {
-        if (df.Sessions.Count == 0)
+        if (df.Sessions.Count == 0 && df.Batches.Count == 0)
         {
             throw new InconclusiveException($"The client opened no Data Flow connection ({df.Exit?.Describe()}).");
         }
 
-        foreach (var session in df.Sessions)
+        foreach (var session in df.Sessions.Concat(df.Batches))
         {
             CheckFindings("DFA-007", session, $"{session.SessionId}: no client_secret in the upgrade request or any message");
         }
@@ -179,7 +211,6 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
                 CheckFindings("DFW-001", s.Journal, $"{s.Name}: Start first");
             }
 
-            CheckFindings("DFW-002", s.Journal, $"{s.Name}: every JSON message in a text frame, audio in binary frames");
             CheckFindings("DFW-003", s.Journal, $"{s.Name}: Start has MessageName, Tenant, Token, Audio and a project");
             CheckFindings("DFW-011", s.Journal, $"{s.Name}: no Events in Start");
             CheckFindings("DFW-013", s.Journal, $"{s.Name}: Settings and Parameters hold primitives; ChannelTags customer/agent");
@@ -194,6 +225,22 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
         if (sessions.All(s => s.ClientMessages.Count == 0))
         {
             throw new InconclusiveException("The client connected but sent nothing.");
+        }
+    }
+
+    [Then("the client sent JSON in text frames and audio in binary frames")]
+    public void ThenTheClientFramedItsMessages()
+    {
+        var sessions = RequireConnections();
+        if (df.UsedGrpc)
+        {
+            // gRPC has no frame kinds: the json and audio fields are DFG-004's.
+            throw new InconclusiveException("A WebSocket rule; the client used gRPC (see DFG-004 for its json and audio fields).");
+        }
+
+        foreach (var s in sessions)
+        {
+            CheckFindings("DFW-002", s.Journal, $"{s.Name}: every JSON message in a text frame, audio in binary frames");
         }
     }
 
@@ -223,7 +270,7 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
     {
         var (s, start) = RequireStart();
         var response = s.Responses("StartResponse").FirstOrDefault();
-        var end = s.ClientEnd;
+        var end = s.ClientDone;
         var gaveUp = response.Entry is null
             ? end is not null && end.Offset < start.Entry.Offset + df.StartDelay
             : s.EndedBefore(response.Entry);
@@ -249,7 +296,7 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
         var after = s.ClientMessagesAfter(response.Entry).ToList();
         var audio = after.Count(e => e.Kind == FrameKind.Binary);
         var requests = after.Where(e => e.Kind == FrameKind.Text).Select(e => e.Summary).ToList();
-        var closed = s.ClientEnd is { } end && end.Seq > response.Entry.Seq && s.ServerClose is null && end.Offset - response.Entry.Offset <= CloseWithin;
+        var closed = s.ClientDone is { } end && end.Seq > response.Entry.Seq && s.ServerClose is null && end.Offset - response.Entry.Offset <= CloseWithin;
         var ok = audio == 0 && requests.Count == 0 && closed;
         var actual = audio > 0 ? $"{audio} audio frame(s) after it" : requests.Count > 0 ? $"sent {string.Join(", ", requests)} after it" : $"the client {DescribeEnd(s)}";
         foreach (var rule in new[] { "DFW-006", "DFW-023" })
@@ -408,7 +455,7 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
         }
 
         // Messages that crossed the answer on the wire cannot be told from later ones; audio after Finalize is DFW-019's.
-        var end = s.ClientEnd;
+        var end = s.ClientDone;
         var ok = end is not null && end.Seq > none.Entry.Seq && end.Offset - none.Entry.Offset <= CloseWithin;
         Check("DFW-022", ok, $"the connection closed within {CloseWithin.TotalSeconds:0} s, without waiting for a FinalResult that will not come",
             end is null ? "the client never closed" : $"the client {DescribeEnd(s)} ({Seconds(end.Offset - none.Entry.Offset)} after NoActiveOperation)",
@@ -423,10 +470,11 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
         var s = RequireStarted();
         var sent = s.AudioFrames.Sum(f => f.Bytes!.Value.Length);
         var final = s.FinalResult;
-        var end = s.ClientEnd;
+        var end = s.ClientDone;
 
         // Kept going: every byte of audio streamed and the connection ended on purpose (a close frame), or after FinalResult.
-        var dropped = end is { Kind: FrameKind.Error } && (final is null || end.Seq < final.Seq);
+        var cut = s.IsGrpc ? s.ClientEnd : end is { Kind: FrameKind.Error } ? end : null;
+        var dropped = cut is not null && (final is null || cut.Seq < final.Seq);
         var ok = sent >= df.ExpectedAudio.Length && !dropped && end is not null;
         var incidents = s.ServerMessages.Count(m => m.Message["Incident"] is not null || Str(m.Message, "MessageName") == "Incident");
         var events = s.ServerMessages.Count(m => m.Message["Event"] is not null);
@@ -512,9 +560,13 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
             throw new InconclusiveException("The client did not read until FinalResult, so closing after it (DFW-030) cannot be judged.");
         }
 
-        var lingered = s.ServerClose is { } close && (s.ClientEnd is null || close.Seq < s.ClientEnd.Seq);
-        Check("DFW-030", !lingered && s.ClientEnd is not null, $"the client closes after FinalResult (the mock closes after {df.Options!.CloseAfterFinalResult.TotalSeconds:0} s otherwise)",
-            lingered ? "the mock had to close the connection" : $"the client {DescribeEnd(s)} {Seconds(s.ClientEnd!.Offset - final.Offset)} after FinalResult", s.At(final));
+        var done = s.ClientDone;
+        var lingered = s.ServerClose is { } close && (done is null || close.Seq < done.Seq);
+        var expected = s.IsGrpc
+            ? "the client half-closes the call by FinalResult (the mock completes it 2 s later otherwise)"
+            : $"the client closes after FinalResult (the mock closes after {df.Options!.CloseAfterFinalResult.TotalSeconds:0} s otherwise)";
+        Check("DFW-030", !lingered && done is not null, expected,
+            lingered ? $"the mock had to {(s.IsGrpc ? "complete the call" : "close the connection")}" : done is null ? "the client never ended the session" : $"the client {DescribeEnd(s)} ({Seconds(done.Offset - final.Offset)} from FinalResult)", s.At(final));
     }
 
     private void JudgeCallProperties(SessionEvidence s, JournalEntry entry, JsonObject start)
@@ -575,6 +627,11 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
 
     private List<SessionEvidence> RequireConnections()
     {
+        if (df.Sessions.Count == 0 && (df.Batches.Count > 0 || df.OtherGrpcCalls.Count > 0))
+        {
+            throw new InconclusiveException($"A streaming rule (WebSocket or gRPC Stream); the client used {df.Integrations}.");
+        }
+
         if (df.Sessions.Count == 0)
         {
             var tokens = df.Identity?.Entries.Count(e => e.Direction == Direction.FromClient) ?? 0;
@@ -617,10 +674,12 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
         return s;
     }
 
-    private static string DescribeEnd(SessionEvidence s) => s.ClientEnd switch
+    private static string DescribeEnd(SessionEvidence s) => s.ClientDone switch
     {
-        null when s.ServerClose is not null => "was closed by the mock",
-        null => "never closed the connection",
+        null when s.ServerClose is not null => s.IsGrpc ? "had its call completed by the mock" : "was closed by the mock",
+        null => s.IsGrpc ? "never half-closed the call" : "never closed the connection",
+        { Kind: FrameKind.Close } end when s.IsGrpc && end == s.HalfClose => $"half-closed the call at {Seconds(end.Offset)}" + (s.ClientEnd is { } cancel ? $" and cancelled it at {Seconds(cancel.Offset)}" : string.Empty),
+        { Kind: FrameKind.Close } end when s.IsGrpc => $"cancelled the call at {Seconds(end.Offset)}",
         { Kind: FrameKind.Close } end => $"closed the connection at {Seconds(end.Offset)}",
         var end => $"dropped the connection at {Seconds(end.Offset)}",
     };

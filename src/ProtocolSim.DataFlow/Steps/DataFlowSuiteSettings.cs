@@ -14,6 +14,9 @@ public sealed class DataFlowSuiteSettings
     /// <summary><c>recordings/audio</c>: the caller recordings the tasks stream.</summary>
     public required string RecordingsDirectory { get; init; }
 
+    /// <summary>The gRPC method and message fields the mock serves (the assumed proto, or <c>--dataflow-proto</c>).</summary>
+    public Grpc.GrpcProtoMapping GrpcProto { get; init; } = Grpc.GrpcProtoMapping.Default;
+
     /// <summary>How long one task run may take before the client is stopped (a scenario may shorten it).</summary>
     public TimeSpan ClientDeadline { get; init; } = TimeSpan.FromSeconds(25);
 }

@@ -54,11 +54,30 @@ public sealed class SessionEvidence(SessionJournal journal)
 
     public JournalEntry? FinalResult => ServerMessages.Where(m => m.Message["Event"] is JsonObject e && Str(e, "Name") == "FinalResult").Select(m => m.Entry).FirstOrDefault();
 
-    /// <summary>The client's close frame, or the connection loss seen by the mock: when the client ended the connection.</summary>
-    public JournalEntry? ClientEnd => Journal.Entries.FirstOrDefault(e => e.Direction == Direction.FromClient && e.Kind is FrameKind.Close or FrameKind.Error);
+    /// <summary>A gRPC call (half-close and cancellation) rather than a WebSocket connection (close frame).</summary>
+    public bool IsGrpc => Journal.Protocol == "dataflow-grpc";
 
-    /// <summary>The mock closed first because the client lingered after FinalResult (§5 CloseAfterFinalResult).</summary>
-    public JournalEntry? ServerClose => Journal.Entries.FirstOrDefault(e => e.Direction == Direction.ToClient && e.Kind == FrameKind.Close);
+    /// <summary>
+    /// When the client stopped reading: its close frame or the connection loss (WebSocket); its cancellation
+    /// (RST_STREAM) or the connection loss (gRPC, where a half-close only ends what the client sends).
+    /// </summary>
+    public JournalEntry? ClientEnd => Journal.Entries.FirstOrDefault(e => e.Direction == Direction.FromClient && e.Kind is FrameKind.Close or FrameKind.Error && !(IsGrpc && IsHalfClose(e)));
+
+    /// <summary>When the client was done with the session: <see cref="ClientEnd"/>, or on gRPC its half-close if earlier.</summary>
+    public JournalEntry? ClientDone => Journal.Entries.FirstOrDefault(e => e.Direction == Direction.FromClient && e.Kind is FrameKind.Close or FrameKind.Error);
+
+    /// <summary>The gRPC half-close of the request stream.</summary>
+    public JournalEntry? HalfClose => IsGrpc ? Journal.Entries.FirstOrDefault(e => e.Direction == Direction.FromClient && IsHalfClose(e)) : null;
+
+    /// <summary>
+    /// The mock ended the connection or call first: it closed the WebSocket because the client lingered after FinalResult
+    /// (§5 CloseAfterFinalResult), or completed the gRPC call because the client had not half-closed 2 s after it.
+    /// </summary>
+    public JournalEntry? ServerClose => IsGrpc
+        ? Journal.Entries.FirstOrDefault(e => e.Direction == Direction.Internal && e.Summary.StartsWith("the client had not half-closed", StringComparison.Ordinal))
+        : Journal.Entries.FirstOrDefault(e => e.Direction == Direction.ToClient && e.Kind == FrameKind.Close);
+
+    private static bool IsHalfClose(JournalEntry e) => e.Kind == FrameKind.Close && e.Summary.StartsWith("the client half-closed", StringComparison.Ordinal);
 
     public bool EndedBefore(JournalEntry entry) => ClientEnd is { } end && end.Seq < entry.Seq;
 

@@ -18,7 +18,19 @@ internal sealed record ClientTask
 
     public required string Name { get; init; }
 
+    /// <summary>The integration the client uses for every task.</summary>
+    public required DataFlowTransport Transport { get; init; }
+
     public required Uri WebSocketUrl { get; init; }
+
+    public required Uri GrpcUrl { get; init; }
+
+    public required Uri GrpcCleartextUrl { get; init; }
+
+    /// <summary>The CA the gRPC server certificate must chain to (PROTOSIM_DATAFLOW_GRPC_CA, a PEM file).</summary>
+    public string? GrpcCaPem { get; init; }
+
+    public required Uri HttpUrl { get; init; }
 
     public required Uri IdentityUrl { get; init; }
 
@@ -53,7 +65,7 @@ internal sealed record ClientTask
         _ => "pcm",
     };
 
-    public static ClientTask Parse(IReadOnlyDictionary<string, string> env)
+    public static ClientTask Parse(IReadOnlyDictionary<string, string> env, DataFlowTransport transport)
     {
         string Need(string key) => env.TryGetValue(key, out var v) && v.Length > 0 ? v : throw new ClientFailure($"{key} is not set");
         var name = Need("PROTOSIM_TASK");
@@ -72,7 +84,12 @@ internal sealed record ClientTask
         return new ClientTask
         {
             Name = name,
+            Transport = transport,
             WebSocketUrl = new Uri(Need("PROTOSIM_DATAFLOW_WS_URL")),
+            GrpcUrl = new Uri(Need("PROTOSIM_DATAFLOW_GRPC_URL")),
+            GrpcCleartextUrl = new Uri(Need("PROTOSIM_DATAFLOW_GRPC_CLEARTEXT_URL")),
+            GrpcCaPem = env.GetValueOrDefault("PROTOSIM_DATAFLOW_GRPC_CA") is { Length: > 0 } ca ? File.ReadAllText(ca) : null,
+            HttpUrl = new Uri(Need("PROTOSIM_DATAFLOW_HTTP_URL")),
             IdentityUrl = new Uri(Need("PROTOSIM_IDENTITY_URL")),
             ClientId = Need("PROTOSIM_CLIENT_ID"),
             ClientSecret = Need("PROTOSIM_CLIENT_SECRET"),
@@ -98,7 +115,7 @@ internal sealed record ClientTask
 /// <c>PROTOSIM_SESSIONS</c>, streams the WAV's samples raw in 100 ms chunks, finalizes (or stops), reads until
 /// FinalResult and closes; output audio (TTS fragments) is decoded and saved as tts-N.wav.
 /// </summary>
-internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
+internal sealed class DataFlowClient(DataFlowClientFault fault, DataFlowTransport transport, TextWriter log)
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(12);
     private static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(10);
@@ -123,13 +140,15 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
     {
         try
         {
-            _task = ClientTask.Parse(environment);
+            _task = ClientTask.Parse(environment, transport);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
             var ok = true;
             for (var i = 1; i <= _task.Sessions; i++)
             {
                 var token = await TokenAsync(http, cancellationToken);
-                ok &= await RunSessionAsync(token, i, cancellationToken);
+                ok &= transport == DataFlowTransport.Http
+                    ? await new DataFlowBatchClient(_task, fault, log).RunAsync(token, i, cancellationToken)
+                    : await RunSessionAsync(token, i, cancellationToken);
             }
 
             return ok ? 0 : 1;
@@ -139,7 +158,7 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
             await log.WriteLineAsync("error: " + ex.Message);
             return 1;
         }
-        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException)
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             await log.WriteLineAsync($"error: {ex.GetType().Name}: {ex.Message}");
             return 1;
@@ -189,9 +208,8 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
 
     private async Task<bool> RunSessionAsync(string token, int number, CancellationToken cancellationToken)
     {
-        using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(_task.WebSocketUrl, cancellationToken);
-        var session = new Session(socket, this, log);
+        await using var stream = await ConnectAsync(cancellationToken);
+        var session = new Session(stream, this, log);
         var reading = session.ReadAsync(cancellationToken);
         try
         {
@@ -199,21 +217,33 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
         }
         finally
         {
-            if (socket.State == WebSocketState.Open && !session.Aborted)
+            if (!session.Aborted)
             {
-                using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-                try
-                {
-                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", closing.Token);
-                }
-                catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-                {
-                }
+                await stream.CloseAsync(log);
             }
 
-            socket.Abort();
+            stream.Abort();
             await reading;
         }
+    }
+
+    /// <summary>The session's channel: a WebSocket connection, or a gRPC Stream call (TLS, the task's CA).</summary>
+    private async Task<IDataFlowStream> ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (_task.Transport != DataFlowTransport.Grpc)
+        {
+            return await WebSocketDataFlowStream.ConnectAsync(_task.WebSocketUrl, cancellationToken);
+        }
+
+        var options = new GrpcChannelOptions
+        {
+            Url = fault == DataFlowClientFault.GrpcCleartext ? _task.GrpcCleartextUrl : _task.GrpcUrl,
+            CaPem = _task.GrpcCaPem,
+            TrustAnyCertificate = fault == DataFlowClientFault.GrpcTrustsAnyCertificate,
+            Method = fault == DataFlowClientFault.GrpcWrongMethod ? "/dataflow.Dataflow/Stream" : "/dataflow/Stream",
+            ExtraField = fault == DataFlowClientFault.GrpcExtraField,
+        };
+        return await GrpcDataFlowStream.StartAsync(options, cancellationToken);
     }
 
     private enum Outcome
@@ -222,10 +252,8 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
         Abort,
     }
 
-    private sealed record ServerMessage(JsonObject? Json, byte[]? Binary);
-
     /// <summary>One connection: a receive loop feeding a queue, and the request flow reading it.</summary>
-    private sealed class Session(ClientWebSocket socket, DataFlowClient client, TextWriter log)
+    private sealed class Session(IDataFlowStream stream, DataFlowClient client, TextWriter log)
     {
         private readonly Channel<ServerMessage> _inbox = Channel.CreateUnbounded<ServerMessage>();
         private readonly Queue<JsonObject> _responses = new();
@@ -240,58 +268,7 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
 
         public bool Aborted { get; private set; }
 
-        public async Task ReadAsync(CancellationToken cancellationToken)
-        {
-            var buffer = new byte[64 * 1024];
-            using var message = new MemoryStream();
-            try
-            {
-                while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
-                {
-                    var result = await socket.ReceiveAsync(buffer, cancellationToken);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        break;
-                    }
-
-                    message.Write(buffer, 0, result.Count);
-                    if (!result.EndOfMessage)
-                    {
-                        continue;
-                    }
-
-                    var bytes = message.ToArray();
-                    message.SetLength(0);
-                    if (result.MessageType == WebSocketMessageType.Binary)
-                    {
-                        await _inbox.Writer.WriteAsync(new ServerMessage(null, bytes), cancellationToken);
-                    }
-                    else
-                    {
-                        JsonObject? json = null;
-                        try
-                        {
-                            json = JsonNode.Parse(bytes) as JsonObject;
-                        }
-                        catch (System.Text.Json.JsonException)
-                        {
-                        }
-
-                        if (json is not null)
-                        {
-                            await _inbox.Writer.WriteAsync(new ServerMessage(json, null), cancellationToken);
-                        }
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
-            {
-            }
-            finally
-            {
-                _inbox.Writer.TryComplete();
-            }
-        }
+        public Task ReadAsync(CancellationToken cancellationToken) => stream.ReadAsync(_inbox.Writer, cancellationToken);
 
         public async Task<bool> RunAsync(string token, int number, CancellationToken cancellationToken)
         {
@@ -305,7 +282,7 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
             }
 
             var start = Start(token, number);
-            if (Fault == DataFlowClientFault.StartAsBinary)
+            if (Fault is DataFlowClientFault.StartAsBinary or DataFlowClientFault.GrpcStartAsAudio)
             {
                 await SendBinaryAsync(Encoding.UTF8.GetBytes(start.ToJsonString()), cancellationToken);
             }
@@ -394,7 +371,7 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
 
         private async Task<bool> EndAsync(bool stop, int frameBytes, CancellationToken cancellationToken)
         {
-            if (Fault == DataFlowClientFault.CloseWithoutFinalize)
+            if (Fault is DataFlowClientFault.CloseWithoutFinalize or DataFlowClientFault.GrpcHalfCloseEarly)
             {
                 await log.WriteLineAsync("all audio sent; closing");
                 return true;
@@ -464,6 +441,13 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
             }
 
             await log.WriteLineAsync($"FinalResult after {name}; {client._fragments} TTS fragment(s) saved");
+            if (Fault == DataFlowClientFault.GrpcCancelsAfterFinalResult)
+            {
+                // Does not read on to the call's status.
+                await AbortAsync("done at FinalResult; cancelling the call");
+                return true;
+            }
+
             if (Fault == DataFlowClientFault.Lingers)
             {
                 // Waits for the server to close.
@@ -687,6 +671,12 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
         /// <summary>DFW-025: classify by top-level member; events, incidents and output audio never end the session.</summary>
         private async Task<Outcome> HandleAsync(ServerMessage message)
         {
+            if (Fault == DataFlowClientFault.GrpcIgnoresJson && message.Json is not null)
+            {
+                // Reads StreamOutput for audio only: the JSON text never reaches the flow.
+                return Outcome.Continue;
+            }
+
             if (message.Binary is { } audio)
             {
                 // DFW-031: output audio belongs to the open TTS fragment.
@@ -798,17 +788,15 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, TextWriter log)
         {
             await log.WriteLineAsync($"giving up: {why}");
             Aborted = true;
-            socket.Abort();
+            stream.Abort();
             return Outcome.Abort;
         }
 
         private static string SessionResult(JsonObject response) => response["OperationResult"]?.ToString() ?? "none";
 
-        private Task SendAsync(JsonObject message, CancellationToken cancellationToken) =>
-            socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, cancellationToken);
+        private Task SendAsync(JsonObject message, CancellationToken cancellationToken) => stream.SendTextAsync(message.ToJsonString(), cancellationToken);
 
-        private Task SendBinaryAsync(byte[] data, CancellationToken cancellationToken) =>
-            socket.SendAsync(data, WebSocketMessageType.Binary, true, cancellationToken);
+        private Task SendBinaryAsync(byte[] data, CancellationToken cancellationToken) => stream.SendBinaryAsync(data, cancellationToken);
     }
 
     private DataFlowClientFault Fault => fault;

@@ -46,10 +46,36 @@ public enum DataFlowClientFault
     DirectionAsText,
     DoubleStart,
     Impatient,
+    GrpcCleartext,
+    GrpcTrustsAnyCertificate,
+    GrpcWrongMethod,
+    GrpcStartAsAudio,
+    GrpcIgnoresJson,
+    GrpcHalfCloseEarly,
+    GrpcCancelsAfterFinalResult,
+    GrpcExtraField,
+    HttpUrlEncoded,
+    HttpNoBearer,
+    HttpNoHeaders,
+    HttpNoParameters,
+    HttpRawAudio,
+    HttpWrongAudioParameters,
+    HttpNoInitialEvents,
+    HttpShortTimeout,
+    HttpIgnoresIncidents,
+    HttpTokenInParameters,
 }
 
-/// <summary>A reference Data Flow WebSocket client: the conforming one or a deliberately broken variant.</summary>
-public sealed record DataFlowClientInfo(string Name, DataFlowClientFault Fault, IReadOnlySet<string> BreaksRules, string Description)
+/// <summary>The Data Flow integration a reference client uses for every task (dataflow.md §2.6–2.8).</summary>
+public enum DataFlowTransport
+{
+    WebSocket,
+    Grpc,
+    Http,
+}
+
+/// <summary>A reference Data Flow client: a conforming one per integration or a deliberately broken variant.</summary>
+public sealed record DataFlowClientInfo(string Name, DataFlowClientFault Fault, IReadOnlySet<string> BreaksRules, string Description, DataFlowTransport Transport = DataFlowTransport.WebSocket)
 {
     public bool Conforming => Fault == DataFlowClientFault.None;
 }
@@ -100,6 +126,26 @@ public static class DataFlowReferenceClients
         new("dataflow-direction-as-text", DataFlowClientFault.DirectionAsText, Set("DFW-033"), "Sends Direction \"IN\" and Language \"English\"."),
         new("dataflow-double-start", DataFlowClientFault.DoubleStart, Set("DFW-034"), "Sends a second Start after StartResponse."),
         new("dataflow-impatient", DataFlowClientFault.Impatient, Set("DFW-035"), "Gives up when StartResponse takes more than 1 s."),
+        new("dataflow-grpc-conforming", DataFlowClientFault.None, Set(), "Conforming Data Flow gRPC client: HttpClient HTTP/2 over TLS, the server certificate validated against the task's CA.", DataFlowTransport.Grpc),
+        new("dataflow-grpc-cleartext", DataFlowClientFault.GrpcCleartext, Set("DFG-003"), "Calls the cleartext HTTP/2 port instead of TLS.", DataFlowTransport.Grpc),
+        new("dataflow-grpc-trusts-any-certificate", DataFlowClientFault.GrpcTrustsAnyCertificate, Set("DFG-003"), "Accepts any server certificate.", DataFlowTransport.Grpc),
+        new("dataflow-grpc-wrong-method", DataFlowClientFault.GrpcWrongMethod, Set("DFG-002"), "Calls /dataflow.Dataflow/Stream (a package and a capital the proto does not have).", DataFlowTransport.Grpc),
+        new("dataflow-grpc-start-as-audio", DataFlowClientFault.GrpcStartAsAudio, Set("DFG-004"), "Sends the Start JSON in the audio field of the first StreamInput.", DataFlowTransport.Grpc),
+        new("dataflow-grpc-ignores-json", DataFlowClientFault.GrpcIgnoresJson, Set("DFG-001", "DFG-005", "DFG-006", "DFW-006", "DFW-012", "DFW-023", "DFW-025", "DFW-026", "DFW-027", "DFW-028", "DFW-029"), "Reads only the audio field of StreamOutput: it never sees StartResponse, so it streams nothing and half-closes after its start timeout (a failed Start keeps it waiting too).", DataFlowTransport.Grpc),
+        new("dataflow-grpc-half-close-early", DataFlowClientFault.GrpcHalfCloseEarly, Set("DFG-001", "DFG-006", "DFW-016"), "Half-closes after the last audio instead of sending Finalize.", DataFlowTransport.Grpc),
+        new("dataflow-grpc-cancels-after-final-result", DataFlowClientFault.GrpcCancelsAfterFinalResult, Set("DFG-006"), "Cancels the call at FinalResult instead of half-closing and reading its status.", DataFlowTransport.Grpc),
+        new("dataflow-grpc-extra-field", DataFlowClientFault.GrpcExtraField, Set("DFG-008"), "Built from another proto: every StreamInput carries a field 15.", DataFlowTransport.Grpc),
+        new("dataflow-http-conforming", DataFlowClientFault.None, Set(), "Conforming Data Flow HTTP batch client.", DataFlowTransport.Http),
+        new("dataflow-http-urlencoded", DataFlowClientFault.HttpUrlEncoded, Set("DFH-001"), "Posts the parts form-urlencoded (audio in base64) instead of multipart/form-data.", DataFlowTransport.Http),
+        new("dataflow-http-no-bearer", DataFlowClientFault.HttpNoBearer, Set("DFA-004", "DFH-002"), "Sends the token in Authorization without the Bearer scheme.", DataFlowTransport.Http),
+        new("dataflow-http-no-headers", DataFlowClientFault.HttpNoHeaders, Set("DFH-003"), "Leaves out the Tenant and ProjectName headers (they are only in Parameters).", DataFlowTransport.Http),
+        new("dataflow-http-no-parameters", DataFlowClientFault.HttpNoParameters, Set("DFH-004"), "Sends the Audio part only.", DataFlowTransport.Http),
+        new("dataflow-http-raw-audio", DataFlowClientFault.HttpRawAudio, Set("DFH-005"), "Sends the raw samples as the Audio part, without the WAV header.", DataFlowTransport.Http),
+        new("dataflow-http-wrong-audio-parameters", DataFlowClientFault.HttpWrongAudioParameters, Set("DFH-006"), "Declares twice the WAV's sample rate in Parameters.Audio.", DataFlowTransport.Http),
+        new("dataflow-http-no-initial-events", DataFlowClientFault.HttpNoInitialEvents, Set("DFH-007"), "Never sends Parameters.Events.", DataFlowTransport.Http),
+        new("dataflow-http-short-timeout", DataFlowClientFault.HttpShortTimeout, Set("DFH-008"), "Gives up on the request after 3 s.", DataFlowTransport.Http),
+        new("dataflow-http-ignores-incidents", DataFlowClientFault.HttpIgnoresIncidents, Set("DFH-009"), "Takes a 200 answer as complete whatever its incidents say.", DataFlowTransport.Http),
+        new("dataflow-http-token-in-parameters", DataFlowClientFault.HttpTokenInParameters, Set("DFH-010"), "Also puts the token in Parameters.", DataFlowTransport.Http),
     ];
 
     private static readonly FrozenDictionary<string, DataFlowClientInfo> ByName = Table.ToFrozenDictionary(c => c.Name, StringComparer.Ordinal);
@@ -113,7 +159,7 @@ public static class DataFlowReferenceClients
 
     /// <summary>Runs one task of the named client with the given <c>PROTOSIM_*</c> environment; returns its exit code.</summary>
     public static Task<int> RunAsync(string name, IReadOnlyDictionary<string, string> environment, TextWriter log, CancellationToken cancellationToken) =>
-        new DataFlowClient(Get(name).Fault, log).RunAsync(environment, cancellationToken);
+        new DataFlowClient(Get(name).Fault, Get(name).Transport, log).RunAsync(environment, cancellationToken);
 
     private static FrozenSet<string> Set(params string[] rules) => rules.ToFrozenSet(StringComparer.Ordinal);
 }

@@ -1,0 +1,36 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace ProtocolSim.Core.Http;
+
+/// <summary>
+/// A request body that stays open, for a gRPC call over <see cref="HttpClient"/> HTTP/2 (bidirectional streaming):
+/// the caller writes messages into <see cref="Stream"/> as they come and ends the body with <see cref="Complete"/>
+/// (the half-close). The first flush sends the request headers; without it nothing goes out until the first write.
+/// </summary>
+public sealed class DuplexContent : HttpContent
+{
+    private readonly TaskCompletionSource<Stream> _stream = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public DuplexContent(string mediaType = "application/grpc") => Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+
+    /// <summary>The request body's stream, once HttpClient has sent the headers (and set up the connection).</summary>
+    public Task<Stream> Stream => _stream.Task;
+
+    /// <summary>Ends the body (gRPC: the client half-closes).</summary>
+    public void Complete() => _done.TrySetResult();
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+    {
+        await stream.FlushAsync();
+        _stream.TrySetResult(stream);
+        await _done.Task;
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = -1;
+        return false;
+    }
+}

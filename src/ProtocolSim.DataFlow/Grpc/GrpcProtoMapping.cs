@@ -1,0 +1,195 @@
+using System.Text.RegularExpressions;
+
+namespace ProtocolSim.DataFlow.Grpc;
+
+/// <summary>
+/// Where the mock finds the session's JSON and audio in the gRPC messages, and the method's path (dataflow.md §5,
+/// <c>DataFlow:Grpc:ProtoFile</c>). The default is the assumed proto (<c>fixtures/dataflow/grpcDataFlow.proto</c>:
+/// <c>/dataflow/Stream</c>, <c>string json = 1; bytes audio = 2;</c> in both messages). <see cref="Load"/> reads
+/// another .proto file (the official one) and maps it by type and name: the bidirectional streaming method, in its
+/// request and response messages the one string field (the JSON) and the one bytes field (the audio); when a message
+/// has several of a kind, the one named like json/message/text (string) or audio/data/bytes (bytes).
+/// </summary>
+public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonField, int InputAudioField, int OutputJsonField, int OutputAudioField, IReadOnlySet<int> InputFields, string Source)
+{
+    public static GrpcProtoMapping Default { get; } = new("/dataflow/Stream", 1, 2, 1, 2, new HashSet<int> { 1, 2 }, "the assumed proto (fixtures/dataflow/grpcDataFlow.proto)");
+
+    /// <summary>Reads a .proto file; throws <see cref="InvalidDataException"/> naming what cannot be mapped.</summary>
+    public static GrpcProtoMapping Load(string path)
+    {
+        var text = File.ReadAllText(path);
+        var tokens = Tokens().Matches(Comments().Replace(text, " ")).Select(m => m.Value).ToList();
+        var package = "";
+        var messages = new Dictionary<string, List<(string Type, string Name, int Number)>>(StringComparer.Ordinal);
+        var rpcs = new List<(string Service, string Method, bool ClientStream, string Input, bool ServerStream, string Output)>();
+        var i = 0;
+        ParseBlock(tokens, ref i, scope: "", messages, rpcs, ref package, service: null);
+
+        var streaming = rpcs.Where(r => r.ClientStream && r.ServerStream).ToList();
+        var rpc = streaming.Count == 1 ? streaming[0]
+            : streaming.FirstOrDefault(r => r.Method == "Stream") is { Service: not null } named ? named
+            : throw new InvalidDataException($"{path}: {(streaming.Count == 0 ? "no bidirectional streaming method" : $"{streaming.Count} bidirectional streaming methods and none named Stream")} (the Data Flow gRPC integration is one bidirectional Stream call)");
+        var input = Message(path, messages, rpc.Input, package);
+        var output = Message(path, messages, rpc.Output, package);
+        var method = $"/{(package.Length > 0 ? package + "." : "")}{rpc.Service}/{rpc.Method}";
+        return new GrpcProtoMapping(method,
+            Pick(path, rpc.Input, input, "string", JsonNames()), Pick(path, rpc.Input, input, "bytes", AudioNames()),
+            Pick(path, rpc.Output, output, "string", JsonNames()), Pick(path, rpc.Output, output, "bytes", AudioNames()),
+            input.Select(f => f.Number).ToHashSet(), Path.GetFileName(path));
+    }
+
+    public override string ToString() =>
+        $"{MethodPath}: request json field {InputJsonField}, audio field {InputAudioField}; response json field {OutputJsonField}, audio field {OutputAudioField} ({Source})";
+
+    private static List<(string Type, string Name, int Number)> Message(string path, Dictionary<string, List<(string Type, string Name, int Number)>> messages, string type, string package)
+    {
+        var name = type.TrimStart('.');
+        if (package.Length > 0 && name.StartsWith(package + ".", StringComparison.Ordinal))
+        {
+            name = name[(package.Length + 1)..];
+        }
+
+        return messages.TryGetValue(name, out var fields) ? fields
+            : messages.Where(m => m.Key.EndsWith("." + name, StringComparison.Ordinal)).Select(m => m.Value).FirstOrDefault()
+            ?? throw new InvalidDataException($"{path}: message {type} is not defined in the file");
+    }
+
+    private static int Pick(string path, string message, List<(string Type, string Name, int Number)> fields, string type, Regex preferred)
+    {
+        var all = fields.Where(f => f.Type == type).ToList();
+        var candidates = all.Count > 1 ? all.Where(f => preferred.IsMatch(f.Name)).ToList() : all;
+        var what = type == "string" ? "JSON text" : "audio";
+        return candidates.Count == 1 ? candidates[0].Number
+            : all.Count == 0 ? throw new InvalidDataException($"{path}: message {message} has no {type} field for the {what}; the mock cannot map it")
+            : throw new InvalidDataException($"{path}: message {message} has more than one {type} field ({string.Join(", ", all.Select(f => f.Name))}) and not one named for the {what}; the mock cannot map it");
+    }
+
+    private static void ParseBlock(List<string> t, ref int i, string scope, Dictionary<string, List<(string, string, int)>> messages,
+        List<(string, string, bool, string, bool, string)> rpcs, ref string package, string? service)
+    {
+        while (i < t.Count && t[i] != "}")
+        {
+            switch (t[i])
+            {
+                case "package":
+                    package = t[i + 1];
+                    i = Skip(t, i, ";");
+                    break;
+                case "message":
+                    var name = scope.Length > 0 ? $"{scope}.{t[i + 1]}" : t[i + 1];
+                    messages[name] = [];
+                    i += 3;
+                    ParseMessage(t, ref i, name, messages, rpcs, ref package);
+                    i++;
+                    break;
+                case "service":
+                    var serviceName = t[i + 1];
+                    i += 3;
+                    ParseBlock(t, ref i, scope, messages, rpcs, ref package, serviceName);
+                    i++;
+                    break;
+                case "rpc" when service is not null:
+                    // rpc M ( [stream] In ) returns ( [stream] Out ) { ... } | ;
+                    var j = i + 2;
+                    var clientStream = t[j + 1] == "stream";
+                    var inType = t[j + (clientStream ? 2 : 1)];
+                    j = t.IndexOf("returns", j) + 1;
+                    var serverStream = t[j + 1] == "stream";
+                    var outType = t[j + (serverStream ? 2 : 1)];
+                    rpcs.Add((service, t[i + 1], clientStream, inType, serverStream, outType));
+                    i = t.IndexOf(")", j) + 1;
+                    i = i < t.Count && t[i] == "{" ? SkipBraces(t, i) : i + 1;
+                    break;
+                case "enum" or "extend":
+                    i = SkipBraces(t, t.IndexOf("{", i));
+                    break;
+                case "{":
+                    i = SkipBraces(t, i);
+                    break;
+                default:
+                    i = Skip(t, i, ";");
+                    break;
+            }
+        }
+    }
+
+    private static void ParseMessage(List<string> t, ref int i, string name, Dictionary<string, List<(string, string, int)>> messages,
+        List<(string, string, bool, string, bool, string)> rpcs, ref string package)
+    {
+        while (i < t.Count && t[i] != "}")
+        {
+            switch (t[i])
+            {
+                case "message":
+                    var nested = $"{name}.{t[i + 1]}";
+                    messages[nested] = [];
+                    i += 3;
+                    ParseMessage(t, ref i, nested, messages, rpcs, ref package);
+                    i++;
+                    break;
+                case "oneof":
+                    // The oneof's fields belong to the message.
+                    i += 3;
+                    ParseMessage(t, ref i, name, messages, rpcs, ref package);
+                    i++;
+                    break;
+                case "enum" or "extensions" or "extend":
+                    i = t[i] == "extensions" ? Skip(t, i, ";") : SkipBraces(t, t.IndexOf("{", i));
+                    break;
+                case "option" or "reserved":
+                    i = Skip(t, i, ";");
+                    break;
+                case "map":
+                    // map < K , V > name = N ;
+                    var close = t.IndexOf(">", i);
+                    messages[name].Add(("map", t[close + 1], int.Parse(t[close + 3], System.Globalization.CultureInfo.InvariantCulture)));
+                    i = Skip(t, i, ";");
+                    break;
+                default:
+                    // [repeated|optional|required] type name = N [options] ;
+                    var modifier = t[i] is "repeated" or "optional" or "required" ? t[i] : null;
+                    var k = modifier is null ? i : i + 1;
+                    if (k + 3 < t.Count && t[k + 2] == "=" && int.TryParse(t[k + 3], System.Globalization.CultureInfo.InvariantCulture, out var number))
+                    {
+                        messages[name].Add((modifier == "repeated" ? "repeated " + t[k] : t[k], t[k + 1], number));
+                    }
+
+                    i = Skip(t, i, ";");
+                    break;
+            }
+        }
+    }
+
+    private static int Skip(List<string> t, int i, string until)
+    {
+        var at = t.IndexOf(until, i);
+        return at < 0 ? t.Count : at + 1;
+    }
+
+    private static int SkipBraces(List<string> t, int open)
+    {
+        var depth = 0;
+        for (var i = open; i < t.Count; i++)
+        {
+            depth += t[i] == "{" ? 1 : t[i] == "}" ? -1 : 0;
+            if (depth == 0)
+            {
+                return i + 1;
+            }
+        }
+
+        return t.Count;
+    }
+
+    [GeneratedRegex(@"//[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
+    private static partial Regex Comments();
+
+    [GeneratedRegex(@"""(?:[^""\\]|\\.)*""|'(?:[^'\\]|\\.)*'|[A-Za-z_][\w.]*|\.[A-Za-z_][\w.]*|-?\d+|[{}();=<>,\[\]]")]
+    private static partial Regex Tokens();
+
+    [GeneratedRegex("json|message|text|content|payload", RegexOptions.IgnoreCase)]
+    private static partial Regex JsonNames();
+
+    [GeneratedRegex("audio|data|bytes|chunk|payload|binary", RegexOptions.IgnoreCase)]
+    private static partial Regex AudioNames();
+}
