@@ -227,6 +227,13 @@ internal static class DataFlowGrpcBenchmark
             };
             request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
             call._responding = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (await Task.WhenAny(call._body.Stream, call._responding) == call._responding && !call._body.Stream.IsCompleted)
+            {
+                // The call failed or was refused before its body opened: its exception or status, not a hang.
+                using var refused = await call._responding;
+                throw new InvalidOperationException($"the call to {url} was refused: HTTP {(int)refused.StatusCode}");
+            }
+
             call._output = await call._body.Stream.WaitAsync(cancellationToken);
             return call;
         }
@@ -431,7 +438,7 @@ internal static class DataFlowGrpcBenchmark
             }
 
             var package = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(peers, "node_modules", "@grpc", "grpc-js", "package.json"), cancellationToken));
-            var node = Process.Start(new ProcessStartInfo("node", "--version") { RedirectStandardOutput = true })!;
+            using var node = Process.Start(new ProcessStartInfo("node", "--version") { RedirectStandardOutput = true })!;
             var nodeVersion = (await node.StandardOutput.ReadToEndAsync(cancellationToken)).Trim();
             return new NodeEchoServer(process, new Uri("http://127.0.0.1:" + line["listening ".Length..]), package?["version"]?.ToString() ?? "?", nodeVersion);
         }

@@ -56,6 +56,9 @@ public sealed class ScenarioContext
     /// <summary>Rule ids the scenario tags (without <c>@</c>); the scenario must judge exactly these.</summary>
     public IReadOnlyList<string> RuleIds => Scenario.RuleIds;
 
+    /// <summary>The strength of a rule of the scenario's catalogue (null when the catalogue has no such rule).</summary>
+    public RuleStrength? StrengthOf(string ruleId) => Scenario.Feature.Catalogue?.Find(ruleId)?.Strength;
+
     /// <summary>Line of the scenario (of the example row for an outline example).</summary>
     public int Line => Scenario.Line;
 

@@ -49,7 +49,7 @@ public static class DataFlowMock
     public static async Task<WebApplication> StartAsync(IPAddress address, IdentityClient client, Action<DataFlowOptions> configure, CancellationToken cancellationToken, GrpcCertificates? certificates = null)
     {
         // Cleartext gRPC needs an HTTP/2-only endpoint (without TLS, Http1AndHttp2 is HTTP/1.1 only).
-        var ports = new DataFlowPorts { Certificates = certificates ?? GrpcCertificates.Create(TimeProvider.System) };
+        var ports = new DataFlowPorts { Certificates = certificates ?? GrpcCertificates.Create(TimeProvider.System, address: address) };
         ListenOptions? grpc = null;
         ListenOptions? grpcTls = null;
         var app = await SlimHost.StartAsync(
@@ -115,9 +115,18 @@ public static class DataFlowMock
 
         // Counted while open, so that a scenario waits for the handshake's outcome before it judges.
         journals.Enter();
+        var clientHello = false;
         try
         {
+            // A TLS client opens with a handshake record (content type 22): peeked, not consumed.
+            var first = await connection.Transport.Input.ReadAsync(connection.ConnectionClosed);
+            clientHello = first.Buffer.Length > 0 && first.Buffer.FirstSpan[0] == 0x16;
+            connection.Transport.Input.AdvanceTo(first.Buffer.Start);
             await next(connection);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The connection went away before or during the handshake: journaled below like any other.
         }
         finally
         {
@@ -128,8 +137,11 @@ public static class DataFlowMock
                 var ports = services.GetRequiredService<DataFlowPorts>();
                 var journal = journals.Open("grpc-tls", new Core.Redactor([]));
                 journal.SetLabel("channel", "tls");
+                journal.SetLabel("clientHello", clientHello ? "yes" : "no");
                 journal.Append(Core.Direction.FromClient, Core.FrameKind.Open, $"TLS connection from {connection.RemoteEndPoint} to the gRPC TLS port");
-                var how = connection.Items.ContainsKey(HandshakeCompleted) ? "the handshake completed, then the client closed without a request" : "the TLS handshake did not complete";
+                var how = !clientHello ? "the client sent no TLS ClientHello (cleartext to the TLS port, or nothing)"
+                    : connection.Items.ContainsKey(HandshakeCompleted) ? "the handshake completed, then the client closed without a request"
+                    : "the TLS handshake did not complete";
                 journal.Append(Core.Direction.FromClient, Core.FrameKind.Close,
                     $"{how} ({(DateTimeOffset.UtcNow - started).TotalMilliseconds:0} ms); the server certificate {(ports.Certificates!.ServerIsTrusted ? "chains" : "does not chain")} to the CA the client was given");
             }
@@ -149,10 +161,10 @@ public static class DataFlowMock
     public static string HttpUrl(WebApplication app) => BaseUrl(app) + DataFlowHttpEndpoint.Path;
 
     /// <summary>The gRPC endpoint over TLS (HTTP/2, its own port): <c>https://127.0.0.1:P</c>.</summary>
-    public static string GrpcUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().GrpcTls is { } grpc ? $"https://{grpc.Address}:{grpc.Port}" : throw new InvalidOperationException("the gRPC TLS endpoint is not listening");
+    public static string GrpcUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().GrpcTls is { } grpc ? $"https://{grpc}" : throw new InvalidOperationException("the gRPC TLS endpoint is not listening");
 
     /// <summary>The gRPC endpoint over cleartext HTTP/2 (its own port): <c>http://127.0.0.1:P</c>.</summary>
-    public static string GrpcCleartextUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Grpc is { } grpc ? $"http://{grpc.Address}:{grpc.Port}" : throw new InvalidOperationException("the gRPC endpoint is not listening");
+    public static string GrpcCleartextUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Grpc is { } grpc ? $"http://{grpc}" : throw new InvalidOperationException("the gRPC endpoint is not listening");
 
     /// <summary>The PEM of the CA that issued the gRPC TLS listener's certificate (the client's trust root).</summary>
     public static string GrpcCaPem(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Certificates!.CaPem;

@@ -72,8 +72,24 @@ public sealed class GrpcProtoMappingTests : IDisposable
     [InlineData("syntax = \"proto3\"; service S { rpc Stream (In) returns (Out); } message In { string json = 1; bytes audio = 2; } message Out { string json = 1; bytes audio = 2; }", "no bidirectional streaming method")]
     [InlineData("service S { rpc Stream (stream In) returns (stream Out); } message In { string a = 1; string b = 2; bytes audio = 3; } message Out { string json = 1; bytes audio = 2; }", "more than one string field")]
     [InlineData("service S { rpc Stream (stream In) returns (stream Missing); } message In { string json = 1; bytes audio = 2; }", "message Missing is not defined")]
+    [InlineData("service S { rpc Stream (stream In) (stream Out); } message In { string json = 1; } message Out { string json = 1; }", "has no returns clause")]
+    [InlineData("service S { rpc Stream (stream In", "not a .proto file the mock can read")]
     public void AnUnmappableProto_IsRefusedWithTheReason(string proto, string reason) =>
         Assert.Contains(reason, Assert.Throws<InvalidDataException>(() => GrpcProtoMapping.Load(Write(proto))).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void CommentMarkersInStrings_AndHexNumbers_AreRead()
+    {
+        const string proto = """
+            syntax = "proto3";
+            option go_package = "https://example.com/dataflow;dataflow"; // a URL with // inside a string
+            service DataFlow { rpc Stream (stream In) returns (stream Out) { option (google.api.http) = { post: "/v1/{name=projects/*}/stream" }; } }
+            message In { string json = 0x1; bytes audio = 0x2; }
+            /* the answer */ message Out { string json = 010; bytes audio = 2; }
+            """;
+        var mapping = GrpcProtoMapping.Load(Write(proto));
+        Assert.Equal(("/DataFlow/Stream", 1, 2, 8, 2), (mapping.MethodPath, mapping.InputJsonField, mapping.InputAudioField, mapping.OutputJsonField, mapping.OutputAudioField));
+    }
 
     [Fact]
     public async Task TheMock_ServesTheLoadedProto()

@@ -156,11 +156,19 @@ public sealed class GrpcStreamTests : IAsyncLifetime
             await Assert.ThrowsAsync<HttpRequestException>(() => strict.PostAsync(DataFlowMock.GrpcUrl(_host.App) + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } }));
         }
 
+        // A client that speaks cleartext HTTP/2 to the TLS port sends no ClientHello: journaled as such (DFG-003 fails it).
+        using (var h2c = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
+        {
+            var plain = DataFlowMock.GrpcUrl(_host.App).Replace("https://", "http://", StringComparison.Ordinal);
+            await Assert.ThrowsAsync<HttpRequestException>(() => h2c.PostAsync(plain + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } }));
+        }
+
         var journals = _host.App.Services.GetRequiredService<DataFlowJournals>();
         using var idle = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await journals.WhenIdleAsync(idle.Token);
         Assert.Contains(journals.All, j => j.Protocol == "dataflow-grpc" && j.Labels.GetValueOrDefault("channel") == "tls");
-        Assert.Contains(journals.All, j => j.Protocol == "dataflow-grpc-tls");
+        Assert.Contains(journals.All, j => j.Protocol == "dataflow-grpc-tls" && j.Labels.GetValueOrDefault("clientHello") == "yes");
+        Assert.Contains(journals.All, j => j.Protocol == "dataflow-grpc-tls" && j.Labels.GetValueOrDefault("clientHello") == "no");
     }
 
     [Theory]

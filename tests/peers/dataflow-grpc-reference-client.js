@@ -146,7 +146,7 @@ class Session {
     this.stopRequested = false;
     // DFG-003: TLS, the server certificate validated against the task's CA (and the host name).
     const credentials = grpc.credentials.createSsl(task.ca);
-    this.client = new Dataflow(`${task.grpcUrl.hostname}:${task.grpcUrl.port}`, credentials);
+    this.client = new Dataflow(`${task.grpcUrl.hostname}:${task.grpcUrl.port || 443}`, credentials);
     this.call = this.client.Stream();
     this.status = new Promise((resolve) => this.call.on('status', resolve));
     this.call.on('data', (output) => this.push(output));
@@ -168,7 +168,15 @@ class Session {
   }
 
   async write(message) {
-    if (!this.call.write(message)) await new Promise((resolve) => this.call.once('drain', resolve));
+    if (this.ended) throw new Error('the call has ended');
+    if (!this.call.write(message)) {
+      // Backpressure: wait for the buffer to drain, or for the call to end (an error would never drain).
+      await new Promise((resolve) => {
+        this.call.once('drain', resolve);
+        this.waiters.push(resolve);
+      });
+      if (this.ended) throw new Error('the call has ended');
+    }
   }
 
   sendJson(object) { return this.write({ json: JSON.stringify(object) }); }

@@ -21,11 +21,15 @@ public sealed class DuplexContent : HttpContent
     /// <summary>Ends the body (gRPC: the client half-closes).</summary>
     public void Complete() => _done.TrySetResult();
 
-    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        await stream.FlushAsync();
+        await stream.FlushAsync(cancellationToken);
         _stream.TrySetResult(stream);
-        await _done.Task;
+
+        // Open until the half-close, or until the request is cancelled (then HttpClient resets the stream).
+        await _done.Task.WaitAsync(cancellationToken);
     }
 
     protected override bool TryComputeLength(out long length)

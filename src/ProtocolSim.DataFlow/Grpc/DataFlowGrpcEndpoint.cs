@@ -38,6 +38,7 @@ public static class DataFlowGrpcEndpoint
         endpoints.MapPost("/{service}/{method}", (HttpContext context) => HttpProtocol.IsHttp2(context.Request.Protocol) && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true
             ? SessionFrames.WithJournalAsync(context, "grpc-method", (_, _, journal) =>
             {
+                journal.SetLabel("channel", context.Request.IsHttps ? "tls" : "cleartext");
                 var entry = journal.Append(Direction.FromClient, FrameKind.Open, $"gRPC {context.Request.Path} over {Channel(context)} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
                 journal.AddFinding("DFG-002", $"The client called {context.Request.Path}, not the Stream method of service dataflow.", StreamPath, context.Request.Path.ToString(), entry.Seq);
                 journal.Append(Direction.ToClient, FrameKind.Close, $"Trailers-Only grpc-status {(int)GrpcStatus.Unimplemented} {GrpcStatus.Unimplemented}");
@@ -179,7 +180,10 @@ public static class DataFlowGrpcEndpoint
                     if (!unknownReported && input1.UnknownFields.Count > 0)
                     {
                         unknownReported = true;
-                        journal.AddFinding("DFG-008", $"A StreamInput carries fields {options.GrpcProto.Source} does not define.", $"the request message's fields {string.Join(", ", options.GrpcProto.InputFields.Order())}",
+                        // Judged against the proto in use: with the assumed one, a client built from the official file that has
+                        // more fields is told to run with --dataflow-proto (the message says so).
+                        var hint = ReferenceEquals(options.GrpcProto, GrpcProtoMapping.Default) ? " If the client is built from the official grpcDataFlow.proto, serve that file (--dataflow-proto)." : "";
+                        journal.AddFinding("DFG-008", $"A StreamInput carries fields {options.GrpcProto.Source} does not define.{hint}", $"the request message's fields {string.Join(", ", options.GrpcProto.InputFields.Order())}",
                             $"field(s) {string.Join(", ", input1.UnknownFields)} in a {message.Payload.Length} B message", seq);
                     }
                 }

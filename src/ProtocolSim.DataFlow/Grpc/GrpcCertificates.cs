@@ -31,12 +31,13 @@ public sealed class GrpcCertificates : IDisposable
     public bool ServerIsTrusted { get; }
 
     /// <summary>A CA and a server certificate; with <paramref name="trusted"/> false, the server's comes from another CA.</summary>
-    public static GrpcCertificates Create(TimeProvider time, bool trusted = true)
+    /// <param name="address">The address the listener binds, named in the certificate besides 127.0.0.1, ::1 and localhost.</param>
+    public static GrpcCertificates Create(TimeProvider time, bool trusted = true, IPAddress? address = null)
     {
         var now = time.GetUtcNow();
         using var ca = CreateCa("CN=ProtocolSim Data Flow test CA", now);
         using var other = trusted ? null : CreateCa("CN=ProtocolSim untrusted CA", now);
-        var server = CreateServer(other ?? ca, now);
+        var server = CreateServer(other ?? ca, now, address);
         return new GrpcCertificates(server, ca.ExportCertificatePem(), trusted);
     }
 
@@ -52,7 +53,7 @@ public sealed class GrpcCertificates : IDisposable
         return request.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
     }
 
-    private static X509Certificate2 CreateServer(X509Certificate2 issuer, DateTimeOffset now)
+    private static X509Certificate2 CreateServer(X509Certificate2 issuer, DateTimeOffset now, IPAddress? address)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
@@ -62,6 +63,12 @@ public sealed class GrpcCertificates : IDisposable
         var san = new SubjectAlternativeNameBuilder();
         san.AddDnsName("localhost");
         san.AddIpAddress(IPAddress.Loopback);
+        san.AddIpAddress(IPAddress.IPv6Loopback);
+        if (address is not null && !IPAddress.IsLoopback(address) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any))
+        {
+            san.AddIpAddress(address);
+        }
+
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));

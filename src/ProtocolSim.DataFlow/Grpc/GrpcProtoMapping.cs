@@ -18,7 +18,20 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
     public static GrpcProtoMapping Load(string path)
     {
         var text = File.ReadAllText(path);
-        var tokens = Tokens().Matches(Comments().Replace(text, " ")).Select(m => m.Value).ToList();
+        try
+        {
+            return Parse(path, text);
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException or FormatException or OverflowException or KeyNotFoundException)
+        {
+            throw new InvalidDataException($"{path}: not a .proto file the mock can read ({e.Message})", e);
+        }
+    }
+
+    private static GrpcProtoMapping Parse(string path, string text)
+    {
+        // Comments go, string literals stay (a "//" or "/*" inside an option's string is not a comment).
+        var tokens = Tokens().Matches(Comments().Replace(text, m => m.Groups["string"].Success ? m.Value : " ")).Select(m => m.Value).ToList();
         var package = "";
         var messages = new Dictionary<string, List<(string Type, string Name, int Number)>>(StringComparer.Ordinal);
         var rpcs = new List<(string Service, string Method, bool ClientStream, string Input, bool ServerStream, string Output)>();
@@ -93,11 +106,18 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
                     var j = i + 2;
                     var clientStream = t[j + 1] == "stream";
                     var inType = t[j + (clientStream ? 2 : 1)];
-                    j = t.IndexOf("returns", j) + 1;
+                    var returns = t.IndexOf("returns", j);
+                    if (returns < 0)
+                    {
+                        throw new FormatException($"rpc {t[i + 1]} has no returns clause");
+                    }
+
+                    j = returns + 1;
                     var serverStream = t[j + 1] == "stream";
                     var outType = t[j + (serverStream ? 2 : 1)];
                     rpcs.Add((service, t[i + 1], clientStream, inType, serverStream, outType));
-                    i = t.IndexOf(")", j) + 1;
+                    var closing = t.IndexOf(")", j);
+                    i = closing > 0 ? closing + 1 : throw new FormatException($"rpc {t[i + 1]} is not closed");
                     i = i < t.Count && t[i] == "{" ? SkipBraces(t, i) : i + 1;
                     break;
                 case "enum" or "extend":
@@ -142,14 +162,14 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
                 case "map":
                     // map < K , V > name = N ;
                     var close = t.IndexOf(">", i);
-                    messages[name].Add(("map", t[close + 1], int.Parse(t[close + 3], System.Globalization.CultureInfo.InvariantCulture)));
+                    messages[name].Add(("map", t[close + 1], FieldNumber(t[close + 3]) ?? throw new FormatException($"map field {t[close + 1]} has no number")));
                     i = Skip(t, i, ";");
                     break;
                 default:
                     // [repeated|optional|required] type name = N [options] ;
                     var modifier = t[i] is "repeated" or "optional" or "required" ? t[i] : null;
                     var k = modifier is null ? i : i + 1;
-                    if (k + 3 < t.Count && t[k + 2] == "=" && int.TryParse(t[k + 3], System.Globalization.CultureInfo.InvariantCulture, out var number))
+                    if (k + 3 < t.Count && t[k + 2] == "=" && FieldNumber(t[k + 3]) is { } number)
                     {
                         messages[name].Add((modifier == "repeated" ? "repeated " + t[k] : t[k], t[k + 1], number));
                     }
@@ -157,6 +177,21 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
                     i = Skip(t, i, ";");
                     break;
             }
+        }
+    }
+
+    /// <summary>A field number as proto3 writes it: decimal, hexadecimal (0x…) or octal (0…).</summary>
+    private static int? FieldNumber(string token)
+    {
+        try
+        {
+            return token.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? Convert.ToInt32(token[2..], 16)
+                : token.Length > 1 && token[0] == '0' ? Convert.ToInt32(token, 8)
+                : int.TryParse(token, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+        }
+        catch (FormatException)
+        {
+            return null;
         }
     }
 
@@ -181,10 +216,10 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
         return t.Count;
     }
 
-    [GeneratedRegex(@"//[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
+    [GeneratedRegex(@"(?<string>""(?:[^""\\]|\\.)*""|'(?:[^'\\]|\\.)*')|//[^\n]*|/\*.*?\*/", RegexOptions.Singleline)]
     private static partial Regex Comments();
 
-    [GeneratedRegex(@"""(?:[^""\\]|\\.)*""|'(?:[^'\\]|\\.)*'|[A-Za-z_][\w.]*|\.[A-Za-z_][\w.]*|-?\d+|[{}();=<>,\[\]]")]
+    [GeneratedRegex(@"""(?:[^""\\]|\\.)*""|'(?:[^'\\]|\\.)*'|[A-Za-z_][\w.]*|\.[A-Za-z_][\w.]*|0[xX][0-9A-Fa-f]+|-?\d+|[{}();=<>,\[\]]")]
     private static partial Regex Tokens();
 
     [GeneratedRegex("json|message|text|content|payload", RegexOptions.IgnoreCase)]

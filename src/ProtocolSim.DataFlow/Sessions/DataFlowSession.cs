@@ -333,8 +333,9 @@ public sealed class DataFlowSession : IAsyncDisposable
             Journal.Append(Direction.Internal, FrameKind.Note, $"scripted response: Start gets {scriptedStart} in {_options.StartDelay.TotalMilliseconds:0} ms");
             _background.Add(AfterAsync(_options.StartDelay, async ct =>
             {
-                _startPending = false;
+                // Pending until the answer is out: a transport that sees "pending" waits for it (StartAnswered).
                 await RespondAsync("StartResponse", scriptedStart, ct);
+                _startPending = false;
             }));
             return;
         }
@@ -356,9 +357,9 @@ public sealed class DataFlowSession : IAsyncDisposable
             : [];
         _background.Add(AfterAsync(_options.StartDelay, async ct =>
         {
-            _startPending = false;
             State = SessionState.Active;
             await RespondAsync("StartResponse", "Success", ct);
+            _startPending = false;
 
             // Scripted events follow only after StartResponse (§4.1).
             await EmitAsync(_script?.OnStart(), ct);
@@ -687,7 +688,7 @@ public sealed class DataFlowSession : IAsyncDisposable
     private async ValueTask RespondAsync(string messageName, string result, CancellationToken cancellationToken)
     {
         await _sink.SendTextAsync(SessionMessages.Response(messageName, result), cancellationToken);
-        if (messageName == "StartResponse" && !_startPending)
+        if (messageName == "StartResponse")
         {
             _startAnswered.TrySetResult();
         }

@@ -66,10 +66,16 @@ public sealed partial class DataFlowSteps
                 throw new InconclusiveException($"{s.Name}: the session never started (StartResponse: {s.Responses("StartResponse").Select(r => r.Result).FirstOrDefault() ?? "none"}; see DFG-004), so reading StreamOutput (DFG-005) and the call's end (DFG-006) cannot be judged.");
             }
 
-            // DFG-005: the client read StartResponse from the JSON text of StreamOutput and acted on it.
-            var next = s.ClientMessagesAfter(started.Entry).FirstOrDefault();
-            Check("DFG-005", next is not null, "after StreamOutput {\"MessageName\":\"StartResponse\",\"OperationResult\":\"Success\"} the client streams (it parsed the JSON)",
-                next is null ? $"nothing after StartResponse Success; the client {DescribeEnd(s)}" : $"{next.Summary} after it", s.At(started.Entry));
+            // DFG-005: the client read the JSON of StreamOutput: it streamed only once StartResponse Success had come, or
+            // it ended the session only once FinalResult had come (a client that never parses does neither).
+            var audio = s.AudioFrames;
+            var firstAudio = audio.Count > 0 ? audio[0] : null;
+            var waitedForStart = firstAudio is not null && firstAudio.Seq > started.Entry.Seq;
+            var readFinalResult = s.FinalResult is { } final && s.ClientDone is { } done && done.Seq > final.Seq;
+            Check("DFG-005", waitedForStart || readFinalResult, "the client acts on StreamOutput's JSON: it streams after StartResponse Success, or ends the session after FinalResult",
+                waitedForStart || readFinalResult ? $"{(waitedForStart ? "audio after StartResponse Success" : "audio before StartResponse")}; the client {DescribeEnd(s)}{(readFinalResult ? " after FinalResult" : "")}"
+                : $"{(firstAudio is null ? "no audio" : "audio before StartResponse")}, and the client {DescribeEnd(s)} {(s.FinalResult is null ? "with no FinalResult sent" : "before FinalResult")}",
+                s.At(started.Entry));
             JudgeHalfClose(s);
         }
     }
@@ -77,8 +83,11 @@ public sealed partial class DataFlowSteps
     [Then("the client refused the gRPC server's certificate")]
     public void ThenTheClientRefusedTheCertificate()
     {
-        var tls = df.Sessions.Where(j => j.Protocol == "dataflow-grpc" && j.Labels.GetValueOrDefault("channel") == "tls").ToList();
-        var cleartext = df.Sessions.Where(j => j.Protocol == "dataflow-grpc" && j.Labels.GetValueOrDefault("channel") != "tls").ToList();
+        var calls = df.Sessions.Where(j => j.Protocol == "dataflow-grpc").Concat(df.OtherGrpcCalls).ToList();
+        var tls = calls.Where(j => j.Labels.GetValueOrDefault("channel") == "tls").ToList();
+        var cleartext = calls.Where(j => j.Labels.GetValueOrDefault("channel") != "tls").ToList();
+        var refused = df.FailedTlsHandshakes.Where(j => j.Labels.GetValueOrDefault("clientHello") == "yes").ToList();
+        var notTls = df.FailedTlsHandshakes.Where(j => j.Labels.GetValueOrDefault("clientHello") != "yes").ToList();
         if (tls.Count > 0)
         {
             Fail("DFG-003", "the TLS handshake refused: the server's certificate is not from the CA in PROTOSIM_DATAFLOW_GRPC_CA",
@@ -88,9 +97,13 @@ public sealed partial class DataFlowSteps
         {
             Fail("DFG-003", "a TLS channel with a validated certificate", "the client called the cleartext port", cleartext[0].SessionId);
         }
-        else if (df.FailedTlsHandshakes.Count > 0)
+        else if (refused.Count > 0)
         {
-            Check("DFG-003", true, "the TLS handshake refused", $"{df.FailedTlsHandshakes.Count} TLS connection(s), no handshake completed", df.FailedTlsHandshakes[0].SessionId);
+            Check("DFG-003", true, "the TLS handshake refused", $"{refused.Count} TLS connection(s) that began a handshake and carried no request", refused[0].SessionId);
+        }
+        else if (notTls.Count > 0)
+        {
+            Fail("DFG-003", "a TLS channel with a validated certificate", "the client sent no TLS ClientHello to the TLS port (cleartext, or nothing)", notTls[0].SessionId);
         }
         else
         {

@@ -22,7 +22,8 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
 
     // Each scenario judges exactly the rules it tags: a check of an untagged rule is computed but not recorded. In a
     // scenario tagging DFG-001 ("apply every DFW rule with scope G to the gRPC stream", grpc.feature) every DFW check
-    // of a gRPC client's session is DFG-001's verdict too. The WebSocket-only DFW-002 has a scenario of its own,
+    // of a gRPC client's session is DFG-001's verdict too when the DFW rule is a MUST (DFG-001 is one); a SHOULD
+    // broken on gRPC stays that rule's warning, as on WebSocket. The WebSocket-only DFW-002 has a scenario of its own,
     // inconclusive for gRPC.
     private bool Tagged(string rule) => scenario.RuleIds.Contains(rule, StringComparer.Ordinal);
 
@@ -33,7 +34,7 @@ public sealed partial class DataFlowSteps(DataFlowScenario df, ScenarioContext s
             scenario.Rules.Check(rule, ok, expected, actual, evidence);
         }
 
-        if (df.UsedGrpc && rule.StartsWith("DFW-", StringComparison.Ordinal) && Tagged("DFG-001"))
+        if (df.UsedGrpc && rule.StartsWith("DFW-", StringComparison.Ordinal) && scenario.StrengthOf(rule) == RuleStrength.Must && Tagged("DFG-001"))
         {
             scenario.Rules.Check("DFG-001", ok, $"{rule} on the gRPC stream: {expected}", actual, evidence);
         }

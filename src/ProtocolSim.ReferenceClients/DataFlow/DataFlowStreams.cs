@@ -350,8 +350,9 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
                 }
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException or ArgumentOutOfRangeException)
         {
+            // The call ended, or a StreamOutput did not parse (a length past its end): the session reads no further.
         }
         finally
         {
@@ -440,10 +441,10 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
             roots.ImportFromPem(caPem);
         }
 
-        return (_, certificate, _, errors) =>
+        return (_, certificate, presented, errors) =>
         {
             // Only the task's CA is trusted, and the host name must match (SslPolicyErrors other than the chain).
-            if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None || roots.Count == 0)
+            if (certificate is not X509Certificate2 server || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None || roots.Count == 0)
             {
                 return false;
             }
@@ -452,7 +453,15 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.AddRange(roots);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(new X509Certificate2(certificate));
+            chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1"));
+
+            // Intermediates the server sent help build the chain; they are not trusted themselves.
+            if (presented is not null)
+            {
+                chain.ChainPolicy.ExtraStore.AddRange(presented.ChainElements.Select(e => e.Certificate).Where(c => !c.Equals(server)).ToArray());
+            }
+
+            return chain.Build(server);
         };
     }
 
