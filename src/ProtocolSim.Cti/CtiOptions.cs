@@ -103,8 +103,8 @@ public sealed class CtiOptions : ProtocolSim.Core.Hosting.IFakeOptions
     /// <summary>The service id of the interaction processor (fresh per run).</summary>
     public string ServiceId { get; set; } = Guid.NewGuid().ToString();
 
-    /// <summary>Masks every agent password in journals and reports.</summary>
-    public Redactor Redactor => new(World.Agents.Select(a => a.Password));
+    /// <summary>A redactor that masks every agent password in journals and reports (built anew from the world on each call).</summary>
+    public Redactor CreateRedactor() => new(World.Agents.Select(a => a.Password));
 
     /// <summary>Every configuration error at once (STYLE.md).</summary>
     public IReadOnlyList<string> Validate()

@@ -135,7 +135,7 @@ public static class DataFlowMock
                 // OpenSSL clients refuse a certificate inside the handshake (an alert); .NET on Linux completes the
                 // handshake, validates afterwards and closes before its first HTTP/2 byte. Either way: no request.
                 var ports = services.GetRequiredService<DataFlowPorts>();
-                var journal = journals.Open("grpc-tls", new Core.Redactor([]));
+                var journal = journals.Open("grpc-tls", Core.Redactor.None);
                 journal.SetLabel("channel", "tls");
                 journal.SetLabel("clientHello", clientHello ? "yes" : "no");
                 journal.Append(Core.Direction.FromClient, Core.FrameKind.Open, $"TLS connection from {connection.RemoteEndPoint} to the gRPC TLS port");

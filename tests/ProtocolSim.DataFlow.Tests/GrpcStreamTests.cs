@@ -108,6 +108,23 @@ public sealed class GrpcStreamTests : IAsyncLifetime
         Assert.Equal("12", unknown.Headers.GetValues("grpc-status").Single());
     }
 
+    [Theory]
+    [InlineData("not protobuf")]
+    [InlineData("not JSON")]
+    public async Task AnUnparsableFirstMessage_IsAnsweredWithStartResponseFailed_AndTheCallGoesOn(string what)
+    {
+        await using var call = await GrpcCall.StartAsync(GrpcUrl);
+        await call.WriteAsync(what == "not protobuf" ? GrpcFraming.Encode([0xFF, 0xFF, 0xFF]) : Message(new StreamInput { Json = "{\"MessageName\": Start" }));
+        Assert.NotNull(await call.ReadUntilAsync(m => m.Json == """{"MessageName":"StartResponse","OperationResult":"Failed"}"""));
+
+        // dataflow.md §5: not a gRPC error status; the Start may be retried on the same call.
+        await call.WriteAsync(Message(new StreamInput { Json = Start() }));
+        Assert.NotNull(await call.ReadUntilAsync(m => m.Json == """{"MessageName":"StartResponse","OperationResult":"Success"}"""));
+        call.HalfClose();
+        Assert.Null(await call.ReadUntilAsync(_ => false));
+        Assert.Equal("0", call.Trailer("grpc-status"));
+    }
+
     [Fact]
     public async Task UnknownMethod_AndFieldsOfAnotherProto_AreRecorded()
     {

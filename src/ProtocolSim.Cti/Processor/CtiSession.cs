@@ -68,7 +68,7 @@ public sealed partial class CtiSession
 
     public bool Inactive => State == SessionState.Inactive;
 
-    /// <summary>Channels with an interaction that has not ended, by endpoint (admin API, tests).</summary>
+    /// <summary>The endpoint of every channel of the session (admin API, tests).</summary>
     public IReadOnlyList<string> Endpoints
     {
         get

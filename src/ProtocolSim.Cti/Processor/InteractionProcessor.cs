@@ -37,7 +37,7 @@ public sealed partial class InteractionProcessor : IDisposable
         Options = options;
         Time = time;
         _logger = logger;
-        Redactor = options.Redactor;
+        Redactor = options.CreateRedactor();
         Journals = new JournalStore(options.KeepJournals);
 
         // IPS: an agent the world marks as logged in elsewhere has a session the desktop must confirm to replace.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
 using ProtocolSim.Cti.World;
@@ -366,10 +367,10 @@ public sealed class CtiSteps(CtiScenario cti, ScenarioContext scenario)
         foreach (var request in e.SessionRequests.Where(r => r.RequestId is not null))
         {
             var entries = request.Journal.Entries;
-            var response = entries.FirstOrDefault(x => x.Seq > request.Entry.Seq && x.Direction == Direction.ToClient && x.Parsed is System.Text.Json.Nodes.JsonObject m
+            var response = entries.FirstOrDefault(x => x.Seq > request.Entry.Seq && x.Direction == Direction.ToClient && x.Parsed is JsonObject m
                 && ClientMessage.Text(m["messageType"]) == "resourceResponse" && ClientMessage.Text(m["requestId"]) == request.RequestId);
             if (response is not null && entries.Any(x => x.Seq > request.Entry.Seq && x.Seq < response.Seq && x.Direction == Direction.ToClient
-                && x.Parsed is System.Text.Json.Nodes.JsonObject ev && ClientMessage.Text(ev["messageType"]) == "resourceEvent"))
+                && x.Parsed is JsonObject ev && ClientMessage.Text(ev["messageType"]) == "resourceEvent"))
             {
                 return true;
             }
@@ -381,7 +382,7 @@ public sealed class CtiSteps(CtiScenario cti, ScenarioContext scenario)
     private void JudgeToken(string rule, CtiEvidence e)
     {
         var expected = cti.Task == "add-channel-group" ? cti.TaskEnvironmentValue("PROTOSIM_CHANNEL_GROUP") : null;
-        var sent = e.Requests("session.addchannelgroup").Select(m => ClientMessage.Text((m.Data?["channelgroup"] as System.Text.Json.Nodes.JsonObject)?["name"])).ToList();
+        var sent = e.Requests("session.addchannelgroup").Select(m => ClientMessage.Text((m.Data?["channelgroup"] as JsonObject)?["name"])).ToList();
         if (expected is null || !expected.Contains("~!OM", StringComparison.Ordinal) || sent.Count == 0)
         {
             Findings(rule, e, 0, "content holding ~!OM");
@@ -504,7 +505,7 @@ public sealed class CtiSteps(CtiScenario cti, ScenarioContext scenario)
         var findings = e.FindingsFor(rule);
         // The first binding of each session: a desktop that binds again after reconnecting finds the session started.
         var binds = e.Delivered.Where(m => m.Command == "bindResource" && m.MessageType == "coreResponse")
-            .GroupBy(m => ClientMessage.Text((m.Message["data"] as System.Text.Json.Nodes.JsonObject)?["resourceId"]))
+            .GroupBy(m => ClientMessage.Text((m.Message["data"] as JsonObject)?["resourceId"]))
             .Select(g => g.First()).ToList();
         if (findings.Count > 0 || binds.Count == 0)
         {
@@ -573,9 +574,9 @@ public sealed class CtiSteps(CtiScenario cti, ScenarioContext scenario)
         var endpoint = cti.TaskEnvironmentValue("PROTOSIM_CHANNEL_ENDPOINT") ?? "";
 
         // A request for a channel the processor never created assumes the failed add worked.
-        var created = e.Delivered.Where(m => m.Name == "channel.created").Select(m => ClientMessage.Text(((m.Message["data"] as System.Text.Json.Nodes.JsonObject)?["channel"] as System.Text.Json.Nodes.JsonObject)?["id"])).ToHashSet(StringComparer.Ordinal);
+        var created = e.Delivered.Where(m => m.Name == "channel.created").Select(m => ClientMessage.Text(((m.Message["data"] as JsonObject)?["channel"] as JsonObject)?["id"])).ToHashSet(StringComparer.Ordinal);
         var later = e.SessionRequests.Where(r => r.Entry.Time > failure.Entry.Time && r.Command == "session.removechannel"
-            && !created.Contains(ClientMessage.Text((r.Data?["channel"] as System.Text.Json.Nodes.JsonObject)?["id"]) ?? "")).ToList();
+            && !created.Contains(ClientMessage.Text((r.Data?["channel"] as JsonObject)?["id"]) ?? "")).ToList();
         if (later.Count > 0)
         {
             scenario.Rules.Fail(rule, "after a failed addchannel: no request that assumes the channel exists", $"{later[0].Command} {CtiJson(later[0].Data)}", later[0].Describe());

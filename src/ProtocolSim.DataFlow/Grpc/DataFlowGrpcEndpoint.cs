@@ -171,8 +171,15 @@ public static class DataFlowGrpcEndpoint
                     }
                     catch (InvalidProtocolBufferException e)
                     {
-                        var entry = journal.Append(Direction.FromClient, FrameKind.Error, "a message that is not a StreamInput", bytes: message.Payload.ToArray());
+                        // A note, not an error: the call may go on (the client's bytes are kept).
+                        var entry = journal.Append(Direction.FromClient, FrameKind.Note, "a message that is not a StreamInput", bytes: message.Payload.ToArray());
                         journal.AddFinding(null, "A gRPC message does not parse as StreamInput.", $"the request message of {options.GrpcProto.Source}", e.Message, entry.Seq);
+                        if (await session.RefuseUnparsableFirstAsync(cancellationToken))
+                        {
+                            // dataflow.md §5: the first message gets StartResponse Failed, and the call goes on.
+                            continue;
+                        }
+
                         return (GrpcStatus.Internal, "Error starting gRPC call: the request message could not be parsed.");
                     }
 

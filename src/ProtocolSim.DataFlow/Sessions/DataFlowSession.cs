@@ -144,6 +144,11 @@ public sealed class DataFlowSession : IAsyncDisposable
                 await IncidentAsync("Error", "Message could not be parsed as JSON: " + ex.Message, cancellationToken);
                 Journal.AddFinding(FramingRule, Transport == DataFlowTransport.Grpc ? "A StreamInput json field is not JSON." : "A text frame is not JSON.",
                     Transport == DataFlowTransport.Grpc ? "JSON text in StreamInput.json" : "JSON messages in text frames", Excerpt(text), entrySeq);
+                if (Transport == DataFlowTransport.Grpc)
+                {
+                    await RefuseFirstAsync(cancellationToken);
+                }
+
                 return;
             }
 
@@ -165,6 +170,35 @@ public sealed class DataFlowSession : IAsyncDisposable
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>
+    /// gRPC (dataflow.md §5): an unparsable first message is answered with StartResponse Failed, not a gRPC error status.
+    /// Returns whether it was the first (nothing received before it, no Start pending or started).
+    /// </summary>
+    public async Task<bool> RefuseUnparsableFirstAsync(CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            return await RefuseFirstAsync(cancellationToken);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task<bool> RefuseFirstAsync(CancellationToken cancellationToken)
+    {
+        if (_anyRequest || _startPending || State != SessionState.Idle)
+        {
+            return false;
+        }
+
+        _anyRequest = true;
+        await RespondAsync("StartResponse", "Failed", cancellationToken);
+        return true;
     }
 
     /// <summary>Handles one binary message: input audio in the Start format.</summary>

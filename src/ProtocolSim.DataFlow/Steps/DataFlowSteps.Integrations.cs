@@ -52,7 +52,7 @@ public sealed partial class DataFlowSteps
 
             if (CheckFindings("DFG-008", s.Journal, $"{s.Name}: every StreamInput is the proto's message"))
             {
-                var unparsable = s.Journal.Entries.FirstOrDefault(e => e.Direction == Direction.FromClient && e.Kind == FrameKind.Error && e.Summary.StartsWith("a message that is not a StreamInput", StringComparison.Ordinal));
+                var unparsable = s.Journal.Entries.FirstOrDefault(e => e.Direction == Direction.FromClient && e.Summary.StartsWith("a message that is not a StreamInput", StringComparison.Ordinal));
                 Check("DFG-008", unparsable is null, "StreamInput messages of grpcDataFlow.proto", unparsable is null ? "parsed" : "a message that does not parse as StreamInput", unparsable is null ? null : s.At(unparsable));
             }
         }
