@@ -12,7 +12,7 @@ namespace ProtocolSim.ReferenceClients.Cti;
 /// </summary>
 internal sealed class CtiHttpTransport : ICtiTransport
 {
-    private static readonly TimeSpan SlowPollPause = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan SlowPollPause = TimeSpan.FromSeconds(1.3);
 
     private readonly CtiClientFault _fault;
     private readonly Uri _base;

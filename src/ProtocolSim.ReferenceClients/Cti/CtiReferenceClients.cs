@@ -97,7 +97,7 @@ public static class CtiReferenceClients
         new("cti-reconnects", CtiClientFault.Reconnects, Socket, Set("CTI-007"), "After session.initialized closes the socket and goes on over a new connection (handshake, negotiate, bindService, bindResource)."),
         new("cti-http-own-client-id", CtiClientFault.HttpOwnClientId, Http, Set("CTI-008"), "Never calls startSession; uses a client id of its own."),
         new("cti-http-queued-is-done", CtiClientFault.HttpQueuedIsDone, Http, Set("CTI-009"), "Takes the 200 of bindService and bindResource for their completion and sends the next request at once."),
-        new("cti-http-slow-poll", CtiClientFault.HttpSlowPoll, Http, Set("CTI-010"), "Waits 1.5 s between polls."),
+        new("cti-http-slow-poll", CtiClientFault.HttpSlowPoll, Http, Set("CTI-010"), "Waits 1.3 s between polls."),
         new("cti-http-idle", CtiClientFault.HttpIdle, Http, Set("CTI-010", "CTI-011"), "After session.initialized neither polls nor sends for PROTOSIM_IDLE_SECONDS (default 3) s."),
         new("cti-http-no-end-session", CtiClientFault.HttpNoEndSession, Http, Set("CTI-012"), "Never posts endSession."),
         new("cti-http-no-probe", CtiClientFault.HttpNoProbe, Http, Set("CTI-013"), "Starts without the OPTIONS probe."),
