@@ -9,7 +9,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Audio;
 using ProtocolSim.Core.Http;
+using Google.Protobuf;
 using ProtocolSim.DataFlow;
+using ProtocolSim.DataFlow.Grpc;
+using ProtocolSim.DataFlow.Grpc.Wire;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;
 using ProtocolSim.DataFlow.Sessions;
@@ -205,7 +208,7 @@ internal static class DataFlowGrpcBenchmark
         output.WriteLine();
     }
 
-    /// <summary>One Stream call of the load generator: gRPC framing written here, StreamOutput messages counted, not parsed.</summary>
+    /// <summary>One Stream call of the load generator: StreamInput messages framed as the mock frames them, StreamOutput messages counted, not parsed.</summary>
     private sealed class Call : IAsyncDisposable
     {
         private readonly DuplexContent _body = new();
@@ -227,14 +230,16 @@ internal static class DataFlowGrpcBenchmark
             };
             request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
             call._responding = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if (await Task.WhenAny(call._body.Stream, call._responding) == call._responding && !call._body.Stream.IsCompleted)
+            if (await call._body.WaitOpenAsync(call._responding, cancellationToken) is { } refused)
             {
-                // The call failed or was refused before its body opened: its exception or status, not a hang.
-                using var refused = await call._responding;
-                throw new InvalidOperationException($"the call to {url} was refused: HTTP {(int)refused.StatusCode}");
+                // The call was refused before its body opened: its status, not a hang.
+                using (refused)
+                {
+                    throw new InvalidOperationException($"the call to {url} was refused: HTTP {(int)refused.StatusCode}");
+                }
             }
 
-            call._output = await call._body.Stream.WaitAsync(cancellationToken);
+            call._output = await call._body.Stream;
             return call;
         }
 
@@ -270,26 +275,8 @@ internal static class DataFlowGrpcBenchmark
 
         private async Task WriteJsonAsync(string json, CancellationToken cancellationToken)
         {
-            // StreamInput { string json = 1; }: tag 0x0A, a varint length, the UTF-8 text; behind the gRPC prefix.
-            var text = Encoding.UTF8.GetBytes(json);
-            var varint = new List<byte>();
-            for (var n = (uint)text.Length; ; n >>= 7)
-            {
-                if (n < 0x80)
-                {
-                    varint.Add((byte)n);
-                    break;
-                }
-
-                varint.Add((byte)(n | 0x80));
-            }
-
-            var length = 1 + varint.Count + text.Length;
-            var frame = new byte[5 + length];
-            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)length);
-            frame[5] = 0x0A;
-            varint.CopyTo(frame, 6);
-            text.CopyTo(frame, 6 + varint.Count);
+            // The proto's StreamInput behind the gRPC length prefix, as the mock's own framing writes it.
+            var frame = GrpcFraming.Encode(new StreamInput { Json = json }.ToByteArray());
             await _output.WriteAsync(frame, cancellationToken);
             await _output.FlushAsync(cancellationToken);
         }

@@ -18,6 +18,26 @@ public sealed class DuplexContent : HttpContent
     /// <summary>The request body's stream, once HttpClient has sent the headers (and set up the connection).</summary>
     public Task<Stream> Stream => _stream.Task;
 
+    /// <summary>
+    /// Waits until the body is open, while <paramref name="responding"/> (the SendAsync of this request) may complete
+    /// first: a server may send its response headers at once. A refusal that came first (not 200, or a gRPC
+    /// Trailers-Only answer with grpc-status in the headers) is returned instead; a failed request throws.
+    /// </summary>
+    public async Task<HttpResponseMessage?> WaitOpenAsync(Task<HttpResponseMessage> responding, CancellationToken cancellationToken)
+    {
+        if (await Task.WhenAny(Stream, responding).WaitAsync(cancellationToken) == responding && !Stream.IsCompleted)
+        {
+            var response = await responding;
+            if (response.StatusCode != HttpStatusCode.OK || response.Headers.Contains("grpc-status"))
+            {
+                return response;
+            }
+        }
+
+        await Stream.WaitAsync(cancellationToken);
+        return null;
+    }
+
     /// <summary>Ends the body (gRPC: the client half-closes).</summary>
     public void Complete() => _done.TrySetResult();
 

@@ -201,18 +201,9 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
             stream._responding = stream._http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stream._cancel.Token);
 
             // The request body's stream exists once the connection (and its TLS handshake) is up and the headers are sent.
-            var opened = await Task.WhenAny(stream._body.Stream, stream._responding).WaitAsync(cancellationToken);
-            if (opened == stream._responding)
+            if (await stream._body.WaitOpenAsync(stream._responding, cancellationToken) is { } response)
             {
-                // The answer came first (a server may send its headers at once): a failure, a refusal (Trailers-Only),
-                // or the call's headers, after which the body opens.
-                var response = await stream._responding;
-                if (response.StatusCode != HttpStatusCode.OK || response.Headers.Contains("grpc-status"))
-                {
-                    throw new ClientFailure($"the call was refused: HTTP {(int)response.StatusCode}, grpc-status {Header(response.Headers, "grpc-status") ?? "-"} {Uri.UnescapeDataString(Header(response.Headers, "grpc-message") ?? "")}");
-                }
-
-                await stream._body.Stream.WaitAsync(cancellationToken);
+                throw new ClientFailure($"the call was refused: HTTP {(int)response.StatusCode}, grpc-status {Header(response.Headers, "grpc-status") ?? "-"} {Uri.UnescapeDataString(Header(response.Headers, "grpc-message") ?? "")}");
             }
 
             return stream;
