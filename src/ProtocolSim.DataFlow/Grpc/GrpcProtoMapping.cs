@@ -92,7 +92,7 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
                     var name = scope.Length > 0 ? $"{scope}.{t[i + 1]}" : t[i + 1];
                     messages[name] = [];
                     i += 3;
-                    ParseMessage(t, ref i, name, messages, rpcs, ref package);
+                    ParseMessage(t, ref i, name, messages);
                     i++;
                     break;
                 case "service":
@@ -133,8 +133,7 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
         }
     }
 
-    private static void ParseMessage(List<string> t, ref int i, string name, Dictionary<string, List<(string, string, int)>> messages,
-        List<(string, string, bool, string, bool, string)> rpcs, ref string package)
+    private static void ParseMessage(List<string> t, ref int i, string name, Dictionary<string, List<(string, string, int)>> messages)
     {
         while (i < t.Count && t[i] != "}")
         {
@@ -144,13 +143,13 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
                     var nested = $"{name}.{t[i + 1]}";
                     messages[nested] = [];
                     i += 3;
-                    ParseMessage(t, ref i, nested, messages, rpcs, ref package);
+                    ParseMessage(t, ref i, nested, messages);
                     i++;
                     break;
                 case "oneof":
                     // The oneof's fields belong to the message.
                     i += 3;
-                    ParseMessage(t, ref i, name, messages, rpcs, ref package);
+                    ParseMessage(t, ref i, name, messages);
                     i++;
                     break;
                 case "enum" or "extensions" or "extend":

@@ -42,10 +42,11 @@ public static class DataFlowHttpEndpoint
             try
             {
                 var (status, body) = await HandleAsync(context, options, secrets, journal);
-                journal.Append(Direction.ToClient, FrameKind.Text, $"{status} with {body["Results"]!.AsArray().Count} result(s), {body["Incidents"]!.AsArray().Count} incident(s)", text: body.ToJsonString(), parsed: body);
+                var text = body.ToJsonString();
+                journal.Append(Direction.ToClient, FrameKind.Text, $"{status} with {body["Results"]!.AsArray().Count} result(s), {body["Incidents"]!.AsArray().Count} incident(s)", text: text, parsed: body);
                 context.Response.StatusCode = status;
                 context.Response.ContentType = "application/json";
-                await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+                await context.Response.WriteAsync(text, context.RequestAborted);
             }
             catch (Exception e) when (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException or BadHttpRequestException)
             {

@@ -178,10 +178,11 @@ public sealed partial class DataFlowSteps
     public void ThenTheClientReportedTheIncident()
     {
         var batch = RequireBatches()[0];
-        if (Answer(batch) is not { Status: 200 } answer || answer.Body["Incidents"] is not JsonArray incidents
+        var answer = Answer(batch);
+        if (answer is not { Status: 200 } ok || ok.Body["Incidents"] is not JsonArray incidents
             || !incidents.OfType<JsonObject>().Any(i => (Str(i, "Level") ?? Str(i, "IncidentLevel")) == "Error"))
         {
-            throw new InconclusiveException($"{batch.SessionId}: no 200 answer with an Error incident ({Answer(batch)?.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no answer"}).");
+            throw new InconclusiveException($"{batch.SessionId}: no 200 answer with an Error incident ({answer?.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no answer"}).");
         }
 
         var exit = df.Exit!;

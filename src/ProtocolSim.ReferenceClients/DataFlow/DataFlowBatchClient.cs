@@ -137,16 +137,7 @@ internal sealed class DataFlowBatchClient(ClientTask task, DataFlowClientFault f
         if (task.Name == "send-event" && fault != DataFlowClientFault.HttpNoInitialEvents)
         {
             // DFH-007: HTTP is the integration that takes initial events (000 §Start, Events).
-            parameters["Events"] = new JsonArray(new JsonObject
-            {
-                ["Name"] = "Client Text",
-                ["Channel"] = 0,
-                ["StartMsec"] = -1,
-                ["EndMsec"] = -1,
-                ["GroupId"] = string.Empty,
-                ["Tags"] = new JsonArray(),
-                ["Data"] = new JsonObject { ["Text"] = task.EventText },
-            });
+            parameters["Events"] = new JsonArray(task.EventBody());
         }
 
         return parameters;

@@ -58,6 +58,21 @@ internal sealed record ClientTask
 
     public int Sessions { get; init; } = 1;
 
+    // A wire member name (000 §Event); a constant keeps it apart from this record's Name.
+    private const string NameMember = "Name";
+
+    /// <summary>The task's client event (000 §Event): every member, <c>Data.Text</c> = <see cref="EventText"/>.</summary>
+    public JsonObject EventBody() => new()
+    {
+        [NameMember] = "Client Text",
+        ["Channel"] = 0,
+        ["StartMsec"] = -1,
+        ["EndMsec"] = -1,
+        ["GroupId"] = string.Empty,
+        ["Tags"] = new JsonArray(),
+        ["Data"] = new JsonObject { ["Text"] = EventText },
+    };
+
     public string Encoding => Format.FormatTag switch
     {
         WavFormat.MuLawTag => "ulaw",
@@ -531,16 +546,7 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, DataFlowTranspor
 
         private JsonObject ClientEvent()
         {
-            var body = new JsonObject
-            {
-                ["Name"] = "Client Text",
-                ["Channel"] = 0,
-                ["StartMsec"] = -1,
-                ["EndMsec"] = -1,
-                ["GroupId"] = string.Empty,
-                ["Tags"] = new JsonArray(),
-                ["Data"] = new JsonObject { ["Text"] = Task.EventText },
-            };
+            var body = Task.EventBody();
             if (Fault == DataFlowClientFault.EventMissingMembers)
             {
                 foreach (var key in new[] { "Channel", "StartMsec", "EndMsec", "GroupId", "Tags" })
