@@ -119,8 +119,10 @@ public static class DataFlowGrpcEndpoint
                     await session.FinalResultSent.WaitAsync(deadline.Token);
                 }
             }
-            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            catch (Exception e) when (context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException)
             {
+                // A reset stream surfaces as a cancelled wait or as a failed read of the request body, whichever comes
+                // first: either way the client's cancellation is journaled.
                 journal.Append(Direction.FromClient, FrameKind.Close, $"the client cancelled the call (RST_STREAM) in state {session.State}");
                 return;
             }
