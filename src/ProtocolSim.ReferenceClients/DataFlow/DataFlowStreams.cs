@@ -278,10 +278,28 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
             await stream.WriteAsync(frame, linked.Token);
             await stream.FlushAsync(linked.Token);
         }
+        catch (ObjectDisposedException)
+        {
+            // The server ended the call (a Trailers-Only refusal, or its status) while we were still sending: HttpClient
+            // disposes the request stream. That is the call's end, not a defect of this client.
+            throw new ClientFailure($"the call ended while sending: {EndedStatus()}");
+        }
         finally
         {
             _send.Release();
         }
+    }
+
+    /// <summary>The status of a call the server ended, as far as it is known yet.</summary>
+    private string EndedStatus()
+    {
+        if (_responding is not { IsCompletedSuccessfully: true } || _responding.Result is not { } response)
+        {
+            return "no response yet";
+        }
+
+        var headers = response.Headers.Contains("grpc-status") ? (HttpHeaders)response.Headers : response.TrailingHeaders;
+        return $"HTTP {(int)response.StatusCode}, grpc-status {Header(headers, "grpc-status") ?? "-"} {Uri.UnescapeDataString(Header(headers, "grpc-message") ?? "")}".TrimEnd();
     }
 
     private static void WriteField(MemoryStream message, int field, byte[] payload)
