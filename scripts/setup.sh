@@ -2,6 +2,8 @@
 # Installs everything ProtocolSim and its tests need on a fresh Debian machine with the .NET 10 SDK:
 #   sox        cross-checks our G.711 and resampler bit for bit (tests) and converts espeak output (recordings)
 #   espeak-ng  regenerates the caller recordings (recordings/generate.sh)
+#   chromium   Debian's browser, which the dashboard and report tests drive through Microsoft.Playwright
+#              (ExecutablePath /usr/bin/chromium; Playwright never downloads a browser here)
 #   a Java 17 runtime and Node.js/npm, only when missing: they run the test peers of tests/peers (WireMock 3.13
 #              from the npm package "wiremock", which the admin-API parity test and the REST benchmark compare against;
 #              @grpc/grpc-js with @grpc/proto-loader, the gRPC client of the Data Flow gRPC interop tests)
@@ -9,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(sox espeak-ng)
+packages=(sox espeak-ng chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

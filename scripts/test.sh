@@ -11,15 +11,17 @@ status=0
 # rather than beside them: the client suites' runs (first the Data Flow self-test, 62 clients, and the command-line
 # runs that start a client process per scenario; then the Knowlarity REST and CTI self-tests, whose judges have
 # timing margins of a few hundred milliseconds that all of them at once on 2 cores can eat), then the Knowlarity REST
-# fake's tests (they start a WireMock JVM and drive thousands of requests).
+# fake's tests (they start a WireMock JVM and drive thousands of requests), and last the dashboard's tests, which run
+# Chromium beside the fakes.
 dotnet test ProtocolSim.sln --nologo -c Release --no-build --logger "trx" --results-directory "$results" \
-    --filter "FullyQualifiedName!~DataFlowSelfTest&FullyQualifiedName!~DataFlowCliTests&FullyQualifiedName!~KnowlaritySelfTest&FullyQualifiedName!~CtiSelfTest&FullyQualifiedName!~ProtocolSim.Knowlarity.Tests.Rest." || status=$?
+    --filter "FullyQualifiedName!~DataFlowSelfTest&FullyQualifiedName!~DataFlowCliTests&FullyQualifiedName!~KnowlaritySelfTest&FullyQualifiedName!~CtiSelfTest&FullyQualifiedName!~ProtocolSim.Knowlarity.Tests.Rest.&FullyQualifiedName!~ProtocolSim.Dashboard.Tests" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=dataflow-clients.trx" --results-directory "$results" \
     --filter "FullyQualifiedName~DataFlowSelfTest|FullyQualifiedName~DataFlowCliTests" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=knowlarity-cti-clients.trx" --results-directory "$results" \
     --filter "FullyQualifiedName~KnowlaritySelfTest|FullyQualifiedName~CtiSelfTest" || status=$?
 dotnet test tests/ProtocolSim.Knowlarity.Tests --nologo -c Release --no-build --logger "trx" --results-directory "$results" \
     --filter "FullyQualifiedName~ProtocolSim.Knowlarity.Tests.Rest." || status=$?
+dotnet test tests/ProtocolSim.Dashboard.Tests --nologo -c Release --no-build --logger "trx;LogFileName=dashboard.trx" --results-directory "$results" || status=$?
 # Sum the trx counters of every test assembly into the closing line CI reads.
 python3 - "$results" <<'PY' || true
 import sys, glob, re

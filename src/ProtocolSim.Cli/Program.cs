@@ -216,8 +216,9 @@ public static class Program
         var endpointsFile = new Option<string?>("--endpoints-file") { Description = "Write the endpoints file (URLs and credentials of every running fake) here." };
         var bind = new Option<string>("--bind") { Description = "Address to bind (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
         var proto = new Option<string?>("--dataflow-proto") { Description = "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto." };
-        var command = new Command("serve", "Run every fake until Ctrl-C or SIGTERM.") { endpointsFile, bind, proto };
-        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, parse.GetValue(proto)));
+        var reports = new Option<string>("--reports") { Description = "The dashboard's Reports page lists the runs under this directory (each with a results.json).", DefaultValueFactory = _ => "reports" };
+        var command = new Command("serve", "Run every fake and the dashboard until Ctrl-C or SIGTERM.") { endpointsFile, bind, proto, reports };
+        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, parse.GetValue(proto), parse.GetValue(reports)));
         return command;
     }
 
@@ -263,7 +264,13 @@ public static class Program
         var agentSessions = new Option<int>("--sessions") { Description = "Concurrent agent sessions.", DefaultValueFactory = _ => 1000 };
         var cti = new Command("cti", "Concurrent agent sessions over the CTI socket transport (log in, add a channel group, log out): latency per command and events/s.") { agentSessions };
         cti.SetAction(async (parse, ct) => await CtiBenchmark.RunAsync(parse.GetValue(agentSessions), output, ct));
-        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow, dataflowGrpc, knowlarity, cti };
+        var dashboardSessions = new Option<int>("--sessions") { Description = "Concurrent voice streams shown by the dashboard.", DefaultValueFactory = _ => 1000 };
+        var dashboardSeconds = new Option<int>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 10 };
+        var chromium = new Option<string>("--chromium") { Description = "The browser (headless).", DefaultValueFactory = _ => "/usr/bin/chromium" };
+        var dashboard = new Command("dashboard", "The dashboard in headless Chromium while N voice streams run: list push rate and the browser's frame times.") { dashboardSessions, dashboardSeconds, chromium };
+        dashboard.SetAction(async (parse, ct) =>
+            await DashboardBenchmark.RunAsync(parse.GetValue(dashboardSessions), TimeSpan.FromSeconds(parse.GetValue(dashboardSeconds)), parse.GetValue(chromium)!, output, ct));
+        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow, dataflowGrpc, knowlarity, cti, dashboard };
     }
 
     private static Command ReferenceClientCommand(TextWriter output, TextWriter error)

@@ -253,7 +253,7 @@ internal static class VoiceStreamBenchmark
 
     private static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:0.000} ms");
 
-    private sealed class SinkProcess : IAsyncDisposable
+    internal sealed class SinkProcess : IAsyncDisposable
     {
         private readonly Process _process;
 

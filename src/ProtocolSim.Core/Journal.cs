@@ -124,8 +124,6 @@ public sealed class SessionJournal
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
     private readonly Redactor _redactor;
-    // Append-only arrays: a snapshot (array, count) stays valid because slots below the count never change and a
-    // full array is replaced, not reused. An immutable list cost a tree of allocations per frame.
     // Append-only array: a snapshot (array, count) stays valid because slots below the count never change and a full
     // array is replaced, not reused.
     private JournalEntry[] _entries = new JournalEntry[32];
@@ -149,8 +147,14 @@ public sealed class SessionJournal
         StartedAt = _time.GetUtcNow();
     }
 
-    /// <summary>Raised after every append (entry or finding); handlers must not block.</summary>
+    /// <summary>
+    /// Raised after every append (entry or finding), and once with neither when the session ends (<see cref="End"/>);
+    /// handlers must not block.
+    /// </summary>
     public event Action<SessionJournal, JournalEntry?, Finding?>? Appended;
+
+    /// <summary>When the session ended (its connection closed, its call hung up); null while it runs.</summary>
+    public DateTimeOffset? EndedAt { get; private set; }
 
     public string SessionId { get; }
 
@@ -271,6 +275,22 @@ public sealed class SessionJournal
         return kept;
     }
 
+    /// <summary>Marks the session ended (the first call counts); entries may still follow (a late journal note).</summary>
+    public void End()
+    {
+        lock (_gate)
+        {
+            if (EndedAt is not null)
+            {
+                return;
+            }
+
+            EndedAt = _time.GetUtcNow();
+        }
+
+        Appended?.Invoke(this, null, null);
+    }
+
     /// <summary>Records a finding against a rule.</summary>
     public Finding AddFinding(string? ruleId, string message, string? expected = null, string? actual = null, long? entrySeq = null)
     {
@@ -372,6 +392,34 @@ public sealed class AudioTrack
         {
             _length = Math.Min(_length, Math.Max(0, position));
         }
+    }
+
+    /// <summary>
+    /// The waveform in <paramref name="buckets"/> columns: per column the lowest and highest sample, scaled to -1..1,
+    /// so a page or a report draws it without decoding the audio.
+    /// </summary>
+    public (float[] Min, float[] Max) Peaks(int buckets)
+    {
+        var pcm = ToArray();
+        var samples = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(pcm.AsSpan(0, pcm.Length & ~1));
+        var count = samples.Length == 0 ? 0 : Math.Min(buckets, samples.Length);
+        var min = new float[count];
+        var max = new float[count];
+        for (var b = 0; b < count; b++)
+        {
+            var slice = samples[(int)((long)b * samples.Length / count)..(int)((long)(b + 1) * samples.Length / count)];
+            short lo = 0, hi = 0;
+            foreach (var s in slice)
+            {
+                lo = Math.Min(lo, s);
+                hi = Math.Max(hi, s);
+            }
+
+            min[b] = lo / 32768f;
+            max[b] = hi / 32767f;
+        }
+
+        return (min, max);
     }
 
     /// <summary>A copy of the captured PCM.</summary>

@@ -138,12 +138,14 @@ public static class DataFlowMock
                 var journal = journals.Open("grpc-tls", Core.Redactor.None);
                 journal.SetLabel("channel", "tls");
                 journal.SetLabel("clientHello", clientHello ? "yes" : "no");
+                journal.SetLabel("remote", connection.RemoteEndPoint?.ToString() ?? "");
                 journal.Append(Core.Direction.FromClient, Core.FrameKind.Open, $"TLS connection from {connection.RemoteEndPoint} to the gRPC TLS port");
                 var how = !clientHello ? "the client sent no TLS ClientHello (cleartext to the TLS port, or nothing)"
                     : connection.Items.ContainsKey(HandshakeCompleted) ? "the handshake completed, then the client closed without a request"
                     : "the TLS handshake did not complete";
                 journal.Append(Core.Direction.FromClient, Core.FrameKind.Close,
                     $"{how} ({(DateTimeOffset.UtcNow - started).TotalMilliseconds:0} ms); the server certificate {(ports.Certificates!.ServerIsTrusted ? "chains" : "does not chain")} to the CA the client was given");
+                journal.End();
             }
 
             journals.Leave();

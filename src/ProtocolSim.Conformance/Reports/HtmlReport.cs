@@ -16,13 +16,11 @@ internal static class HtmlReport
     /// <summary>Journals longer than this show their first entries only (the .jsonl file has them all).</summary>
     public const int MaxEntriesShown = 2000;
 
-    private static readonly JsonSerializerOptions PrettyJson = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static void Write(RunResult result, ReportArtifacts artifacts, Stream stream)
     {
         var sb = new StringBuilder(64 * 1024);
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        sb.Append("<title>").Append(H(result.Title)).Append("</title>\n<style>").Append(Css).Append("</style>\n</head>\n<body>\n");
+        sb.Append("<title>").Append(H(result.Title)).Append("</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>").Append(Css).Append("</style>\n</head>\n<body>\n");
         WriteHeader(sb, result);
         WriteRules(sb, result);
         WriteScenarios(sb, result, artifacts);
@@ -314,6 +312,11 @@ internal static class HtmlReport
             }
 
             sb.Append("</figcaption>");
+            if (journal.Audio.GetValueOrDefault(audio.Track) is { } captured)
+            {
+                WriteWaveform(sb, captured);
+            }
+
             if (audio.EmbedBase64 is not null)
             {
                 sb.Append("<audio controls preload=\"none\" src=\"data:audio/wav;base64,").Append(audio.EmbedBase64).Append("\"></audio>");
@@ -364,9 +367,10 @@ internal static class HtmlReport
                 sb.Append("</p>");
             }
 
-            if (e.Parsed is not null)
+            if (EntryText.PrettyJson(e, Redactor.None) is { } json)
             {
-                sb.Append("<pre class=\"json\">").Append(H(ReportText.Truncate(e.Parsed.ToJsonString(PrettyJson)))).Append("</pre>");
+                // From the redacted text: Parsed is the message as it arrived, secrets included.
+                sb.Append("<pre class=\"json\">").Append(H(ReportText.Truncate(json))).Append("</pre>");
             }
             else if (e.Text is not null)
             {
@@ -375,7 +379,7 @@ internal static class HtmlReport
 
             if (e.Bytes is { Length: > 0 } bytes)
             {
-                sb.Append("<pre class=\"hex\">").Append(H(ReportText.HexDump(bytes.Span))).Append("</pre>");
+                sb.Append("<pre class=\"hex\">").Append(H(HexDump.Format(bytes.Span))).Append("</pre>");
             }
 
             sb.Append("</div></details>\n");
@@ -388,6 +392,28 @@ internal static class HtmlReport
         }
 
         sb.Append("</div>\n");
+    }
+
+    /// <summary>The track's waveform as inline SVG: it needs no script, and it prints.</summary>
+    private static void WriteWaveform(StringBuilder sb, AudioTrack track)
+    {
+        const int Width = 600, Height = 48;
+        var (min, max) = track.Peaks(Width);
+        if (min.Length == 0)
+        {
+            return;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"<svg class=\"wave\" viewBox=\"0 0 {Width} {Height}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"Waveform of the {H(track.Name)} audio\"><path d=\"");
+        for (var x = 0; x < min.Length; x++)
+        {
+            var top = (Height / 2.0) - (max[x] * Height / 2.0);
+            var bottom = Math.Max(top + 0.5, (Height / 2.0) - (min[x] * Height / 2.0));
+            sb.Append(inv, $"M{x * (double)Width / min.Length:0.#} {top:0.#}V{bottom:0.#}");
+        }
+
+        sb.Append("\"/></svg>");
     }
 
     private const string Css = """
@@ -424,6 +450,7 @@ tr.rejected td { background: #ffebe9; } pre { white-space: pre-wrap; overflow-wr
 .entry.finding > summary { background: #ffebe9; border-left: 4px solid var(--fail); } .entry.err > summary { color: var(--fail); }
 .seq { display: inline-block; min-width: 4rem; color: var(--muted); } .off { display: inline-block; min-width: 6rem; text-align: right; margin-right: .6rem; } .dir { display: inline-block; width: 1.5rem; text-align: center; font-weight: 700; } .kind { display: inline-block; min-width: 4.5rem; color: var(--info); }
 .ebody { padding: .2rem 0 .4rem 2rem; } figure.audio { margin: .5rem 0; } audio { width: 100%; max-width: 40rem; display: block; }
+svg.wave { display: block; width: 100%; max-width: 40rem; height: 48px; background: #f6f8fa; border-radius: 4px; margin: .2rem 0; } svg.wave path { stroke: var(--info); stroke-width: 1.2; vector-effect: non-scaling-stroke; }
 @page { margin: 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 9pt; }

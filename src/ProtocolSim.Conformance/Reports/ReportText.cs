@@ -68,41 +68,6 @@ internal static partial class ReportText
         _ => "note from the fake",
     };
 
-    /// <summary>Classic hex dump: offset, 16 bytes, printable ASCII.</summary>
-    public static string HexDump(ReadOnlySpan<byte> bytes, int max = 256)
-    {
-        var shown = bytes[..Math.Min(bytes.Length, max)];
-        var sb = new StringBuilder();
-        for (var offset = 0; offset < shown.Length; offset += 16)
-        {
-            var line = shown[offset..Math.Min(offset + 16, shown.Length)];
-            sb.Append(CultureInfo.InvariantCulture, $"{offset:x4}  ");
-            for (var i = 0; i < 16; i++)
-            {
-                sb.Append(i < line.Length ? line[i].ToString("x2", CultureInfo.InvariantCulture) + " " : "   ");
-                if (i == 7)
-                {
-                    sb.Append(' ');
-                }
-            }
-
-            sb.Append(" |");
-            foreach (var b in line)
-            {
-                sb.Append(b is >= 0x20 and < 0x7f ? (char)b : '.');
-            }
-
-            sb.Append("|\n");
-        }
-
-        if (bytes.Length > max)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"… (first {max} of {bytes.Length:N0} bytes shown)\n");
-        }
-
-        return sb.ToString();
-    }
-
     /// <summary>Journal entries around the ones a failure points at (findings of the rule, or "#N" in the evidence), else the last few.</summary>
     public static IEnumerable<string> JournalExcerpt(ScenarioResult scenario, IEnumerable<RuleOutcome> failures, int context = 3, int tail = 8)
     {

@@ -131,6 +131,7 @@ public sealed class CtiConnection
         }
 
         Journal.SetLabel("closed", reason);
+        Journal.End();
         _outbound.Writer.TryComplete();
         _closed.Cancel();
         return true;

@@ -24,6 +24,9 @@ public sealed class DataFlowJournals(DataFlowOptions options)
 
     public IReadOnlyCollection<SessionJournal> All => _store.All;
 
+    /// <summary>The store itself, for the dashboard to follow.</summary>
+    public JournalStore Store => _store;
+
     /// <summary>Forgets the journals kept so far (benchmarks between steps; open sessions keep writing to theirs).</summary>
     public void Clear() => _store.Clear();
 

@@ -42,12 +42,15 @@ internal static class SessionFrames
         var secrets = services.GetRequiredService<IdentityOptions>().Clients.Select(c => c.ClientSecret).Where(s => s.Length > 0).ToList();
         var journals = services.GetRequiredService<DataFlowJournals>();
         journals.Enter();
+        var journal = journals.Open(transport, new Redactor(secrets));
+        journal.SetLabel("remote", $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
         try
         {
-            await run(options, secrets, journals.Open(transport, new Redactor(secrets)));
+            await run(options, secrets, journal);
         }
         finally
         {
+            journal.End();
             journals.Leave();
         }
     }

@@ -77,6 +77,12 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
     /// <summary>Raised after every published event or CDR (scenario waits).</summary>
     public event Action<SimulatedCall, JsonObject>? EventPublished;
 
+    /// <summary>
+    /// Raised just before an event goes to the streams: the moment a judge may take as "sent", since a client can act
+    /// on the event (and be journaled doing so) before <see cref="EventPublished"/> runs.
+    /// </summary>
+    public event Action<SimulatedCall, JsonObject>? EventPublishing;
+
     /// <summary>Starts a call in the background; its events follow on the simulation clock.</summary>
     public SimulatedCall Start(CallKind kind, string knowlarityNumber, string? agentNumber, string customerNumber, bool whatsapp = false, string? uuid = null, CallQuirks? quirks = null)
     {
@@ -136,6 +142,7 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
         }
         finally
         {
+            journal.End();
             _active.TryRemove(call.Uuid, out _);
         }
     }
@@ -364,6 +371,7 @@ public sealed partial class CallSimulator(KnowlarityOptions options, KnowlarityJ
             }
 
             // 003-N: events reach only SR numbers registered and enabled for notifications (KNS-001).
+            simulator.EventPublishing?.Invoke(call, message);
             var streams = enabled ? simulator._hub.Publish(simulator._options.Credentials.SrApiKey, message, call.Quirks.CommentsAndIds) : 0;
             journal.Append(Direction.Internal, FrameKind.Text, enabled ? $"{summary} to {streams} stream(s)" : $"{summary} not delivered: {call.KnowlarityNumber} is not registered and enabled for notifications", text: message.ToJsonString(), parsed: message);
             simulator.EventPublished?.Invoke(call, message);

@@ -25,6 +25,9 @@ public sealed class KnowlarityJournals(KnowlarityOptions options)
     private readonly JournalStore _api = new(options.KeepApiJournals);
     private readonly JournalStore _others = new(options.KeepJournals);
 
+    /// <summary>The two stores (API request journals; streams and calls), for the dashboard to follow.</summary>
+    public IReadOnlyList<JournalStore> Stores => [_api, _others];
+
     /// <summary>Every journal kept, API journals first.</summary>
     public IReadOnlyCollection<SessionJournal> All => [.. _api.All, .. _others.All];
 

@@ -84,9 +84,9 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
                     await idle.CancelAsync();
                     if (first == keepAlive && !wait.IsCompleted)
                     {
+                        journal.Append(Direction.ToClient, FrameKind.Text, "keep-alive comment", utf8Text: KeepAliveComment, utf8TextIsImmutable: true);
                         await response.Body.WriteAsync(KeepAliveComment, token);
                         await response.Body.FlushAsync(token);
-                        journal.Append(Direction.ToClient, FrameKind.Text, "keep-alive comment", utf8Text: KeepAliveComment, utf8TextIsImmutable: true);
                         continue;
                     }
                 }
@@ -100,8 +100,10 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
 
                 while (reader.TryRead(out var frame))
                 {
-                    await response.Body.WriteAsync(frame, token);
+                    // Journaled before the write: once written, the client may act on it (fetch the call log) before
+                    // an entry appended afterwards, and the judges order the two by their journal times (KNS-007).
                     journal.Append(Direction.ToClient, FrameKind.Text, "event", utf8Text: frame, utf8TextIsImmutable: true);
+                    await response.Body.WriteAsync(frame, token);
                     subscriber.EventsSent++;
                     if (options.DropAfterEvents is { } limit && subscriber.EventsSent >= limit)
                     {
@@ -138,6 +140,8 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
         {
             journal.Append(Direction.ToClient, FrameKind.Close, $"server ended the stream after {subscriber.EventsSent} event(s)");
         }
+
+        journal.End();
     }
 
     private static async Task PlainAsync(HttpContext context, SessionJournal journal, int status, string text)
@@ -146,5 +150,6 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
         context.Response.ContentType = "text/plain; charset=utf-8";
         journal.Append(Direction.ToClient, FrameKind.Close, $"{status} {text}", text: text);
         await context.Response.WriteAsync(text, context.RequestAborted);
+        journal.End();
     }
 }

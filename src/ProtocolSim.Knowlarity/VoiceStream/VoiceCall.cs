@@ -819,6 +819,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
 
         _feed.CancelAll();
         _greetingTimer?.Dispose();
+        Journal.End();
         _closed.TrySetResult();
         Signal();
     }

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ProtocolSim.Core;
+using ProtocolSim.Dashboard;
+using ProtocolSim.Knowlarity.VoiceStream;
+
+namespace ProtocolSim.Cli;
+
+/// <summary>
+/// The voice stream in <c>protosim serve</c>: our peer dials the bot, so its admin action is ours. "Dial a bot" places
+/// one call (the dialect's handshake and metadata, the caller's recording after the greeting, the bot's audio captured)
+/// and hangs up after the listening time; the call is a session of the dashboard like any other.
+/// </summary>
+internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsyncDisposable
+{
+    private const int MaxListenSeconds = 120;
+    private readonly ConcurrentDictionary<VoiceCall, Task> _calls = new();
+    private readonly CancellationTokenSource _stop = new();
+    private int _number;
+
+    public DashboardAction Action() => new("voice-dial", "voice", "Dial a bot",
+        "Our peer dials your bot's WebSocket server as Knowlarity would, says a caller recording after the greeting, listens, then hangs up. The call's frames and both sides' audio show in its session.")
+    {
+        Fields =
+        [
+            new ActionField("url", "Bot URL (wss://, or ws:// for a local bot)", Default: "ws://127.0.0.1:8080/voice"),
+            new ActionField("dialect", "Dialect", ActionFieldKind.Choice, "Stream-Node") { Choices = ["Stream-Node", "Verloop"] },
+            new ActionField("rate", "Sample rate (Hz)", ActionFieldKind.Choice, "16000") { Choices = ["8000", "16000", "24000", "32000", "48000"] },
+            new ActionField("recording", "Caller says", ActionFieldKind.Choice, "question") { Choices = ["question", "bargein", "goodbye", "silence"] },
+            new ActionField("listenSeconds", "Listen for (s)", ActionFieldKind.Number, "8"),
+            new ActionField("insecure", "Accept a self-signed bot certificate", ActionFieldKind.Checkbox),
+        ],
+        Handler = DialAsync,
+    };
+
+    private async Task<ActionResult> DialAsync(JsonObject form, CancellationToken cancellationToken)
+    {
+        if (recordings is null)
+        {
+            return new ActionResult(503, "The caller recordings (recordings/audio) are not here, so there is nothing to say.");
+        }
+
+        if (!Uri.TryCreate(form["url"]?.ToString(), UriKind.Absolute, out var url) || url.Scheme is not ("ws" or "wss"))
+        {
+            return new ActionResult(400, "Bot URL: a ws:// or wss:// URL.");
+        }
+
+        var dialect = form["dialect"]?.ToString() == "Verloop" ? VoiceDialect.Verloop : VoiceDialect.StreamNode;
+        var rate = int.Parse(form["rate"]?.ToString() ?? "16000", CultureInfo.InvariantCulture);
+        var listen = TimeSpan.FromSeconds(Math.Clamp(form["listenSeconds"] is JsonValue l && l.TryGetValue<int>(out var s) ? s : 8, 1, MaxListenSeconds));
+        CallerUtterance utterance;
+        try
+        {
+            utterance = recordings.Get(form["recording"]?.ToString() ?? "question", rate);
+        }
+        catch (FileNotFoundException e)
+        {
+            return new ActionResult(400, e.Message);
+        }
+
+        var number = Interlocked.Increment(ref _number);
+        var journal = new SessionJournal($"call-{number}", dialect == VoiceDialect.StreamNode ? "knowlarity-voice-stream" : "knowlarity-verloop", TimeProvider.System);
+        var row = hub.Add("voice", journal);
+        var call = new VoiceCall(new VoicePeerOptions
+        {
+            Target = url,
+            Dialect = dialect,
+            SampleRate = rate,
+            AllowPlainWs = true,
+            Insecure = form["insecure"] is JsonValue i && i.TryGetValue<bool>(out var insecure) && insecure,
+        }, journal, MediaPacer.Shared, seed: number);
+        var outcome = await call.ConnectAsync(cancellationToken);
+        if (!outcome.Connected)
+        {
+            await call.DisposeAsync();
+            return new ActionResult(502, new JsonObject { ["session"] = row.Key, ["error"] = $"The bot did not accept the call: {outcome.Error ?? (outcome.HttpStatus is { } status ? $"HTTP {status}" : "refused")}" }.ToJsonString());
+        }
+
+        _calls[call] = Task.Run(() => TalkAsync(call, utterance, listen, _stop.Token), CancellationToken.None);
+        return new ActionResult(202, new JsonObject { ["session"] = row.Key, ["callId"] = call.Options.CallId, ["target"] = url.ToString(), ["listenSeconds"] = listen.TotalSeconds }.ToJsonString());
+    }
+
+    /// <summary>The caller speaks once the bot greets (or its greeting window passes), listens, and hangs up.</summary>
+    private async Task TalkAsync(VoiceCall call, CallerUtterance utterance, TimeSpan listen, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await call.WaitUntilAsync(c => c.FirstPlayAudioAt is not null || c.EndedAt is not null, call.Options.GreetingTimeout + TimeSpan.FromSeconds(1), cancellationToken);
+            if (call.EndedAt is null)
+            {
+                call.Speak(utterance);
+                await call.WaitUntilAsync(c => c.EndedAt is not null, TimeSpan.FromSeconds(utterance.Pcm.Length / 2.0 / call.Options.SampleRate) + listen, cancellationToken);
+            }
+
+            if (call.EndedAt is null)
+            {
+                await call.HangUpAsync("dashboard call done", cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // serve is stopping: DisposeAsync hangs up.
+        }
+        finally
+        {
+            await call.DisposeAsync();
+            _calls.TryRemove(call, out _);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_calls.Values).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stop.Dispose();
+    }
+}
