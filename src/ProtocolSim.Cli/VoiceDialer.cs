@@ -15,6 +15,9 @@ namespace ProtocolSim.Cli;
 internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsyncDisposable
 {
     private const int MaxListenSeconds = 120;
+
+    // Calls at once at most: an action repeated in a loop must not open thousands of sockets.
+    private const int MaxCalls = 50;
     private readonly ConcurrentDictionary<VoiceCall, Task> _calls = new();
     private readonly CancellationTokenSource _stop = new();
     private int _number;
@@ -34,8 +37,14 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
         Handler = DialAsync,
     };
 
-    private async Task<ActionResult> DialAsync(JsonObject form, CancellationToken cancellationToken)
+    private async Task<ActionResult> DialAsync(JsonObject form, CancellationToken requestAborted)
     {
+        requestAborted.ThrowIfCancellationRequested();
+        if (_calls.Count >= MaxCalls)
+        {
+            return new ActionResult(429, $"{MaxCalls} dashboard calls are already running; try again when one has hung up.");
+        }
+
         if (recordings is null)
         {
             return new ActionResult(503, "The caller recordings (recordings/audio) are not here, so there is nothing to say.");
@@ -70,19 +79,44 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
             AllowPlainWs = true,
             Insecure = form["insecure"] is JsonValue i && i.TryGetValue<bool>(out var insecure) && insecure,
         }, journal, MediaPacer.Shared, seed: number);
-        var outcome = await call.ConnectAsync(cancellationToken);
+        // The call outlives the request: a browser that goes away does not cut it (serve's stop does).
+        ConnectOutcome outcome;
+        try
+        {
+            outcome = await call.ConnectAsync(_stop.Token);
+        }
+        catch
+        {
+            await call.DisposeAsync();
+            throw;
+        }
+
         if (!outcome.Connected)
         {
             await call.DisposeAsync();
             return new ActionResult(502, new JsonObject { ["session"] = row.Key, ["error"] = $"The bot did not accept the call: {outcome.Error ?? (outcome.HttpStatus is { } status ? $"HTTP {status}" : "refused")}" }.ToJsonString());
         }
 
-        _calls[call] = Task.Run(() => TalkAsync(call, utterance, listen, _stop.Token), CancellationToken.None);
+        // Registered before it runs, and removed when it has run, whichever finishes first.
+        var talking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _calls[call] = talking.Task;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await TalkAsync(call, utterance, listen, _stop.Token);
+            }
+            finally
+            {
+                _calls.TryRemove(call, out _);
+                talking.SetResult();
+            }
+        }, CancellationToken.None);
         return new ActionResult(202, new JsonObject { ["session"] = row.Key, ["callId"] = call.Options.CallId, ["target"] = url.ToString(), ["listenSeconds"] = listen.TotalSeconds }.ToJsonString());
     }
 
     /// <summary>The caller speaks once the bot greets (or its greeting window passes), listens, and hangs up.</summary>
-    private async Task TalkAsync(VoiceCall call, CallerUtterance utterance, TimeSpan listen, CancellationToken cancellationToken)
+    private static async Task TalkAsync(VoiceCall call, CallerUtterance utterance, TimeSpan listen, CancellationToken cancellationToken)
     {
         try
         {
@@ -102,10 +136,13 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
         {
             // serve is stopping: DisposeAsync hangs up.
         }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            call.Journal.Append(Direction.Internal, FrameKind.Error, $"the dashboard's call failed: {e.GetType().Name}: {e.Message}");
+        }
         finally
         {
             await call.DisposeAsync();
-            _calls.TryRemove(call, out _);
         }
     }
 

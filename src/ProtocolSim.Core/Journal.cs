@@ -153,8 +153,14 @@ public sealed class SessionJournal
     /// </summary>
     public event Action<SessionJournal, JournalEntry?, Finding?>? Appended;
 
+    // UTC ticks of the end, 0 while the session runs: one word, so a reader without the lock never sees half of it.
+    private long _endedTicks;
+
     /// <summary>When the session ended (its connection closed, its call hung up); null while it runs.</summary>
-    public DateTimeOffset? EndedAt { get; private set; }
+    public DateTimeOffset? EndedAt => Volatile.Read(ref _endedTicks) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>The label that marks a journal of a service rather than a session (it never ends): <c>lifetime</c>.</summary>
+    public const string LifetimeLabel = "lifetime";
 
     public string SessionId { get; }
 
@@ -278,14 +284,9 @@ public sealed class SessionJournal
     /// <summary>Marks the session ended (the first call counts); entries may still follow (a late journal note).</summary>
     public void End()
     {
-        lock (_gate)
+        if (Interlocked.CompareExchange(ref _endedTicks, _time.GetUtcNow().UtcTicks, 0) != 0)
         {
-            if (EndedAt is not null)
-            {
-                return;
-            }
-
-            EndedAt = _time.GetUtcNow();
+            return;
         }
 
         Appended?.Invoke(this, null, null);

@@ -24,14 +24,18 @@ public sealed class JournalStore(int limit)
     /// <summary>Raised when a journal is opened; handlers must not block.</summary>
     public event Action<SessionJournal>? Opened;
 
+    /// <summary>Raised when a journal is dropped (beyond <see cref="Limit"/>, or by <see cref="Clear"/>); handlers must not block.</summary>
+    public event Action<SessionJournal>? Dropped;
+
     /// <summary>Opens and keeps a journal, dropping the oldest beyond <see cref="Limit"/>.</summary>
     public SessionJournal Open(string sessionId, string protocol, TimeProvider time, Redactor redactor)
     {
         var journal = new SessionJournal(sessionId, protocol, time, redactor);
         _journals.Enqueue(journal);
-        if (Limit > 0 && Interlocked.Increment(ref _count) > Limit && _journals.TryDequeue(out _))
+        if (Limit > 0 && Interlocked.Increment(ref _count) > Limit && _journals.TryDequeue(out var oldest))
         {
             Interlocked.Decrement(ref _count);
+            Dropped?.Invoke(oldest);
         }
 
         Opened?.Invoke(journal);
@@ -41,7 +45,11 @@ public sealed class JournalStore(int limit)
     /// <summary>Forgets the journals kept so far (open connections keep writing to theirs).</summary>
     public void Clear()
     {
-        _journals.Clear();
+        while (_journals.TryDequeue(out var journal))
+        {
+            Dropped?.Invoke(journal);
+        }
+
         Interlocked.Exchange(ref _count, 0);
     }
 

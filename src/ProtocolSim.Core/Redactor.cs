@@ -62,6 +62,26 @@ public sealed class Redactor
         }
     }
 
+    /// <summary>
+    /// A copy of raw bytes with every secret's UTF-8 bytes overwritten by <c>*</c>, the length kept (a hex dump's
+    /// offsets stay true): for frames journaled as bytes, which <see cref="Redact"/> never sees.
+    /// </summary>
+    public byte[] MaskBytes(ReadOnlySpan<byte> bytes)
+    {
+        var copy = bytes.ToArray();
+        foreach (var secret in _utf8Secrets)
+        {
+            var span = copy.AsSpan();
+            for (var at = span.IndexOf(secret); at >= 0; at = span.IndexOf(secret))
+            {
+                span.Slice(at, secret.Length).Fill((byte)'*');
+                span = span[(at + secret.Length)..];
+            }
+        }
+
+        return copy;
+    }
+
     /// <summary>A redactor that knows no secrets.</summary>
     public static Redactor None { get; } = new([]);
 

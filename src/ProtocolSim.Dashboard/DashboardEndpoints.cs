@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -24,8 +25,9 @@ public static class DashboardEndpoints
 {
     private const string PageCsp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; media-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-    // A report is self-contained (inline style and script, audio as data: URLs); served here it may reach nothing else.
-    private const string ReportCsp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+    // A report is self-contained (inline style and script, audio as data: URLs); served here it runs sandboxed (an
+    // origin of its own: it cannot call the dashboard's API) and may fetch nothing and post nothing.
+    private const string ReportCsp = "sandbox allow-scripts allow-modals; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
     private const int MaxActionBody = 1024 * 1024;
 
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
@@ -39,8 +41,28 @@ public static class DashboardEndpoints
                 kestrel.Limits.MaxRequestBodySize = MaxActionBody;
             },
             services => services.AddSingleton(hub).AddHttpClient(),
-            app => app.MapDashboard(hub),
+            app =>
+            {
+                app.Use(RefuseOtherHostsAsync);
+                app.MapDashboard(hub);
+            },
             cancellationToken);
+
+    /// <summary>
+    /// Only requests that name this machine by address (or <c>localhost</c>) are served: a page on another site that
+    /// re-points its own DNS name at 127.0.0.1 (DNS rebinding) gets nothing.
+    /// </summary>
+    private static Task RefuseOtherHostsAsync(HttpContext context, RequestDelegate next)
+    {
+        var host = context.Request.Host.Host;
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || IPAddress.TryParse(host, out _))
+        {
+            return next(context);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;
+        return context.Response.WriteAsync($"This dashboard answers requests for its address, not for \"{host}\".", context.RequestAborted);
+    }
 
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app, SessionHub hub)
     {
@@ -48,11 +70,14 @@ public static class DashboardEndpoints
         app.MapGet("/", context => AssetAsync(context, "index.html"));
         app.MapGet("/app.js", context => AssetAsync(context, "app.js"));
         app.MapGet("/app.css", context => AssetAsync(context, "app.css"));
+        app.MapGet("/favicon.ico", () => Results.NoContent());
         app.MapGet("/api/info", () => Results.Json(new JsonObject
         {
             ["actions"] = new JsonArray([.. options.Actions.Select(ActionJson)]),
             ["reports"] = options.ReportsRoot is not null,
             ["maxSessions"] = options.MaxSessions,
+            ["maxTimeline"] = options.MaxTimeline,
+            ["lastTickError"] = hub.LastTickError,
         }));
         app.MapGet("/api/sessions", (HttpContext context) =>
         {
@@ -60,9 +85,8 @@ public static class DashboardEndpoints
             var rows = hub.Matching(filter);
             return Results.Text(Rows(rows, options), "application/json");
         });
-        app.MapGet("/api/sessions/stream", (HttpContext context) => ListStreamAsync(context, hub));
+        app.MapGet("/api/stream", (HttpContext context) => StreamAsync(context, hub));
         app.MapGet("/api/sessions/{key:long}", (long key) => hub.Find(key) is { } row ? Results.Text(SessionJson(row, options).ToJsonString(), "application/json") : NotFound(key));
-        app.MapGet("/api/sessions/{key:long}/stream", (HttpContext context, long key) => hub.Find(key) is { } row ? TimelineStreamAsync(context, row, options) : NotFound(key).ExecuteAsync(context));
         app.MapGet("/api/sessions/{key:long}/entries/{seq:long}", (long key, long seq) => hub.Find(key) is not { } row ? NotFound(key)
             : Entry(row.Journal, seq) is { } entry ? Results.Text(EntryDetail(row.Journal, entry, options).ToJsonString(), "application/json")
             : Results.Json(new { error = $"Session {key} has no entry #{seq}." }, Web, statusCode: 404));
@@ -115,111 +139,99 @@ public static class DashboardEndpoints
         return CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
     }
 
-    private static async Task SendAsync(HttpContext context, string type, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    private static async Task SendAsync(HttpContext context, string type, ReadOnlyMemory<byte> json, CancellationToken cancellationToken, long? id = null)
     {
         var body = context.Response.BodyWriter;
+        if (id is { } seq)
+        {
+            body.Write(Encoding.ASCII.GetBytes($"id: {seq}\n"));
+        }
+
         body.Write(Encoding.ASCII.GetBytes($"event: {type}\ndata: "));
         body.Write(json.Span);
         body.Write("\n\n"u8);
         await body.FlushAsync(cancellationToken);
     }
 
-    /// <summary>The session list: a snapshot, then deltas at most every <see cref="DashboardOptions.ListInterval"/>.</summary>
-    private static async Task ListStreamAsync(HttpContext context, SessionHub hub)
+    /// <summary>
+    /// A tab's one event stream (one connection: a browser allows six per host over HTTP/1.1): the session list, a
+    /// snapshot and then deltas at most every <see cref="DashboardOptions.ListInterval"/>; and, when the tab shows a
+    /// session (<c>session=KEY</c>), its header and its entries as they are journaled, at most every
+    /// <see cref="DashboardOptions.TimelineInterval"/>. Entries carry their sequence as the event id, so a reconnecting
+    /// EventSource (Last-Event-ID) resumes after the last one it got; a long journal starts with its newest
+    /// <see cref="DashboardOptions.MaxTimeline"/> entries.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext context, SessionHub hub)
     {
+        var options = hub.Options;
         using var ended = StartEvents(context);
         var cancellationToken = ended.Token;
-        using var subscriber = hub.Subscribe(SessionFilter.Parse(k => context.Request.Query[k].FirstOrDefault()));
+        var query = context.Request.Query;
+        using var subscriber = hub.Subscribe(SessionFilter.Parse(k => query[k].FirstOrDefault()));
+        var row = long.TryParse(query["session"].FirstOrDefault(), out var key) ? hub.Find(key) : null;
+        var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        void OnAppended(SessionJournal j, JournalEntry? e, Finding? f) => wake.Writer.TryWrite(true);
+        if (row is not null)
+        {
+            row.Journal.Appended += OnAppended;
+        }
+
         try
         {
-            await SendAsync(context, "hello", "{}"u8.ToArray(), cancellationToken);
+            await SendAsync(context, "hello", JsonSerializer.SerializeToUtf8Bytes(new { session = row?.Key }), cancellationToken);
+            var sent = row is null ? 0 : Resume(context, row.Journal, options);
+            string? header = null;
+            var nextTimeline = 0L;
             while (true)
             {
+                while (subscriber.Messages.TryRead(out var message))
+                {
+                    await SendAsync(context, message.Type, message.Json, cancellationToken);
+                }
+
+                if (row is not null && Environment.TickCount64 >= nextTimeline)
+                {
+                    var next = SessionJson(row, options, skipped: sent).ToJsonString();
+                    if (next != header)
+                    {
+                        header = next;
+                        await SendAsync(context, "session", Encoding.UTF8.GetBytes(header), cancellationToken);
+                    }
+
+                    var entries = row.Journal.Entries;
+                    while (sent < entries.Count)
+                    {
+                        var batch = Math.Min(entries.Count - sent, options.TimelineBatch);
+                        await SendAsync(context, "entries", EntriesJson(entries, sent, batch, options), cancellationToken, id: entries[sent + batch - 1].Seq);
+                        sent += batch;
+                    }
+
+                    nextTimeline = Environment.TickCount64 + (long)options.TimelineInterval.TotalMilliseconds;
+                }
+
+                // Wait for a list message, a journal append (not before the timeline's interval is up), or 15 s.
                 using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 heartbeat.CancelAfter(TimeSpan.FromSeconds(15));
+                var list = subscriber.Messages.WaitToReadAsync(heartbeat.Token).AsTask();
+                var timeline = row is null ? Task.Delay(Timeout.Infinite, heartbeat.Token) : WaitTimelineAsync(wake.Reader, nextTimeline, heartbeat.Token);
                 try
                 {
-                    if (!await subscriber.Messages.WaitToReadAsync(heartbeat.Token))
+                    var first = await Task.WhenAny(list, timeline);
+                    if (first == list && !await list)
                     {
                         return;
                     }
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    await context.Response.BodyWriter.WriteAsync(": keep-alive\n\n"u8.ToArray(), cancellationToken);
-                    continue;
+                }
+                finally
+                {
+                    await heartbeat.CancelAsync();
+                    await Task.WhenAll(list, timeline).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
 
-                while (subscriber.Messages.TryRead(out var message))
-                {
-                    await SendAsync(context, message.Type, message.Json, cancellationToken);
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            // The browser went away.
-        }
-    }
-
-    /// <summary>
-    /// One session's timeline: its header, then its entries as they are journaled, at most every
-    /// <see cref="DashboardOptions.TimelineInterval"/> and <see cref="DashboardOptions.TimelineBatch"/> at a time.
-    /// </summary>
-    private static async Task TimelineStreamAsync(HttpContext context, SessionRow row, DashboardOptions options)
-    {
-        using var ended = StartEvents(context);
-        var cancellationToken = ended.Token;
-        var journal = row.Journal;
-        var wake = new SemaphoreSlim(0, 1);
-        void OnAppended(SessionJournal j, JournalEntry? e, Finding? f)
-        {
-            if (wake.CurrentCount == 0)
-            {
-                try
-                {
-                    wake.Release();
-                }
-                catch (SemaphoreFullException)
-                {
-                }
-            }
-        }
-
-        journal.Appended += OnAppended;
-        try
-        {
-            var sent = 0;
-            string? header = null;
-            while (true)
-            {
-                var entries = journal.Entries;
-                var next = SessionJson(row, options).ToJsonString();
-                if (next != header)
-                {
-                    header = next;
-                    await SendAsync(context, "session", Encoding.UTF8.GetBytes(header), cancellationToken);
-                }
-
-                if (sent < entries.Count)
-                {
-                    var batch = Math.Min(entries.Count - sent, options.TimelineBatch);
-                    await SendAsync(context, "entries", EntriesJson(entries, sent, batch, options), cancellationToken);
-                    sent += batch;
-                    if (sent < entries.Count)
-                    {
-                        continue;
-                    }
-                }
-
-                await Task.Delay(options.TimelineInterval, cancellationToken);
-                using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                heartbeat.CancelAfter(TimeSpan.FromSeconds(15));
-                try
-                {
-                    await wake.WaitAsync(heartbeat.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                if (heartbeat.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !list.IsCompletedSuccessfully)
                 {
                     await context.Response.BodyWriter.WriteAsync(": keep-alive\n\n"u8.ToArray(), cancellationToken);
                 }
@@ -227,12 +239,36 @@ public static class DashboardEndpoints
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
-            // The browser went away.
+            // The browser went away, or the dashboard is stopping.
         }
         finally
         {
-            journal.Appended -= OnAppended;
-            wake.Dispose();
+            if (row is not null)
+            {
+                row.Journal.Appended -= OnAppended;
+            }
+        }
+    }
+
+    /// <summary>Where a session's timeline starts: after Last-Event-ID when the browser reconnects, else its newest entries.</summary>
+    private static int Resume(HttpContext context, SessionJournal journal, DashboardOptions options)
+    {
+        var count = journal.Entries.Count;
+        if (long.TryParse(context.Request.Headers["Last-Event-ID"].FirstOrDefault(), out var last) && last >= 0)
+        {
+            return (int)Math.Min(last, count);
+        }
+
+        return Math.Max(0, count - options.MaxTimeline);
+    }
+
+    private static async Task WaitTimelineAsync(ChannelReader<bool> wake, long notBefore, CancellationToken cancellationToken)
+    {
+        await wake.ReadAsync(cancellationToken);
+        var wait = notBefore - Environment.TickCount64;
+        if (wait > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(wait), cancellationToken);
         }
     }
 
@@ -254,7 +290,7 @@ public static class DashboardEndpoints
     }
 
     /// <summary>The header of a session's page: what the list shows, its labels, findings and audio tracks.</summary>
-    internal static JsonObject SessionJson(SessionRow row, DashboardOptions options)
+    internal static JsonObject SessionJson(SessionRow row, DashboardOptions options, int skipped = 0)
     {
         var journal = row.Journal;
         var labels = new JsonObject();
@@ -275,6 +311,7 @@ public static class DashboardEndpoints
             ["started"] = journal.StartedAt,
             ["ended"] = journal.EndedAt,
             ["labels"] = labels,
+            ["skipped"] = skipped,
             ["findings"] = new JsonArray([.. journal.Findings.Take(1000).Select(f => (JsonNode)new JsonObject
             {
                 ["rule"] = f.RuleId,
@@ -348,7 +385,8 @@ public static class DashboardEndpoints
     {
         var json = EntryText.PrettyJson(e, options.Redactor) is { } pretty ? options.Mask(pretty) : null;
         var text = e.Text;
-        var raw = e.Bytes is { Length: > 0 } bytes ? bytes : text is null ? (ReadOnlyMemory<byte>?)null : Encoding.UTF8.GetBytes(options.Mask(text));
+        // Bytes are masked too: a frame journaled as bytes (not UTF-8, not the proto's message, cut off) was never redacted.
+        var raw = e.Bytes is { Length: > 0 } bytes ? options.MaskBytes(bytes.Span) : text is null ? (ReadOnlyMemory<byte>?)null : Encoding.UTF8.GetBytes(options.Mask(text));
         return new JsonObject
         {
             ["seq"] = e.Seq,
@@ -416,17 +454,41 @@ public static class DashboardEndpoints
             return Results.Json(new { error = $"No action '{id}'." }, Web, statusCode: 404);
         }
 
+        // Only the dashboard's own page: JSON (which another site cannot send without CORS, which is not offered)
+        // from this origin. A form or a script elsewhere must not ring calls or reset state on a developer's machine.
+        if (!string.Equals(context.Request.ContentType?.Split(';')[0].Trim(), "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return Results.Json(new { error = "An action is posted as application/json." }, Web, statusCode: 415);
+        }
+
+        var origin = context.Request.Headers.Origin.FirstOrDefault();
+        var site = context.Request.Headers["Sec-Fetch-Site"].FirstOrDefault();
+        if ((origin is not null && !string.Equals(origin, $"{context.Request.Scheme}://{context.Request.Host}", StringComparison.OrdinalIgnoreCase))
+            || (site is not null && site is not ("same-origin" or "none")))
+        {
+            return Results.Json(new { error = "Actions are taken from the dashboard's own page only." }, Web, statusCode: 403);
+        }
+
         JsonObject values;
         try
         {
             values = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject ?? [];
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
             return Results.Json(new { error = "The form is not JSON: " + e.Message }, Web, statusCode: 400);
         }
 
-        var (body, error) = action.Body(values);
+        string? body, error;
+        try
+        {
+            (body, error) = action.Body(values);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        {
+            (body, error) = (null, "A field's value is not what it takes: " + e.Message);
+        }
+
         if (error is not null)
         {
             return Results.Json(new { error }, Web, statusCode: 400);

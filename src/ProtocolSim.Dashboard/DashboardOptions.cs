@@ -18,6 +18,9 @@ public sealed partial class DashboardOptions
     /// <summary>Timeline entries per push at most (a long session's backlog goes in several).</summary>
     public int TimelineBatch { get; set; } = 500;
 
+    /// <summary>Entries of a session's timeline sent when it is opened (its newest); the rest is in the run's report.</summary>
+    public int MaxTimeline { get; set; } = 5_000;
+
     /// <summary>Bytes of a frame shown as text or hex at most.</summary>
     public int MaxShownBytes { get; set; } = 64 * 1024;
 
@@ -39,6 +42,9 @@ public sealed partial class DashboardOptions
         var redacted = Redactor.Redact(text);
         return redacted.Contains("eyJ", StringComparison.Ordinal) ? Jwt().Replace(redacted, "$1" + Redactor.Mask) : redacted;
     }
+
+    /// <summary>Raw bytes as the dashboard shows them: the fakes' secrets overwritten, the length kept.</summary>
+    public byte[] MaskBytes(ReadOnlySpan<byte> bytes) => Redactor.MaskBytes(bytes);
 
     [GeneratedRegex(@"(eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.)[A-Za-z0-9_-]+")]
     private static partial Regex Jwt();

@@ -28,13 +28,42 @@ public static class ReportsIndex
         };
     }
 
-    /// <summary>The file <paramref name="path"/> names under <paramref name="root"/>; null when it is outside or absent.</summary>
+    /// <summary>
+    /// The file <paramref name="path"/> names under <paramref name="root"/> when it is one a report directory holds
+    /// (report.html, results.json, junit.xml, audio/*.wav, journals/*.jsonl); null when it is outside the root, a
+    /// link, hidden, another kind of file (an endpoints file with credentials left there), or absent.
+    /// </summary>
     public static string? Resolve(string root, string path)
     {
         var full = Path.GetFullPath(root);
         var file = Path.GetFullPath(Path.Combine(full, path));
         var prefix = full.EndsWith(Path.DirectorySeparatorChar) ? full : full + Path.DirectorySeparatorChar;
-        return file.StartsWith(prefix, StringComparison.Ordinal) && File.Exists(file) ? file : null;
+        if (!file.StartsWith(prefix, StringComparison.Ordinal) || !File.Exists(file))
+        {
+            return null;
+        }
+
+        var name = Path.GetFileName(file);
+        var folder = Path.GetFileName(Path.GetDirectoryName(file)) ?? "";
+        var reportFile = name is "report.html" or "results.json" or "junit.xml"
+            || (folder == "audio" && name.EndsWith(".wav", StringComparison.Ordinal))
+            || (folder == "journals" && name.EndsWith(".jsonl", StringComparison.Ordinal));
+        var relative = Path.GetRelativePath(full, file).Split(Path.DirectorySeparatorChar);
+        if (!reportFile || relative.Any(part => part.StartsWith('.')))
+        {
+            return null;
+        }
+
+        // No link anywhere on the way: a link inside the root may point anywhere.
+        for (var at = file; at.Length > full.Length; at = Path.GetDirectoryName(at)!)
+        {
+            if (new FileInfo(at).LinkTarget is not null || (Directory.Exists(at) && new DirectoryInfo(at).LinkTarget is not null))
+            {
+                return null;
+            }
+        }
+
+        return file;
     }
 
     private static void Collect(string root, string directory, int depth, List<(DateTimeOffset, JsonObject)> reports)

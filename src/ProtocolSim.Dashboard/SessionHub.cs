@@ -16,6 +16,7 @@ public sealed class SessionHub : IAsyncDisposable
 {
     private readonly DashboardOptions _options;
     private readonly ConcurrentDictionary<long, SessionRow> _rows = new();
+    private readonly ConcurrentDictionary<SessionJournal, SessionRow> _byJournal = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentQueue<SessionRow> _order = new();
     private readonly ConcurrentQueue<SessionRow> _dirty = new();
     private readonly ConcurrentQueue<long> _removed = new();
@@ -41,14 +42,22 @@ public sealed class SessionHub : IAsyncDisposable
     /// <summary>Sessions kept.</summary>
     public int Count => _rows.Count;
 
-    /// <summary>Follows a fake's journal store: the journals it keeps now and every one it opens from now on.</summary>
+    /// <summary>
+    /// Follows a fake's journal store: the journals it keeps now and every one it opens from now on; a journal the
+    /// store drops leaves the list too, so the dashboard never holds more of a fake's memory than the fake does.
+    /// </summary>
     public void Attach(string fake, JournalStore store)
     {
         void OnOpened(SessionJournal journal) => Add(fake, journal);
         store.Opened += OnOpened;
+        store.Dropped += Remove;
         lock (_detach)
         {
-            _detach.Add(() => store.Opened -= OnOpened);
+            _detach.Add(() =>
+            {
+                store.Opened -= OnOpened;
+                store.Dropped -= Remove;
+            });
         }
 
         foreach (var journal in store.All)
@@ -57,10 +66,16 @@ public sealed class SessionHub : IAsyncDisposable
         }
     }
 
-    /// <summary>Shows one journal (a voice call we dial, a fake's service journal).</summary>
+    /// <summary>Shows one journal (a voice call we dial, a fake's service journal); a journal shown already keeps its row.</summary>
     public SessionRow Add(string fake, SessionJournal journal)
     {
         var row = new SessionRow(Interlocked.Increment(ref _nextKey), fake, journal, this);
+        var kept = _byJournal.GetOrAdd(journal, row);
+        if (!ReferenceEquals(kept, row))
+        {
+            return kept;
+        }
+
         _rows[row.Key] = row;
         _order.Enqueue(row);
         journal.Appended += row.OnAppended;
@@ -68,15 +83,24 @@ public sealed class SessionHub : IAsyncDisposable
         MarkDirty(row);
         while (_rows.Count > _options.MaxSessions && _order.TryDequeue(out var oldest))
         {
-            if (_rows.TryRemove(oldest.Key, out _))
-            {
-                oldest.Journal.Appended -= oldest.OnAppended;
-                _removed.Enqueue(oldest.Key);
-            }
+            Remove(oldest.Journal);
         }
 
         return row;
     }
+
+    /// <summary>Takes a journal's row out of the list (its subscribers are told at the next tick).</summary>
+    public void Remove(SessionJournal journal)
+    {
+        if (_byJournal.TryRemove(journal, out var row) && _rows.TryRemove(row.Key, out _))
+        {
+            journal.Appended -= row.OnAppended;
+            _removed.Enqueue(row.Key);
+        }
+    }
+
+    /// <summary>The last error a list update met (the updates go on); null when none.</summary>
+    public string? LastTickError { get; private set; }
 
     public SessionRow? Find(long key) => _rows.GetValueOrDefault(key);
 
@@ -91,7 +115,7 @@ public sealed class SessionHub : IAsyncDisposable
         foreach (var row in _rows.Values)
         {
             totals.Sessions++;
-            totals.Open += row.Ended ? 0 : 1;
+            totals.Open += row.State == "open" ? 1 : 0;
             totals.Findings += row.Findings;
             totals.ByProtocol[row.Protocol] = totals.ByProtocol.GetValueOrDefault(row.Protocol) + 1;
         }
@@ -146,7 +170,15 @@ public sealed class SessionHub : IAsyncDisposable
         using var timer = new PeriodicTimer(_options.ListInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
-            Tick();
+            try
+            {
+                Tick();
+            }
+            catch (Exception e)
+            {
+                // One bad update must not stop the list for good: it is kept for /api/info, and the next tick goes on.
+                LastTickError = $"{DateTimeOffset.UtcNow:O} {e.GetType().Name}: {e.Message}";
+            }
         }
     }
 
@@ -287,7 +319,7 @@ public sealed class HubTotals
 public sealed class ListSubscriber : IDisposable
 {
     private readonly SessionHub _hub;
-    private readonly Channel<ListMessage> _messages = Channel.CreateBounded<ListMessage>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+    private readonly Channel<ListMessage> _messages = Channel.CreateBounded<ListMessage>(new BoundedChannelOptions(4) { SingleReader = true });
     private int _needsSnapshot;
 
     internal ListSubscriber(SessionHub hub, SessionFilter filter)

@@ -41,7 +41,8 @@ public sealed class SessionRow
 
     public bool Ended => Journal.EndedAt is not null;
 
-    public string State => Ended ? "ended" : "open";
+    /// <summary>open, ended, or service (a journal of a service's requests, which never ends while the fake runs).</summary>
+    public string State => Ended ? "ended" : Journal.Labels.GetValueOrDefault(SessionJournal.LifetimeLabel) == "service" ? "service" : "open";
 
     /// <summary>Dialect, transport or channel, from the journal's labels.</summary>
     public string Variant => Read().Variant;
@@ -88,12 +89,11 @@ public sealed class SessionRow
         return seen;
     }
 
+    // What is searched is what is shown: masked, so a search cannot confirm a guessed secret.
     internal bool Contains(string text) =>
-        Journal.SessionId.Contains(text, StringComparison.OrdinalIgnoreCase)
+        _hub.Options.Mask(Journal.SessionId).Contains(text, StringComparison.OrdinalIgnoreCase)
         || Protocol.Contains(text, StringComparison.OrdinalIgnoreCase)
-        || Variant.Contains(text, StringComparison.OrdinalIgnoreCase)
-        || Client.Contains(text, StringComparison.OrdinalIgnoreCase)
-        || Journal.Labels.Values.Any(v => v.Contains(text, StringComparison.OrdinalIgnoreCase));
+        || Journal.Labels.Values.Any(v => _hub.Options.Mask(v).Contains(text, StringComparison.OrdinalIgnoreCase));
 
     internal void WriteTo(Utf8JsonWriter json, DashboardOptions options)
     {

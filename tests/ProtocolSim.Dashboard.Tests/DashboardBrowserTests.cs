@@ -38,7 +38,7 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         var entries = page.Locator("#timeline li.entry");
         await Expect(entries.First).ToBeVisibleAsync();
         var early = await entries.CountAsync();
-        await page.WaitForFunctionAsync("n => document.querySelectorAll('#timeline li.entry').length > n + 20 && document.getElementById('session-state').textContent === 'open'", early);
+        await page.WaitForFunctionAsync("n => document.querySelectorAll('#timeline li.entry').length > n + 10 && document.getElementById('session-state').textContent === 'open'", early);
         await DashboardFixture.ScreenshotAsync(page, "session-live");
 
         await Expect(page.Locator("#session-state")).ToHaveTextAsync("ended", new LocatorAssertionsToHaveTextOptions { Timeout = 60_000 });
@@ -64,12 +64,16 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         var (page, errors) = await fixture.NewPageAsync();
         await page.GotoAsync(fixture.Url);
         await Expect(page.Locator("#live")).ToHaveTextAsync("live");
+
+        // A broken client that puts its client secret into Start (DFA-007): the fake records the finding, and the
+        // secret shows nowhere, neither in the JSON (read from the redacted text, not the parsed message) nor in hex.
         var log = new StringWriter();
-        Assert.Equal(0, await DataFlowReferenceClients.RunAsync("dataflow-conforming", fixture.DataFlowEnvironment("stream-audio"), log, CancellationToken.None));
+        await DataFlowReferenceClients.RunAsync("dataflow-secret-to-dataflow", fixture.DataFlowEnvironment("stream-audio"), log, CancellationToken.None);
 
         // The session appears without a reload; the page is pushed the list.
         var row = page.Locator("a.row", new PageLocatorOptions { HasText = "dataflow-ws" }).First;
         await Expect(row.Locator(".c-state")).ToHaveTextAsync("ended");
+        await Expect(row.Locator(".c-find")).Not.ToHaveTextAsync("0");
         await row.ClickAsync();
         await Expect(page.Locator("#timeline li.entry.dir-to-client", new PageLocatorOptions { HasText = "FinalResult" }).First).ToBeVisibleAsync();
 
@@ -80,6 +84,9 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         var json = start.Locator("pre.json");
         await Expect(json).ToContainTextAsync("\"MessageName\": \"Start\"");
         await Expect(json).ToContainTextAsync(".***\"");
+        await Expect(json).ToContainTextAsync("\"ClientSecret\": \"***\"");
+        await Expect(start.Locator(".entry-head .rule")).ToHaveTextAsync("DFA-007");
+        await Expect(start.Locator("p.error")).ToContainTextAsync("DFA-007");
         await Expect(start.Locator("pre.hex")).ToContainTextAsync("0000  7b 22");
 
         // An audio frame expands to hex only.

@@ -82,7 +82,7 @@ public sealed class DashboardFixture : IAsyncLifetime
     {
         var endpoints = Endpoints;
         var credentials = endpoints["credentials"]!["dataflow"]!;
-        var ca = Path.Combine(ReportsRoot, "..", Path.GetFileName(ReportsRoot) + "-ca.pem");
+        var ca = Path.Combine(ReportsRoot, "dataflow-grpc-ca.pem");
         File.WriteAllText(ca, endpoints["dataflowGrpcCaPem"]!.ToString());
         var audio = Path.Combine(Path.GetDirectoryName(RepositoryPaths.Features())!, "recordings", "audio", "question-16k.wav");
         return new Dictionary<string, string>(StringComparer.Ordinal)
@@ -114,5 +114,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         {
             await Host.DisposeAsync();
         }
+
+        Directory.Delete(ReportsRoot, recursive: true);
     }
 }

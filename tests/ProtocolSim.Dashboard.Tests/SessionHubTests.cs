@@ -49,12 +49,30 @@ public sealed class SessionHubTests
     }
 
     [Fact]
+    public async Task AJournalTheStoreDrops_LeavesTheList_SoTheDashboardHoldsNoMoreThanTheFake()
+    {
+        await using var hub = new SessionHub(Manual());
+        var store = new JournalStore(2);
+        hub.Attach("cti", store);
+        var first = store.Open("1", "cti", TimeProvider.System, Redactor.None);
+        var key = hub.Matching(new SessionFilter()).Single().Key;
+        store.Open("2", "cti", TimeProvider.System, Redactor.None);
+        store.Open("3", "cti", TimeProvider.System, Redactor.None);
+        Assert.Null(hub.Find(key));
+        Assert.Equal(["3", "2"], hub.Matching(new SessionFilter()).Select(r => r.Journal.SessionId));
+        first.Append(Direction.Internal, FrameKind.Note, "late");
+        store.Clear();
+        Assert.Equal(0, hub.Count);
+    }
+
+    [Fact]
     public async Task Tick_SendsEachChangedRowOnce_HoweverOftenItChanged_AndNothingWhenNothingChanged()
     {
         await using var hub = new SessionHub(Manual());
         var quiet = hub.Add("cti", new SessionJournal("quiet", "cti"));
         var busy = new SessionJournal("busy", "cti");
         var row = hub.Add("cti", busy);
+        Assert.Same(row, hub.Add("cti", busy));
         hub.Tick();
         using var subscriber = hub.Subscribe(new SessionFilter());
         await NextAsync(subscriber);
@@ -165,6 +183,12 @@ public sealed class SessionHubTests
         Assert.DoesNotContain("c2lnbmF0dXJlLXBhcnQ", detail.ToJsonString(), StringComparison.Ordinal);
         Assert.StartsWith("0000  7b 22 4d 65", detail["hex"]!.ToString(), StringComparison.Ordinal);
         Assert.Equal("DFA-007", detail["findings"]![0]!["rule"]!.ToString());
+
+        // A frame journaled as bytes (not UTF-8, cut off) was never redacted by the journal: its hex is masked here.
+        var raw = journal.Append(Direction.FromClient, FrameKind.Binary, "not UTF-8", bytes: (byte[])[0xff, .. "pw=s3cret"u8.ToArray()]);
+        var hex = DashboardEndpoints.EntryDetail(journal, raw, options)["hex"]!.ToString();
+        Assert.Contains("|.pw=******|", hex, StringComparison.Ordinal);
+        Assert.DoesNotContain("73 33 63 72 65 74", hex, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -225,6 +249,14 @@ public sealed class SessionHubTests
         Assert.Null(ReportsIndex.Resolve(root, "../" + Path.GetFileName(root) + "-other/x"));
         Assert.Null(ReportsIndex.Resolve(root, "/etc/passwd"));
         Assert.Null(ReportsIndex.Resolve(root, "old/missing.html"));
+
+        // Only a report directory's own files: not an endpoints file with credentials left there, not a link out.
+        await File.WriteAllTextAsync(Path.Combine(root, "old", "endpoints.json"), "{}");
+        Assert.Null(ReportsIndex.Resolve(root, "old/endpoints.json"));
+        var outside = Directory.CreateTempSubdirectory("protosim-outside-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(outside, "results.json"), "{}");
+        Directory.CreateSymbolicLink(Path.Combine(root, "linked"), outside);
+        Assert.Null(ReportsIndex.Resolve(root, "linked/results.json"));
     }
 
     [Fact]
@@ -239,10 +271,27 @@ public sealed class SessionHubTests
         using var page = await http.GetAsync("/");
         Assert.Equal("text/html; charset=utf-8", page.Content.Headers.ContentType!.ToString());
         Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/reports/..%2F..%2Fetc%2Fpasswd")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/sessions/999")).StatusCode);
 
-        using var response = await http.GetAsync("/api/sessions/stream?protocol=cti", HttpCompletionOption.ResponseHeadersRead);
+        // Another host name (DNS rebinding) gets nothing; an action from another origin or not as JSON is refused.
+        using (var rebound = new HttpRequestMessage(HttpMethod.Get, "/api/info"))
+        {
+            rebound.Headers.Host = "attacker.example";
+            Assert.Equal(HttpStatusCode.MisdirectedRequest, (await http.SendAsync(rebound)).StatusCode);
+        }
+
+        hub.Options.Actions.Add(new DashboardAction("noop", "test", "Noop", "d") { Handler = (_, _) => Task.FromResult(new ActionResult(200, "{}")) });
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await http.PostAsync("/api/actions/noop", new StringContent("{}", Encoding.UTF8, "text/plain"))).StatusCode);
+        using (var forged = new HttpRequestMessage(HttpMethod.Post, "/api/actions/noop") { Content = new StringContent("{}", Encoding.UTF8, "application/json") })
+        {
+            forged.Headers.Add("Origin", "http://attacker.example");
+            Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(forged)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/api/actions/noop", new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/api/actions/noop", new StringContent("{", Encoding.UTF8, "application/json"))).StatusCode);
+
+        using var response = await http.GetAsync("/api/stream?protocol=cti", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType!.MediaType);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var events = Channel.CreateUnbounded<(string Type, JsonObject Data)>();
@@ -282,5 +331,42 @@ public sealed class SessionHubTests
         var entry = JsonNode.Parse(await http.GetStringAsync($"/api/sessions/{row.Key}/entries/1"))!;
         Assert.Equal("from-client", entry["dir"]!.ToString());
         Assert.Equal("{}", entry["json"]!.ToString());
+
+        // A session's timeline: entries carry their sequence as the event id, and a reconnect resumes after it.
+        journal.Append(Direction.ToClient, FrameKind.Text, "services", text: "{}");
+        Assert.Equal([1L, 2L], await TimelineSeqsAsync(http, row.Key, lastEventId: null, expected: 2));
+        journal.Append(Direction.ToClient, FrameKind.Close, "bye");
+        Assert.Equal([3L], await TimelineSeqsAsync(http, row.Key, lastEventId: "2", expected: 1));
+    }
+
+    /// <summary>Opens a session's stream and collects the sequences of the entries it sends, with their event ids.</summary>
+    private static async Task<List<long>> TimelineSeqsAsync(HttpClient http, long key, string? lastEventId, int expected)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/stream?session={key}&protocol=none");
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var seqs = new List<long>();
+        string? id = null;
+        while (seqs.Count < expected && await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                id = line[4..];
+            }
+            else if (line.StartsWith("data: {\"entries\"", StringComparison.Ordinal))
+            {
+                var entries = JsonNode.Parse(line[6..])!["entries"]!.AsArray().Select(e => e!["seq"]!.GetValue<long>()).ToList();
+                Assert.Equal(entries[^1].ToString(System.Globalization.CultureInfo.InvariantCulture), id);
+                seqs.AddRange(entries);
+            }
+        }
+
+        return seqs;
     }
 }

@@ -20,7 +20,7 @@ internal static class HtmlReport
     {
         var sb = new StringBuilder(64 * 1024);
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        sb.Append("<title>").Append(H(result.Title)).Append("</title>\n<link rel=\"icon\" href=\"data:,\">\n<style>").Append(Css).Append("</style>\n</head>\n<body>\n");
+        sb.Append("<title>").Append(H(result.Title)).Append("</title>\n<style>").Append(Css).Append("</style>\n</head>\n<body>\n");
         WriteHeader(sb, result);
         WriteRules(sb, result);
         WriteScenarios(sb, result, artifacts);

@@ -38,6 +38,7 @@ public sealed class HttpTransport
             var journal = processor.Journals.Open("cti-http", "cti", processor.Time, processor.Redactor);
             journal.SetLabel("transport", "http");
             journal.SetLabel("client", "(requests that name no client)");
+            journal.SetLabel(SessionJournal.LifetimeLabel, "service");
             return journal;
         });
     }

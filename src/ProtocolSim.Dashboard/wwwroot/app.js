@@ -60,18 +60,25 @@
     return p.toString();
   }
 
-  function connectList() {
+  // One event stream per tab (a browser opens six connections per host at most): the list, filtered by the
+  // server, and the timeline of the session shown. A new filter or another session opens a new stream.
+  function connect() {
     if (listSource) { listSource.close(); }
     var q = filterQuery();
-    var source = listSource = new EventSource('api/sessions/stream' + (q ? '?' + q : ''));
-    listSource.addEventListener('hello', function () { setLive(true); });
-    listSource.addEventListener('snapshot', function (e) {
-      if (source !== listSource) { return; }
-      list.dataset.query = q;
-      apply(JSON.parse(e.data), true);
-    });
-    listSource.addEventListener('delta', function (e) { if (source === listSource) { apply(JSON.parse(e.data), false); } });
-    listSource.onerror = function () { setLive(false); };
+    var url = 'api/stream?' + q + (selected ? (q ? '&' : '') + 'session=' + selected.key : '');
+    var source = listSource = new EventSource(url);
+    var mine = function (handler) { return function (e) { if (source === listSource) { handler(e); } }; };
+    source.addEventListener('hello', mine(function (e) {
+      setLive(true);
+      if (selected && JSON.parse(e.data).session === null && $('session-head')) {
+        $('session-head').replaceChildren(el('p', { className: 'muted', text: 'Session ' + selected.key + ' is no longer in the list (the fakes keep their newest sessions).' }));
+      }
+    }));
+    source.addEventListener('snapshot', mine(function (e) { list.dataset.query = q; apply(JSON.parse(e.data), true); }));
+    source.addEventListener('delta', mine(function (e) { apply(JSON.parse(e.data), false); }));
+    source.addEventListener('session', mine(function (e) { if (selected) { showSession(JSON.parse(e.data)); } }));
+    source.addEventListener('entries', mine(function (e) { if (selected) { addEntries(JSON.parse(e.data).entries); } }));
+    source.onerror = mine(function () { setLive(false); });
   }
 
   function setLive(ok) {
@@ -116,11 +123,16 @@
     var focusedKey = document.activeElement && document.activeElement.dataset ? Number(document.activeElement.dataset.key) : NaN;
     var keep = new Map();
     Array.prototype.forEach.call(list.querySelectorAll('a.row'), function (a) { keep.set(Number(a.dataset.key), a); });
+    var previous = spacer;
     for (var i = first; i < last; i++) {
       var key = order[i];
       var s = sessions.get(key);
       var row = keep.get(key);
-      if (row) { keep.delete(key); } else { row = el('a', { className: 'row', role: 'listitem', 'data-key': key }); list.appendChild(row); }
+      if (row) { keep.delete(key); } else { row = el('a', { className: 'row', 'data-key': key }); }
+      // In the DOM in list order, so Tab and a screen reader go the way the eye does; a row already in its place
+      // is not moved (moving the focused one would drop the focus).
+      if (previous.nextElementSibling !== row) { list.insertBefore(row, previous.nextElementSibling); }
+      previous = row;
       fillRow(row, s, i);
     }
     // Rows scrolled away are dropped, except the one with the focus (its place is kept by its top).
@@ -163,16 +175,14 @@
   });
 
   var filterTimer = 0;
-  $('filters').addEventListener('input', function () { clearTimeout(filterTimer); filterTimer = setTimeout(connectList, 200); });
-  $('filters').addEventListener('submit', function (e) { e.preventDefault(); connectList(); });
+  $('filters').addEventListener('input', function () { clearTimeout(filterTimer); filterTimer = setTimeout(connect, 200); });
+  $('filters').addEventListener('submit', function (e) { e.preventDefault(); connect(); });
 
   // ---------------------------------------------------------------- one session: header, findings, audio, timeline
-  var timelineSource = null;
-
   function openSession(key) {
-    if (timelineSource) { timelineSource.close(); timelineSource = null; }
     var detail = $('detail');
-    selected = { key: key, rules: new Map(), entries: 0, audio: {}, hideAudio: false };
+    pendingEntry = null;
+    selected = { key: key, rules: new Map(), badges: new Map(), entries: 0, lastSeq: 0, audio: {} };
     orderDirty = true; queueRender();
     detail.replaceChildren(
       el('div', { id: 'session-head', className: 'session-head' }),
@@ -188,16 +198,12 @@
       el('p', { id: 'timeline-cap', className: 'note', hidden: true }));
     $('t-audio').addEventListener('change', function (e) { $('timeline').classList.toggle('hide-audio', e.target.checked); });
     $('t-findings').addEventListener('change', function (e) { $('timeline').classList.toggle('only-findings', e.target.checked); });
-    timelineSource = new EventSource('api/sessions/' + key + '/stream');
-    timelineSource.addEventListener('session', function (e) { showSession(JSON.parse(e.data)); });
-    timelineSource.addEventListener('entries', function (e) { addEntries(JSON.parse(e.data).entries); });
-    timelineSource.onerror = function () {
-      if (!sessions.has(key)) { $('session-head').appendChild(el('p', { className: 'muted', text: 'This session is no longer in the list.' })); timelineSource.close(); }
-    };
+    connect();
   }
 
   function showSession(s) {
     var head = $('session-head');
+    selected.skipped = s.skipped;
     var labels = Object.keys(s.labels).map(function (k) { return el('span', { className: 'label', text: k + ': ' + s.labels[k] }); });
     head.replaceChildren(
       el('h2', {}, [s.protocol + ' ', el('span', { className: 'muted', text: s.id })]),
@@ -274,8 +280,9 @@
     if (!ol) { return; }
     var fragment = document.createDocumentFragment();
     entries.forEach(function (e) {
+      if (e.seq <= selected.lastSeq) { return; }
+      selected.lastSeq = e.seq;
       selected.entries++;
-      if (selected.entries > MAX_TIMELINE) { return; }
       var id = 'e-' + e.seq;
       var li = el('li', { id: id, className: 'entry dir-' + e.dir + ' kind-' + e.kind.toLowerCase() + (e.audio ? ' audio-frame' : '') });
       var head = el('button', { type: 'button', className: 'entry-head', 'aria-expanded': 'false', 'aria-controls': id + '-body' }, [
@@ -290,22 +297,32 @@
       fragment.appendChild(li);
     });
     ol.appendChild(fragment);
+    // The newest entries stay: a long session keeps filling live, and the page's memory stays bounded.
+    var dropped = 0;
+    while (ol.childElementCount > MAX_TIMELINE) { ol.firstElementChild.remove(); dropped++; }
+    selected.dropped = (selected.dropped || 0) + dropped;
     entries.forEach(function (e) { if (selected.rules.has(e.seq)) { markEntry(e.seq); } });
-    $('t-count').textContent = selected.entries + ' entr' + (selected.entries === 1 ? 'y' : 'ies');
-    if (selected.entries > MAX_TIMELINE) {
-      var cap = $('timeline-cap');
-      cap.hidden = false;
-      cap.textContent = 'Showing the first ' + MAX_TIMELINE + ' of ' + selected.entries + ' entries; the run\u2019s report has the whole journal.';
-    }
+    $('t-count').textContent = (selected.entries + (selected.skipped || 0)) + ' entr' + (selected.entries === 1 ? 'y' : 'ies');
+    showCap();
     if (pendingEntry) { var seq = pendingEntry; pendingEntry = null; revealEntry(seq); }
+  }
+
+  function showCap() {
+    var hidden = (selected.skipped || 0) + (selected.dropped || 0);
+    var cap = $('timeline-cap');
+    cap.hidden = hidden === 0;
+    cap.textContent = hidden === 0 ? '' : 'The first ' + hidden + ' entries are not shown here (the newest ' + MAX_TIMELINE + ' are); the run\u2019s report and its journal file have them all.';
   }
 
   function markEntry(seq) {
     var li = $('e-' + seq);
-    if (!li || li.classList.contains('finding')) { return; }
+    var findings = selected.rules.get(seq) || [];
+    var shown = selected.badges.get(seq) || 0;
+    if (!li || shown >= findings.length) { return; }
     li.classList.add('finding');
     var head = li.querySelector('.entry-head');
-    (selected.rules.get(seq) || []).forEach(function (f) { head.appendChild(el('span', { className: 'rule', title: f.message, text: f.rule || 'finding' })); });
+    findings.slice(shown).forEach(function (f) { head.appendChild(el('span', { className: 'rule', title: f.message, text: f.rule || 'finding' })); });
+    selected.badges.set(seq, findings.length);
   }
 
   $('detail').addEventListener('click', function (e) {
@@ -448,6 +465,6 @@
   }
 
   window.addEventListener('hashchange', route);
-  connectList();
   route();
+  if (!listSource) { connect(); }
 })();

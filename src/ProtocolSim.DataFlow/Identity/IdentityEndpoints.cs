@@ -27,8 +27,12 @@ public static class IdentityEndpoints
     {
         var options = services.AddFakeOptions(configure, "identity");
         services.AddSingleton(sp => new TokenService(options, sp.GetService<TimeProvider>() ?? TimeProvider.System));
-        services.AddSingleton(sp => new IdentityJournal(new SessionJournal("identity", "dataflow-identity", sp.GetService<TimeProvider>(),
-            new Redactor(options.Clients.Select(c => c.ClientSecret)))));
+        services.AddSingleton(sp =>
+        {
+            var journal = new SessionJournal("identity", "dataflow-identity", sp.GetService<TimeProvider>(), new Redactor(options.Clients.Select(c => c.ClientSecret)));
+            journal.SetLabel(SessionJournal.LifetimeLabel, "service");
+            return new IdentityJournal(journal);
+        });
         return services;
     }
 

@@ -53,7 +53,10 @@ public sealed class KnowlarityApi
             {
                 if (_journal is null || _journalRequests >= _options.RequestsPerJournal)
                 {
+                    // A journal of requests, not a session: it ends when the next one takes over.
+                    _journal?.End();
                     _journal = _journals.Start($"knowlarity-api-{++_journalNumber}", "knowlarity-rest", _time);
+                    _journal.SetLabel(SessionJournal.LifetimeLabel, "service");
                     _journalRequests = 0;
                 }
 
