@@ -1,3 +1,4 @@
+using ProtocolSim.Core;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,6 +47,9 @@ public sealed record RunRequest
 
     /// <summary>A .proto file to serve the Data Flow gRPC integration from instead of the assumed one (dataflow.md §5).</summary>
     public string? DataFlowProto { get; init; }
+
+    /// <summary>Watches the scenarios' sessions live (the dashboard of <c>run --dashboard</c>).</summary>
+    public ISessionObserver? SessionObserver { get; init; }
 }
 
 /// <summary>Runs conformance suites for the CLI, the demo and the self-tests: load, validate, run, report, exit code.</summary>
@@ -84,6 +88,11 @@ public static class ConformanceHost
         }
 
         var services = new ServiceCollection();
+        if (request.SessionObserver is { } observer)
+        {
+            services.AddSingleton(observer);
+        }
+
         var needsBot = load.Catalogues.Any(c => c.Suite.StartsWith("knowlarity-voice", StringComparison.Ordinal) || c.Suite == "knowlarity-verloop");
         var needsDataFlowClient = load.Catalogues.Any(c => c.Suite.StartsWith("dataflow", StringComparison.Ordinal));
         var needsKnowlarityClient = load.Catalogues.Any(c => c.Suite == "knowlarity-rest");

@@ -89,7 +89,8 @@ public static class Program
         var greeting = new Option<double>("--greeting-timeout") { Description = "Stream-Node greeting timeout in seconds (knowlarity.md §5).", DefaultValueFactory = _ => 3 };
         var dataflowProto = new Option<string?>("--dataflow-proto") { Description = "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto." };
         var set = new Option<string[]>("--set") { Description = "Change a simulator default of knowlarity.md §5, e.g. --set BargeInWarn=400 (repeatable; `protosim rules --settings` lists them)." };
-        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting, set, dataflowProto };
+        var dashboard = new Option<bool>("--dashboard") { Description = "Show the run's sessions live in the dashboard (a loopback URL printed at the start); after the run it stays up until Ctrl-C." };
+        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting, set, dataflowProto, dashboard };
         command.SetAction(async (parse, ct) =>
         {
             var targetText = parse.GetValue(target);
@@ -120,7 +121,7 @@ public static class Program
                 overrides[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
             }
 
-            var (code, _) = await ConformanceHost.RunAsync(new RunRequest
+            var request = new RunRequest
             {
                 Overrides = overrides,
                 Paths = parse.GetValue(paths) ?? [],
@@ -134,8 +135,10 @@ public static class Program
                 Parallel = parse.GetValue(parallel),
                 GreetingTimeout = TimeSpan.FromSeconds(parse.GetValue(greeting)),
                 DataFlowProto = parse.GetValue(dataflowProto),
-            }, output, error, ct);
-            return code;
+            };
+            return parse.GetValue(dashboard)
+                ? await RunDashboard.RunAsync(request, output, error, ct)
+                : (await ConformanceHost.RunAsync(request, output, error, ct)).ExitCode;
         });
         return command;
     }

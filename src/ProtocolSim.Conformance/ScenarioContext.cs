@@ -62,6 +62,12 @@ public sealed class ScenarioContext
     /// <summary>Line of the scenario (of the example row for an outline example).</summary>
     public int Line => Scenario.Line;
 
+    /// <summary>Whoever watches the run's sessions live (<c>protosim run --dashboard</c>); null when nobody does.</summary>
+    public ISessionObserver? SessionObserver => Services.GetService(typeof(ISessionObserver)) as ISessionObserver;
+
+    /// <summary>The scenario as a person finds it: <c>path:line name</c>.</summary>
+    public string Label => $"{FeaturePath}:{Line} {ScenarioName}";
+
     /// <summary>Cancelled when the scenario times out or the run is cancelled.</summary>
     public CancellationToken CancellationToken { get; }
 

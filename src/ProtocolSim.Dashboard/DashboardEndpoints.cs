@@ -308,6 +308,7 @@ public static class DashboardEndpoints
             ["variant"] = options.Mask(row.Variant),
             ["client"] = options.Mask(row.Client),
             ["state"] = row.State,
+            ["group"] = row.Group,
             ["started"] = journal.StartedAt,
             ["ended"] = journal.EndedAt,
             ["labels"] = labels,

@@ -12,7 +12,7 @@ namespace ProtocolSim.Dashboard;
 /// sends each list subscriber, at most once per <see cref="DashboardOptions.ListInterval"/>, the rows that changed and
 /// match its filter, with totals aggregated here. The newest <see cref="DashboardOptions.MaxSessions"/> are kept.
 /// </summary>
-public sealed class SessionHub : IAsyncDisposable
+public sealed class SessionHub : IAsyncDisposable, ISessionObserver
 {
     private readonly DashboardOptions _options;
     private readonly ConcurrentDictionary<long, SessionRow> _rows = new();
@@ -46,9 +46,9 @@ public sealed class SessionHub : IAsyncDisposable
     /// Follows a fake's journal store: the journals it keeps now and every one it opens from now on; a journal the
     /// store drops leaves the list too, so the dashboard never holds more of a fake's memory than the fake does.
     /// </summary>
-    public void Attach(string fake, JournalStore store)
+    public void Attach(string fake, JournalStore store, string? group = null)
     {
-        void OnOpened(SessionJournal journal) => Add(fake, journal);
+        void OnOpened(SessionJournal journal) => Add(fake, journal, group);
         store.Opened += OnOpened;
         store.Dropped += Remove;
         lock (_detach)
@@ -62,14 +62,18 @@ public sealed class SessionHub : IAsyncDisposable
 
         foreach (var journal in store.All)
         {
-            Add(fake, journal);
+            Add(fake, journal, group);
         }
     }
 
+    void ISessionObserver.Follow(string fake, JournalStore store, string? group) => Attach(fake, store, group);
+
+    void ISessionObserver.Show(string fake, SessionJournal journal, string? group) => Add(fake, journal, group);
+
     /// <summary>Shows one journal (a voice call we dial, a fake's service journal); a journal shown already keeps its row.</summary>
-    public SessionRow Add(string fake, SessionJournal journal)
+    public SessionRow Add(string fake, SessionJournal journal, string? group = null)
     {
-        var row = new SessionRow(Interlocked.Increment(ref _nextKey), fake, journal, this);
+        var row = new SessionRow(Interlocked.Increment(ref _nextKey), fake, journal, this) { Group = group };
         var kept = _byJournal.GetOrAdd(journal, row);
         if (!ReferenceEquals(kept, row))
         {

@@ -33,6 +33,9 @@ public sealed class SessionRow
 
     public SessionJournal Journal { get; }
 
+    /// <summary>What the session belongs to, when the fakes are a run's (the scenario); null under <c>serve</c>.</summary>
+    public string? Group { get; init; }
+
     public string Protocol => Journal.Protocol;
 
     public int Entries => Volatile.Read(ref _entries);
@@ -93,6 +96,7 @@ public sealed class SessionRow
     internal bool Contains(string text) =>
         _hub.Options.Mask(Journal.SessionId).Contains(text, StringComparison.OrdinalIgnoreCase)
         || Protocol.Contains(text, StringComparison.OrdinalIgnoreCase)
+        || Group?.Contains(text, StringComparison.OrdinalIgnoreCase) == true
         || Journal.Labels.Values.Any(v => _hub.Options.Mask(v).Contains(text, StringComparison.OrdinalIgnoreCase));
 
     internal void WriteTo(Utf8JsonWriter json, DashboardOptions options)
@@ -105,6 +109,11 @@ public sealed class SessionRow
         json.WriteString("variant", options.Mask(Variant));
         json.WriteString("client", options.Mask(Client));
         json.WriteString("state", State);
+        if (Group is not null)
+        {
+            json.WriteString("group", Group);
+        }
+
         json.WriteString("started", Journal.StartedAt);
         if (Journal.EndedAt is { } ended)
         {

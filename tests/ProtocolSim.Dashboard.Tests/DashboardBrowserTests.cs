@@ -223,6 +223,110 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task RunWithDashboard_ShowsTheScenariosSessionsLive_ThenItsReport_UntilCtrlC()
+    {
+        var reports = Path.Combine(fixture.ReportsRoot, "run-with-dashboard");
+        var protosim = Path.Combine(AppContext.BaseDirectory, "protosim.dll");
+        var output = new LineWatcher();
+        using var stop = new CancellationTokenSource();
+        var parse = ProtocolSim.Cli.Program.Parse(ProtocolSim.Cli.Program.Build(output, new StringWriter()),
+            ["run", Path.Combine(RepositoryPaths.Features(), "cti"), "--tags", "@CTI-002", "--client-command", $"dotnet '{protosim}' reference-client cti-socket-conforming", "--report-dir", reports, "--dashboard"]);
+        var run = parse.InvokeAsync(new System.CommandLine.InvocationConfiguration(), stop.Token);
+        var url = (await output.WaitForAsync("dashboard: http")).Split(' ', 2)[1];
+
+        // The scenario's CTI connection shows in the list with its scenario while the run goes on.
+        var (page, errors) = await fixture.NewPageAsync();
+        await page.GotoAsync(url);
+        var row = page.Locator("a.row", new PageLocatorOptions { HasText = "cti" }).First;
+        await Expect(row).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("^cti/transports\\.feature:\\d+ "));
+        await row.ClickAsync();
+        await Expect(page.Locator("#session-group")).ToContainTextAsync("Scenario cti/transports.feature:");
+        await Expect(page.Locator("#timeline li.entry").First).ToBeVisibleAsync();
+
+        // Once the run is over, its report is on the Reports page, and the dashboard waits for Ctrl-C.
+        await output.WaitForAsync("dashboard: the run is over (exit code 0)");
+        Assert.False(run.IsCompleted);
+        await page.GotoAsync(url + "#/reports");
+        await Expect(page.Locator("#reports tr").First).ToContainTextAsync("0 fail");
+        await DashboardFixture.ScreenshotAsync(page, "run-dashboard-reports");
+        await stop.CancelAsync();
+        Assert.Equal(0, await run);
+        Assert.Empty(errors);
+    }
+
+    /// <summary>A thread-safe writer that tells when a line holding some text has been written.</summary>
+    private sealed class LineWatcher : TextWriter
+    {
+        private readonly Lock _gate = new();
+        private readonly List<string> _lines = [];
+        private readonly System.Text.StringBuilder _partial = new();
+        private readonly List<(string Marker, TaskCompletionSource<string> Seen)> _waits = [];
+
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            lock (_gate)
+            {
+                if (value != '\n')
+                {
+                    _partial.Append(value);
+                    return;
+                }
+
+                var line = _partial.ToString().TrimEnd('\r');
+                _partial.Clear();
+                _lines.Add(line);
+                foreach (var (marker, seen) in _waits)
+                {
+                    if (line.Contains(marker, StringComparison.Ordinal))
+                    {
+                        seen.TrySetResult(line);
+                    }
+                }
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            foreach (var c in value ?? "")
+            {
+                Write(c);
+            }
+        }
+
+        public override void WriteLine(string? value) => Write((value ?? "") + "\n");
+
+        public override Task WriteLineAsync(string? value)
+        {
+            WriteLine(value);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteAsync(string? value)
+        {
+            Write(value);
+            return Task.CompletedTask;
+        }
+
+        public Task<string> WaitForAsync(string marker)
+        {
+            var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                if (_lines.FirstOrDefault(l => l.Contains(marker, StringComparison.Ordinal)) is { } line)
+                {
+                    return Task.FromResult(line);
+                }
+
+                _waits.Add((marker, seen));
+            }
+
+            return seen.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+    }
+
     /// <summary>Presses Tab through the page: every visible, enabled control must take the focus at some point.</summary>
     private static async Task AssertTabReachesEveryControlAsync(IPage page, string view)
     {

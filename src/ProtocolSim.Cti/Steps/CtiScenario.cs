@@ -100,6 +100,7 @@ public sealed class CtiScenario : IAsyncDisposable
                 change(o);
             }
         }, Token);
+        _scenario.SessionObserver?.Follow("cti", _host.Processor.Journals, _scenario.Label);
         if (EndHttpClientAtLogout)
         {
             _host.Processor.SessionEnded += session =>

@@ -147,11 +147,12 @@
     row.href = '#/session/' + s.key;
     row.className = 'row' + (s.findings > 0 ? ' has-findings' : '') + (selected && selected.key === s.key ? ' selected' : '');
     if (selected && selected.key === s.key) { row.setAttribute('aria-current', 'true'); } else { row.removeAttribute('aria-current'); }
-    row.setAttribute('aria-label', s.protocol + ' ' + (s.variant || '') + ' session ' + s.id + ', ' + s.state + ', ' + s.findings + ' finding(s)');
+    row.setAttribute('aria-label', s.protocol + ' ' + (s.variant || '') + ' session ' + s.id + (s.group ? ' of ' + s.group : '') + ', ' + s.state + ', ' + s.findings + ' finding(s)');
+    row.title = s.group ? s.group + ' \u00b7 ' + s.id : s.id;
     row.replaceChildren(
       el('span', { className: 'c-proto', text: s.protocol }),
       el('span', { className: 'c-variant', text: s.variant || '\u2013' }),
-      el('span', { className: 'c-client', text: s.client || '\u2013', title: s.id }),
+      el('span', { className: 'c-client', text: s.client || '\u2013' }),
       el('span', { className: 'c-state st-' + s.state, text: s.state }),
       el('span', { className: 'c-start', text: time(s.started).slice(0, 8), title: time(s.started) }),
       el('span', { className: 'c-find', text: String(s.findings) }));
@@ -205,12 +206,13 @@
     var head = $('session-head');
     selected.skipped = s.skipped;
     var labels = Object.keys(s.labels).map(function (k) { return el('span', { className: 'label', text: k + ': ' + s.labels[k] }); });
-    head.replaceChildren(
+    head.replaceChildren.apply(head, [
       el('h2', {}, [s.protocol + ' ', el('span', { className: 'muted', text: s.id })]),
       el('p', { className: 'meta' }, [
         el('span', { id: 'session-state', className: 'state st-' + s.state, text: s.state }), ' ',
         'started ' + time(s.started) + (s.ended ? ' \u00b7 ended ' + time(s.ended) : '') + (s.client ? ' \u00b7 client ' + s.client : '') + (s.variant ? ' \u00b7 ' + s.variant : '')]),
-      el('p', { className: 'labels' }, labels));
+      s.group ? el('p', { id: 'session-group', className: 'meta', text: 'Scenario ' + s.group }) : null,
+      el('p', { className: 'labels' }, labels)].filter(Boolean));
     showFindings(s.findings);
     showAudio(s);
   }

@@ -209,6 +209,11 @@ public sealed class DataFlowScenario : IAsyncDisposable
             o.CloseAfterFinalResult = CloseAfterFinalResult;
         }, Token, GrpcCertificates.Create(TimeProvider.System, GrpcCertificateTrusted));
         Options = _app.Services.GetRequiredService<DataFlowOptions>();
+        if (_scenario.SessionObserver is { } observer)
+        {
+            observer.Show("dataflow", _app.Services.GetRequiredService<IdentityJournal>().Journal, _scenario.Label);
+            observer.Follow("dataflow", _app.Services.GetRequiredService<DataFlowJournals>().Store, _scenario.Label);
+        }
     }
 
     private Dictionary<string, string> Environment(string task)

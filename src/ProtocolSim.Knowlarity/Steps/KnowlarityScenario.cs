@@ -217,6 +217,13 @@ public sealed class KnowlarityScenario : IAsyncDisposable
                 change(o);
             }
         }, Token);
+        if (_scenario.SessionObserver is { } observer)
+        {
+            foreach (var store in _app.Services.GetRequiredService<KnowlarityJournals>().Stores)
+            {
+                observer.Follow("knowlarity", store, _scenario.Label);
+            }
+        }
 
         if (RegisteredEnabled is { } enabled)
         {
