@@ -145,18 +145,25 @@ public sealed class HttpBatchTests : IAsyncLifetime
     public async Task Batch_ClientGivingUp_IsJournaledAndTheMockStaysUp()
     {
         await using var slow = await DataFlowTestHost.StartAsync(DataFlowTestHost.ShippedProjects(), finalizeDuration: TimeSpan.FromSeconds(5));
-        using (var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(500) })
+        var journals = slow.App.Services.GetRequiredService<DataFlowJournals>();
+
+        // The client gives up once the mock is handling its request (a timer could fire before the request arrived).
+        var handling = new TaskCompletionSource<Core.SessionJournal>(TaskCreationOptions.RunContinuationsAsynchronously);
+        journals.Store.Opened += journal => handling.TrySetResult(journal);
+        using var giveUp = new CancellationTokenSource();
         using (var request = new HttpRequestMessage(HttpMethod.Post, DataFlowMock.HttpUrl(slow.App)) { Content = Body(audio: Silence(0.5)) })
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", slow.Token);
             request.Headers.Add("Tenant", DataFlowTestHost.Tenant);
             request.Headers.Add("ProjectName", "call-analytics");
-            await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.SendAsync(request));
+            var sending = _http.SendAsync(request, giveUp.Token);
+            await handling.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await giveUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
         }
 
-        var journals = slow.App.Services.GetRequiredService<DataFlowJournals>();
         using var idle = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await journals.WhenIdleAsync(idle.Token);
-        Assert.Contains(journals.All.Single().Entries, e => e.Kind == Core.FrameKind.Close && e.Summary == "the client closed the request before the answer");
+        Assert.Contains((await handling.Task).Entries, e => e.Kind == Core.FrameKind.Close && e.Summary == "the client closed the request before the answer");
     }
 }
