@@ -21,6 +21,7 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
     private readonly ConcurrentDictionary<VoiceCall, Task> _calls = new();
     private readonly CancellationTokenSource _stop = new();
     private int _number;
+    private int _active;
 
     public DashboardAction Action() => new("voice-dial", "voice", "Dial a bot",
         "Our peer dials your bot's WebSocket server as Knowlarity would, says a caller recording after the greeting, listens, then hangs up. The call's frames and both sides' audio show in its session.")
@@ -40,19 +41,41 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
     private async Task<ActionResult> DialAsync(JsonObject form, CancellationToken requestAborted)
     {
         requestAborted.ThrowIfCancellationRequested();
-        if (_calls.Count >= MaxCalls)
+
+        // A slot is taken before dialling (calls still connecting count), and given back when the call is over.
+        if (Interlocked.Increment(ref _active) > MaxCalls)
         {
+            Interlocked.Decrement(ref _active);
             return new ActionResult(429, $"{MaxCalls} dashboard calls are already running; try again when one has hung up.");
         }
 
+        var talking = false;
+        try
+        {
+            var (result, started) = await PlaceAsync(form);
+            talking = started;
+            return result;
+        }
+        finally
+        {
+            if (!talking)
+            {
+                Interlocked.Decrement(ref _active);
+            }
+        }
+    }
+
+    /// <summary>Dials; true when the call is up and its conversation has started (it gives the slot back itself).</summary>
+    private async Task<(ActionResult Result, bool Started)> PlaceAsync(JsonObject form)
+    {
         if (recordings is null)
         {
-            return new ActionResult(503, "The caller recordings (recordings/audio) are not here, so there is nothing to say.");
+            return (new ActionResult(503, "The caller recordings (recordings/audio) are not here, so there is nothing to say."), false);
         }
 
         if (!Uri.TryCreate(form["url"]?.ToString(), UriKind.Absolute, out var url) || url.Scheme is not ("ws" or "wss"))
         {
-            return new ActionResult(400, "Bot URL: a ws:// or wss:// URL.");
+            return (new ActionResult(400, "Bot URL: a ws:// or wss:// URL."), false);
         }
 
         var dialect = form["dialect"]?.ToString() == "Verloop" ? VoiceDialect.Verloop : VoiceDialect.StreamNode;
@@ -65,7 +88,7 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
         }
         catch (FileNotFoundException e)
         {
-            return new ActionResult(400, e.Message);
+            return (new ActionResult(400, e.Message), false);
         }
 
         var number = Interlocked.Increment(ref _number);
@@ -94,7 +117,7 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
         if (!outcome.Connected)
         {
             await call.DisposeAsync();
-            return new ActionResult(502, new JsonObject { ["session"] = row.Key, ["error"] = $"The bot did not accept the call: {outcome.Error ?? (outcome.HttpStatus is { } status ? $"HTTP {status}" : "refused")}" }.ToJsonString());
+            return (new ActionResult(502, new JsonObject { ["session"] = row.Key, ["error"] = $"The bot did not accept the call: {outcome.Error ?? (outcome.HttpStatus is { } status ? $"HTTP {status}" : "refused")}" }.ToJsonString()), false);
         }
 
         // Registered before it runs, and removed when it has run, whichever finishes first.
@@ -109,10 +132,11 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
             finally
             {
                 _calls.TryRemove(call, out _);
+                Interlocked.Decrement(ref _active);
                 talking.SetResult();
             }
         }, CancellationToken.None);
-        return new ActionResult(202, new JsonObject { ["session"] = row.Key, ["callId"] = call.Options.CallId, ["target"] = url.ToString(), ["listenSeconds"] = listen.TotalSeconds }.ToJsonString());
+        return (new ActionResult(202, new JsonObject { ["session"] = row.Key, ["callId"] = call.Options.CallId, ["target"] = url.ToString(), ["listenSeconds"] = listen.TotalSeconds }.ToJsonString()), true);
     }
 
     /// <summary>The caller speaks once the bot greets (or its greeting window passes), listens, and hangs up.</summary>

@@ -179,7 +179,7 @@ public static class DashboardEndpoints
         try
         {
             await SendAsync(context, "hello", JsonSerializer.SerializeToUtf8Bytes(new { session = row?.Key }), cancellationToken);
-            var sent = row is null ? 0 : Resume(context, row.Journal, options);
+            var (sent, skipped) = row is null ? (0, 0) : Resume(context, row.Journal, options);
             string? header = null;
             var nextTimeline = 0L;
             while (true)
@@ -191,7 +191,7 @@ public static class DashboardEndpoints
 
                 if (row is not null && Environment.TickCount64 >= nextTimeline)
                 {
-                    var next = SessionJson(row, options, skipped: sent).ToJsonString();
+                    var next = SessionJson(row, options, skipped).ToJsonString();
                     if (next != header)
                     {
                         header = next;
@@ -214,6 +214,7 @@ public static class DashboardEndpoints
                 heartbeat.CancelAfter(TimeSpan.FromSeconds(15));
                 var list = subscriber.Messages.WaitToReadAsync(heartbeat.Token).AsTask();
                 var timeline = row is null ? Task.Delay(Timeout.Infinite, heartbeat.Token) : WaitTimelineAsync(wake.Reader, nextTimeline, heartbeat.Token);
+                var quiet = false;
                 try
                 {
                     var first = await Task.WhenAny(list, timeline);
@@ -224,6 +225,8 @@ public static class DashboardEndpoints
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
+                    // 15 s without a list message or an entry: the keep-alive below.
+                    quiet = true;
                 }
                 finally
                 {
@@ -231,7 +234,7 @@ public static class DashboardEndpoints
                     await Task.WhenAll(list, timeline).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
 
-                if (heartbeat.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !list.IsCompletedSuccessfully)
+                if (quiet)
                 {
                     await context.Response.BodyWriter.WriteAsync(": keep-alive\n\n"u8.ToArray(), cancellationToken);
                 }
@@ -250,16 +253,21 @@ public static class DashboardEndpoints
         }
     }
 
-    /// <summary>Where a session's timeline starts: after Last-Event-ID when the browser reconnects, else its newest entries.</summary>
-    private static int Resume(HttpContext context, SessionJournal journal, DashboardOptions options)
+    /// <summary>
+    /// Where a session's timeline starts (sequences run from 1 without gaps, so the entry after <c>n</c> is at index
+    /// <c>n</c>): after Last-Event-ID when the EventSource reconnects, after <c>?after=</c> when the page opens a new
+    /// stream for the session it shows (another filter), else at its newest entries, the older ones skipped.
+    /// </summary>
+    private static (int Start, int Skipped) Resume(HttpContext context, SessionJournal journal, DashboardOptions options)
     {
         var count = journal.Entries.Count;
-        if (long.TryParse(context.Request.Headers["Last-Event-ID"].FirstOrDefault(), out var last) && last >= 0)
+        if ((long.TryParse(context.Request.Headers["Last-Event-ID"].FirstOrDefault(), out var last) || long.TryParse(context.Request.Query["after"].FirstOrDefault(), out last)) && last >= 0)
         {
-            return (int)Math.Min(last, count);
+            return ((int)Math.Min(last, count), 0);
         }
 
-        return Math.Max(0, count - options.MaxTimeline);
+        var start = Math.Max(0, count - options.MaxTimeline);
+        return (start, start);
     }
 
     private static async Task WaitTimelineAsync(ChannelReader<bool> wake, long notBefore, CancellationToken cancellationToken)

@@ -17,7 +17,8 @@ public sealed class SessionHub : IAsyncDisposable, ISessionObserver
     private readonly DashboardOptions _options;
     private readonly ConcurrentDictionary<long, SessionRow> _rows = new();
     private readonly ConcurrentDictionary<SessionJournal, SessionRow> _byJournal = new(ReferenceEqualityComparer.Instance);
-    private readonly ConcurrentQueue<SessionRow> _order = new();
+    private readonly Lock _orderGate = new();
+    private ConcurrentQueue<SessionRow> _order = new();
     private readonly ConcurrentQueue<SessionRow> _dirty = new();
     private readonly ConcurrentQueue<long> _removed = new();
     private readonly ConcurrentDictionary<ListSubscriber, byte> _subscribers = new();
@@ -82,6 +83,16 @@ public sealed class SessionHub : IAsyncDisposable, ISessionObserver
 
         _rows[row.Key] = row;
         _order.Enqueue(row);
+        if (_order.Count > 2 * _options.MaxSessions)
+        {
+            // Rows removed because their fake dropped them are still queued: start again from the rows kept, so the
+            // queue (and the journals it holds) stays bounded.
+            lock (_orderGate)
+            {
+                _order = new ConcurrentQueue<SessionRow>(_rows.Values.OrderBy(r => r.Key));
+            }
+        }
+
         journal.Appended += row.OnAppended;
         row.Sync();
         MarkDirty(row);

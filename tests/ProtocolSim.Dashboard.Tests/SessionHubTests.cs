@@ -337,12 +337,13 @@ public sealed class SessionHubTests
         Assert.Equal([1L, 2L], await TimelineSeqsAsync(http, row.Key, lastEventId: null, expected: 2));
         journal.Append(Direction.ToClient, FrameKind.Close, "bye");
         Assert.Equal([3L], await TimelineSeqsAsync(http, row.Key, lastEventId: "2", expected: 1));
+        Assert.Equal([2L, 3L], await TimelineSeqsAsync(http, row.Key, lastEventId: null, expected: 2, after: 1));
     }
 
     /// <summary>Opens a session's stream and collects the sequences of the entries it sends, with their event ids.</summary>
-    private static async Task<List<long>> TimelineSeqsAsync(HttpClient http, long key, string? lastEventId, int expected)
+    private static async Task<List<long>> TimelineSeqsAsync(HttpClient http, long key, string? lastEventId, int expected, int? after = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/stream?session={key}&protocol=none");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/stream?session={key}&protocol=none" + (after is { } a ? $"&after={a}" : ""));
         if (lastEventId is not null)
         {
             request.Headers.Add("Last-Event-ID", lastEventId);

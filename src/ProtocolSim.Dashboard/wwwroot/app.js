@@ -65,7 +65,8 @@
   function connect() {
     if (listSource) { listSource.close(); }
     var q = filterQuery();
-    var url = 'api/stream?' + q + (selected ? (q ? '&' : '') + 'session=' + selected.key : '');
+    // A new stream for the session shown (another filter) goes on after the last entry the page has.
+    var url = 'api/stream?' + q + (selected ? (q ? '&' : '') + 'session=' + selected.key + (selected.lastSeq > 0 ? '&after=' + selected.lastSeq : '') : '');
     var source = listSource = new EventSource(url);
     var mine = function (handler) { return function (e) { if (source === listSource) { handler(e); } }; };
     source.addEventListener('hello', mine(function (e) {
@@ -204,7 +205,8 @@
 
   function showSession(s) {
     var head = $('session-head');
-    selected.skipped = s.skipped;
+    // Only a stream that opened at the session's newest entries skips any (a resumed one sends 0).
+    selected.skipped = Math.max(selected.skipped || 0, s.skipped);
     var labels = Object.keys(s.labels).map(function (k) { return el('span', { className: 'label', text: k + ': ' + s.labels[k] }); });
     head.replaceChildren.apply(head, [
       el('h2', {}, [s.protocol + ' ', el('span', { className: 'muted', text: s.id })]),
@@ -460,6 +462,7 @@
     if (view === 'reports') { loadReports(); }
     if (view === 'sessions' && parts[0] === 'session' && parts[1]) {
       var key = Number(parts[1]);
+      if (!Number.isFinite(key)) { return; }
       if (!selected || selected.key !== key) { openSession(key); }
       if (parts[2] === 'entry' && parts[3]) { revealEntry(Number(parts[3])); }
     }
