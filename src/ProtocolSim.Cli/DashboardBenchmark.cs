@@ -39,31 +39,13 @@ internal static class DashboardBenchmark
         try
         {
             var first = 0L;
-            foreach (var batch in Enumerable.Range(0, sessions).Chunk(100))
+            await VoiceStreamBenchmark.DialAsync(sink, sessions, 8000, pacer, i =>
             {
-                var dialled = batch.Select(i =>
-                {
-                    var journal = new SessionJournal($"bench-{i}", "knowlarity-voice-stream");
-                    var row = hub.Add("voice", journal);
-                    first = first == 0 ? row.Key : first;
-                    return new VoiceCall(new VoicePeerOptions
-                    {
-                        Target = sink.Url,
-                        AllowPlainWs = true,
-                        SampleRate = 8000,
-                        GreetingTimeout = TimeSpan.Zero,
-                        RateQueryParameter = string.Empty,
-                        CallId = $"bench-{i}",
-                        PacingPhase = TimeSpan.FromMilliseconds(20.0 * ((i * 0.6180339887) % 1.0)),
-                    }, journal, pacer, seed: i);
-                }).ToList();
-                calls.AddRange(dialled);
-                var outcomes = await Task.WhenAll(dialled.Select(c => c.ConnectAsync(cancellationToken)));
-                if (outcomes.FirstOrDefault(o => !o.Connected) is { } failed)
-                {
-                    throw new InvalidOperationException($"A stream could not connect to the sink: {failed.Error}");
-                }
-            }
+                var journal = new SessionJournal($"bench-{i}", "knowlarity-voice-stream");
+                var row = hub.Add("voice", journal);
+                first = first == 0 ? row.Key : first;
+                return journal;
+            }, calls, cancellationToken);
 
             // The first call's timeline is open beside the list, as a developer watching one session would have it.
             await browser.EvaluateAsync($"location.hash = '#/session/{first}'", cancellationToken);

@@ -221,7 +221,7 @@ public static class Program
         var proto = new Option<string?>("--dataflow-proto") { Description = "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto." };
         var reports = new Option<string>("--reports") { Description = "The dashboard's Reports page lists the runs under this directory (each with a results.json).", DefaultValueFactory = _ => "reports" };
         var command = new Command("serve", "Run every fake and the dashboard until Ctrl-C or SIGTERM.") { endpointsFile, bind, proto, reports };
-        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, parse.GetValue(proto), parse.GetValue(reports)));
+        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, parse.GetValue(proto), parse.GetValue(reports)!));
         return command;
     }
 

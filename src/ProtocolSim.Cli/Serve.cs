@@ -24,7 +24,7 @@ internal static class Serve
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static async Task<int> RunAsync(string? endpointsFile, string bind, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? dataflowProto = null, string? reportsRoot = null)
+    public static async Task<int> RunAsync(string? endpointsFile, string bind, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? dataflowProto = null, string reportsRoot = "reports")
     {
         if (!IPAddress.TryParse(bind, out var address))
         {
@@ -37,7 +37,7 @@ internal static class Serve
             await error.WriteLineAsync($"warning: binding {address}: the fakes and the dashboard are reachable from other machines");
         }
 
-        var (host, errors) = await ServeHost.StartAsync(address, dataflowProto, reportsRoot ?? "reports", cancellationToken);
+        var (host, errors) = await ServeHost.StartAsync(address, dataflowProto, reportsRoot, cancellationToken);
         if (host is null)
         {
             foreach (var e in errors)
@@ -67,7 +67,7 @@ internal static class Serve
             await output.WriteLineAsync($"Knowlarity on {KnowlarityFake.BaseUrl(host.Knowlarity)}: REST at /{account.Channel}/v1/account/..., notifications at /update-stream/<SR key>/konnect, admin at /__admin, OpenAPI at /openapi.json");
             await output.WriteLineAsync($"Data Flow on {DataFlowMock.BaseUrl(app)}: identity at /connect/token, WebSocket at /project-runner; gRPC {proto} at {DataFlowMock.GrpcUrl(app)} (TLS; the CA is dataflowGrpcCaPem in the endpoints file) and {DataFlowMock.GrpcCleartextUrl(app)} (cleartext HTTP/2); HTTP batch at {DataFlowMock.HttpUrl(app)}");
             await output.WriteLineAsync($"CTI interaction processor: socket at {host.Cti.TcpUrl}, HTTP at {host.Cti.BaseUrl}/sessions, WebSocket at {host.Cti.WebSocketUrl}, admin at {host.Cti.BaseUrl}/__admin/cti/");
-            await output.WriteLineAsync($"Dashboard at {host.Endpoints["dashboard"]} (reports of past runs from {Path.GetFullPath(reportsRoot ?? "reports")}); Ctrl-C to stop");
+            await output.WriteLineAsync($"Dashboard at {host.Endpoints["dashboard"]} (reports of past runs from {Path.GetFullPath(reportsRoot)}); Ctrl-C to stop");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -28,28 +28,7 @@ internal static class VoiceStreamBenchmark
             var calls = new List<VoiceCall>(n);
             try
             {
-                // Dial in batches so the sink's accept queue keeps up.
-                foreach (var batch in Enumerable.Range(0, n).Chunk(100))
-                {
-                    var dialled = batch.Select(i => new VoiceCall(new VoicePeerOptions
-                    {
-                        Target = sink.Url,
-                        AllowPlainWs = true,
-                        SampleRate = sampleRate,
-                        GreetingTimeout = TimeSpan.Zero,
-                        RateQueryParameter = string.Empty,
-                        CallId = $"bench-{n}-{i}",
-                        // The calls are dialled together, while real calls start at random moments: spread their phases
-                        // with the golden-ratio sequence, which stays even whatever the dialling order and timing.
-                        PacingPhase = TimeSpan.FromMilliseconds(20.0 * ((i * 0.6180339887) % 1.0)),
-                    }, new SessionJournal($"bench-{i}", "bench"), pacer, lateness, seed: i, journalAudioFrames: false)).ToList();
-                    calls.AddRange(dialled);
-                    var outcomes = await Task.WhenAll(dialled.Select(c => c.ConnectAsync(cancellationToken)));
-                    if (outcomes.FirstOrDefault(o => !o.Connected) is { } failed)
-                    {
-                        throw new InvalidOperationException($"Stream could not connect to the sink: {failed.Error}");
-                    }
-                }
+                await DialAsync(sink, n, sampleRate, pacer, i => new SessionJournal($"bench-{i}", "bench"), calls, cancellationToken, lateness, journalAudioFrames: false);
 
                 // Warm up one second, then measure.
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
@@ -82,6 +61,35 @@ internal static class VoiceStreamBenchmark
         output.WriteLine();
         output.WriteLine("lateness = time from a frame's due time to the start of its send (frames due within 0.5 ms are sent in the same pass: \"earliest\" is the most a frame left early); CPU = a process's CPU time / wall time while measuring (peer = this process, sink = the child).");
         return 0;
+    }
+
+    /// <summary>
+    /// Dials <paramref name="n"/> caller streams to the sink, in batches so that its accept queue keeps up, into
+    /// <paramref name="calls"/> (the caller disposes them, dialled or not); throws when one cannot connect.
+    /// </summary>
+    public static async Task DialAsync(SinkProcess sink, int n, int sampleRate, MediaPacer pacer, Func<int, SessionJournal> journal, List<VoiceCall> calls, CancellationToken cancellationToken, LatenessRecorder? lateness = null, bool journalAudioFrames = true)
+    {
+        foreach (var batch in Enumerable.Range(0, n).Chunk(100))
+        {
+            var dialled = batch.Select(i => new VoiceCall(new VoicePeerOptions
+            {
+                Target = sink.Url,
+                AllowPlainWs = true,
+                SampleRate = sampleRate,
+                GreetingTimeout = TimeSpan.Zero,
+                RateQueryParameter = string.Empty,
+                CallId = $"bench-{n}-{i}",
+                // The calls are dialled together, while real calls start at random moments: spread their phases
+                // with the golden-ratio sequence, which stays even whatever the dialling order and timing.
+                PacingPhase = TimeSpan.FromMilliseconds(20.0 * ((i * 0.6180339887) % 1.0)),
+            }, journal(i), pacer, lateness, seed: i, journalAudioFrames: journalAudioFrames)).ToList();
+            calls.AddRange(dialled);
+            var outcomes = await Task.WhenAll(dialled.Select(c => c.ConnectAsync(cancellationToken)));
+            if (outcomes.FirstOrDefault(o => !o.Connected) is { } failed)
+            {
+                throw new InvalidOperationException($"Stream could not connect to the sink: {failed.Error}");
+            }
+        }
     }
 
     /// <summary>

@@ -321,15 +321,7 @@ public static class DashboardEndpoints
             ["ended"] = journal.EndedAt,
             ["labels"] = labels,
             ["skipped"] = skipped,
-            ["findings"] = new JsonArray([.. journal.Findings.Take(1000).Select(f => (JsonNode)new JsonObject
-            {
-                ["rule"] = f.RuleId,
-                ["message"] = options.Mask(f.Message),
-                ["expected"] = f.Expected is null ? null : options.Mask(f.Expected),
-                ["actual"] = f.Actual is null ? null : options.Mask(f.Actual),
-                ["seq"] = f.EntrySeq,
-                ["t"] = Math.Round(f.Offset.TotalMilliseconds, 1),
-            })]),
+            ["findings"] = new JsonArray([.. journal.Findings.Take(1000).Select(f => FindingJson(f, options))]),
             ["audio"] = new JsonArray([.. journal.Audio.Values.OrderBy(a => a.Name, StringComparer.Ordinal).Select(a => (JsonNode)new JsonObject
             {
                 ["name"] = a.Name,
@@ -411,15 +403,20 @@ public static class DashboardEndpoints
             ["text"] = json is null && text is not null ? Truncate(options.Mask(text), options.MaxShownBytes) : null,
             ["hex"] = raw is { } r ? HexDump.Format(r.Span, options.MaxShownBytes) : null,
             ["hexOf"] = e.Bytes is { Length: > 0 } ? "bytes" : text is null ? null : "text (UTF-8)",
-            ["findings"] = new JsonArray([.. journal.Findings.Where(f => f.EntrySeq == e.Seq).Select(f => (JsonNode)new JsonObject
-            {
-                ["rule"] = f.RuleId,
-                ["message"] = options.Mask(f.Message),
-                ["expected"] = f.Expected is null ? null : options.Mask(f.Expected),
-                ["actual"] = f.Actual is null ? null : options.Mask(f.Actual),
-            })]),
+            ["findings"] = new JsonArray([.. journal.Findings.Where(f => f.EntrySeq == e.Seq).Select(f => FindingJson(f, options))]),
         };
     }
+
+    /// <summary>A finding as the page shows it, masked: in a session's header and under the entry that caused it.</summary>
+    private static JsonObject FindingJson(Finding f, DashboardOptions options) => new()
+    {
+        ["rule"] = f.RuleId,
+        ["message"] = options.Mask(f.Message),
+        ["expected"] = f.Expected is null ? null : options.Mask(f.Expected),
+        ["actual"] = f.Actual is null ? null : options.Mask(f.Actual),
+        ["seq"] = f.EntrySeq,
+        ["t"] = Math.Round(f.Offset.TotalMilliseconds, 1),
+    };
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), $"\n… (first {max:N0} of {text.Length:N0} characters shown)");
 

@@ -8,7 +8,7 @@ namespace ProtocolSim.Dashboard;
 
 /// <summary>
 /// The sessions of every fake, for the dashboard: one <see cref="SessionRow"/> per journal, kept up to date by the
-/// journals' own events (a counter and a flag per append, nothing more on the fakes' hot paths), and a ticker that
+/// journals' own events (a flag per append, nothing more on the fakes' hot paths), and a ticker that
 /// sends each list subscriber, at most once per <see cref="DashboardOptions.ListInterval"/>, the rows that changed and
 /// match its filter, with totals aggregated here. The newest <see cref="DashboardOptions.MaxSessions"/> are kept.
 /// </summary>
@@ -94,7 +94,6 @@ public sealed class SessionHub : IAsyncDisposable, ISessionObserver
         }
 
         journal.Appended += row.OnAppended;
-        row.Sync();
         MarkDirty(row);
         while (_rows.Count > _options.MaxSessions && _order.TryDequeue(out var oldest))
         {
@@ -204,7 +203,6 @@ public sealed class SessionHub : IAsyncDisposable, ISessionObserver
         while (_dirty.TryDequeue(out var row))
         {
             Volatile.Write(ref row.DirtyFlag, 0);
-            row.Sync();
             if (_rows.ContainsKey(row.Key))
             {
                 changed.Add(row);

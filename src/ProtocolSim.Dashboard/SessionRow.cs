@@ -4,7 +4,7 @@ using ProtocolSim.Core;
 
 namespace ProtocolSim.Dashboard;
 
-/// <summary>One session in the dashboard's list: its journal and what the list shows of it, kept current cheaply.</summary>
+/// <summary>One session in the dashboard's list: its journal and what the list shows of it, read from the journal.</summary>
 public sealed class SessionRow
 {
     // Labels that say which dialect, transport or channel a session uses, and who the client is, in order of preference.
@@ -12,9 +12,6 @@ public sealed class SessionRow
     private static readonly string[] ClientLabels = ["remote", "target", "client"];
 
     private readonly SessionHub _hub;
-    private int _entries;
-    private int _findings;
-    private long _lastOffsetTicks;
     internal int DirtyFlag;
 
     internal SessionRow(long key, string fake, SessionJournal journal, SessionHub hub)
@@ -38,9 +35,9 @@ public sealed class SessionRow
 
     public string Protocol => Journal.Protocol;
 
-    public int Entries => Volatile.Read(ref _entries);
+    public int Entries => Journal.Entries.Count;
 
-    public int Findings => Volatile.Read(ref _findings);
+    public int Findings => Journal.Findings.Count;
 
     public bool Ended => Journal.EndedAt is not null;
 
@@ -56,28 +53,8 @@ public sealed class SessionRow
     // The labels last read and what they gave; labels change rarely, and a change replaces the dictionary.
     private LabelView _labels = new(ImmutableDictionary<string, string>.Empty, "", "");
 
-    internal void OnAppended(SessionJournal journal, JournalEntry? entry, Finding? finding)
-    {
-        if (entry is not null)
-        {
-            Interlocked.Increment(ref _entries);
-            Volatile.Write(ref _lastOffsetTicks, entry.Offset.Ticks);
-        }
-
-        if (finding is not null)
-        {
-            Interlocked.Increment(ref _findings);
-        }
-
-        _hub.MarkDirty(this);
-    }
-
-    /// <summary>Re-reads the counts (a journal attached late, appends racing the last tick).</summary>
-    internal void Sync()
-    {
-        Volatile.Write(ref _entries, Journal.Entries.Count);
-        Volatile.Write(ref _findings, Journal.Findings.Count);
-    }
+    // On the fakes' hot path: a flag, nothing more. The counts are the journal's own, read when the row is sent.
+    internal void OnAppended(SessionJournal journal, JournalEntry? entry, Finding? finding) => _hub.MarkDirty(this);
 
     private LabelView Read()
     {
@@ -120,9 +97,10 @@ public sealed class SessionRow
             json.WriteString("ended", ended);
         }
 
-        json.WriteNumber("entries", Entries);
+        var entries = Journal.Entries;
+        json.WriteNumber("entries", entries.Count);
         json.WriteNumber("findings", Findings);
-        json.WriteNumber("lastMs", Math.Round(TimeSpan.FromTicks(Volatile.Read(ref _lastOffsetTicks)).TotalMilliseconds));
+        json.WriteNumber("lastMs", entries.Count == 0 ? 0 : Math.Round(entries[^1].Offset.TotalMilliseconds));
         json.WriteEndObject();
     }
 
