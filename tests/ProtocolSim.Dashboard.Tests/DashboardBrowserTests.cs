@@ -77,6 +77,11 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         await row.ClickAsync();
         await Expect(page.Locator("#timeline li.entry.dir-to-client", new PageLocatorOptions { HasText = "FinalResult" }).First).ToBeVisibleAsync();
 
+        // The audio the client streamed (a mono WAV) plays as the session's input track, and its frames are audio frames.
+        await Expect(page.Locator("#audio-input canvas[data-drawn]")).ToHaveCountAsync(1);
+        await page.WaitForFunctionAsync("a => a.readyState >= 1 && a.duration > 0.5", await page.Locator("#audio-input audio").ElementHandleAsync());
+        await Expect(page.Locator("#timeline li.entry.kind-binary.audio-frame").First).ToBeVisibleAsync();
+
         // The client's Start expands to pretty JSON (its token's signature masked) and to the bytes in hex.
         var start = page.Locator("#timeline li.entry.dir-from-client", new PageLocatorOptions { HasText = "Start" }).First;
         await start.Locator(".entry-head").ClickAsync();
@@ -177,6 +182,10 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         await Expect(page.Locator("#rule-table tbody tr:visible")).ToHaveCountAsync(counts["FAIL"]);
         await Expect(page.Locator("#rule-table tbody tr:visible").First).ToContainTextAsync("DFW-007");
         await DashboardFixture.ScreenshotAsync(page, "report-failures");
+
+        // Tab reaches every control of the report too: the filters, the links, each scenario's and entry's summary, the players.
+        await page.Locator(".filters[data-target='rule-table'] button[data-filter='all']").ClickAsync();
+        await AssertTabReachesEveryControlAsync(page, "report.html");
 
         // Printed: the filters go, every row and collapsed section shows, and the PDF is written.
         await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Print });
@@ -337,8 +346,16 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture) : IClassFixt
         var count = await page.EvaluateAsync<int>("""
             () => {
               document.querySelectorAll('[data-kbd]').forEach(e => delete e.dataset.kbd);
-              const controls = Array.from(document.querySelectorAll('a[href], button, input, select, textarea, audio[controls], [tabindex]:not([tabindex="-1"])'))
-                .filter(e => !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden');
+              // Inside a closed <details> only its summary shows (Chromium still lays the rest out, hidden).
+              const folded = e => {
+                for (let d = e.parentElement && e.parentElement.closest('details:not([open])'); d; d = d.parentElement && d.parentElement.closest('details:not([open])')) {
+                  const summary = d.querySelector(':scope > summary');
+                  if (!summary || !summary.contains(e)) return true;
+                }
+                return false;
+              };
+              const controls = Array.from(document.querySelectorAll('a[href], button, input, select, textarea, summary, audio[controls], [tabindex]:not([tabindex="-1"])'))
+                .filter(e => !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden' && !folded(e));
               controls.forEach((e, i) => e.dataset.kbd = String(i));
               return controls.length;
             }

@@ -127,6 +127,17 @@ public sealed class ScriptedSessionTests
 
         Assert.InRange(audioBytes, 8000 * 1, 8000 * 3); // about 65 ms per character, raw mu-law, no header
         Assert.False(firstAudio!.AsSpan().StartsWith("RIFF"u8), "HasWaveHeader is false: the audio must be raw");
+
+        // The journal keeps the speech as a track, as 16-bit PCM (what the dashboard and the report play): as long as
+        // the fragment, and what the mu-law sent decodes to, give or take a quantisation step.
+        var tts = host.App.Services.GetRequiredService<DataFlowJournals>().All.Single().Audio[DataFlowSession.TtsTrack];
+        var spoken = Pcm.ToSamples(tts.ToArray());
+        Assert.Equal(audioBytes, spoken.Length);
+        var sent = G711.DecodeMuLaw(firstAudio);
+        for (var i = 0; i < sent.Length; i++)
+        {
+            Assert.InRange(spoken[i] - sent[i], -1024, 1024);
+        }
     }
 
     [Fact]

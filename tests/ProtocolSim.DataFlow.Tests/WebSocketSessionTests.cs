@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using ProtocolSim.Audio;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Sessions;
 
@@ -168,6 +169,49 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
         Assert.Contains("DFW-001", findings);
         Assert.Contains("DFW-009", findings);
         Assert.Contains("DFW-019", findings);
+    }
+
+    [Fact]
+    public async Task Audio_IsKeptPerChannel_AsTheJournalsInputTracks_AndEachFrameNamesItsPlace()
+    {
+        await using var client = await Client.ConnectAsync(new Uri(_base, "/project-runner"));
+        await client.SendBinaryAsync([0x00, 0x80]); // before Start: dropped, on no track
+        Assert.Contains("Warning", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+        await client.SendTextAsync(Start());
+        Assert.Contains("Success", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+
+        // 8 kHz stereo mu-law: channel 0 codes 0x10 + i, channel 1 code 0x90; a misaligned chunk is re-assembled.
+        var frames = new byte[320];
+        for (var i = 0; i < 160; i++)
+        {
+            frames[2 * i] = (byte)(0x10 + (i % 64));
+            frames[(2 * i) + 1] = 0x90;
+        }
+
+        await client.SendBinaryAsync(frames);
+        await client.SendBinaryAsync(frames[..161]);
+        await client.SendBinaryAsync(frames[161..]);
+        await client.SendTextAsync("""{"MessageName":"Finalize"}""");
+        Assert.Contains("Success", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+        await client.SendBinaryAsync(frames); // after Finalize: DFW-019, on no track
+        await client.SendTextAsync("""{"MessageName":"Stop"}""");
+        while (!(await client.ReceiveTextAsync()).Contains("StopResponse", StringComparison.Ordinal))
+        {
+        }
+
+        var journal = Journals.All.Single();
+        Assert.Equal(["input-ch0", "input-ch1"], journal.Audio.Keys.Order(StringComparer.Ordinal).ToArray());
+        var left = Pcm.ToSamples(journal.Audio["input-ch0"].ToArray());
+        var right = Pcm.ToSamples(journal.Audio["input-ch1"].ToArray());
+        Assert.Equal(320, left.Length);
+        Assert.Equal(320, right.Length);
+        Assert.Equal(Enumerable.Range(0, 320).Select(i => G711.MuLawToLinear((byte)(0x10 + (i % 160 % 64)))), left);
+        Assert.All(right, s => Assert.Equal(G711.MuLawToLinear(0x90), s));
+        Assert.Equal(TimeSpan.FromMilliseconds(40), journal.Audio["input-ch0"].Duration);
+
+        var audio = journal.Entries.Where(e => e.Direction == Core.Direction.FromClient && e.Kind == Core.FrameKind.Binary).ToList();
+        Assert.Equal([null, "input-ch0", "input-ch0", "input-ch0", null], audio.Select(e => e.AudioTrack));
+        Assert.Equal([null, 0, 20, 30, null], audio.Select(e => e.AudioOffset?.TotalMilliseconds));
     }
 
     [Fact]

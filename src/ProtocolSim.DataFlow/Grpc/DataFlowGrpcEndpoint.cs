@@ -233,7 +233,8 @@ public static class DataFlowGrpcEndpoint
 
         if (message.Audio is { } audio)
         {
-            var audioEntry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {audio.Length} B", bytes: audio);
+            var (track, at) = session.InputPlace;
+            var audioEntry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {audio.Length} B", bytes: audio, audioTrack: track, audioOffset: at);
             await session.OnBinaryAsync(audio, audioEntry.Seq, cancellationToken);
             return audioEntry.Seq;
         }

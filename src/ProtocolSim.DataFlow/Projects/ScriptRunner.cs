@@ -21,6 +21,9 @@ public sealed record ScriptOutput(ReadOnlyMemory<byte>? EventUtf8, string? Incid
 
     /// <summary>The connection drops here.</summary>
     public bool Drop { get; init; }
+
+    /// <summary>On a Start Of TTS Fragment: the fragment's speech as 16-bit PCM at the input rate (what the journal keeps).</summary>
+    public byte[]? SpokenPcm { get; init; }
 }
 
 /// <summary>
@@ -87,32 +90,21 @@ public sealed class ScriptRunner
     }
 
     /// <summary>Whole sample frames of input audio, in the Start format.</summary>
-    public IReadOnlyList<ScriptOutput> OnAudio(ReadOnlySpan<byte> frames)
-    {
-        var samples = _format.Encoding switch
-        {
-            "ulaw" => G711.DecodeMuLaw(frames),
-            "alaw" => G711.DecodeALaw(frames),
-            _ => Pcm.ToSamples(frames),
-        };
-        var channels = _format.ChannelCount;
-        var perChannel = samples.Length / channels;
-        var outputs = new List<ScriptOutput>();
-        for (var ch = 0; ch < channels; ch++)
-        {
-            // De-interleave (DFW-008: one sample per channel in turn).
-            var mono = new short[perChannel];
-            for (var i = 0; i < perChannel; i++)
-            {
-                mono[i] = samples[(i * channels) + ch];
-            }
+    public IReadOnlyList<ScriptOutput> OnAudio(ReadOnlySpan<byte> frames) => OnChannels(_format.ToChannels(frames));
 
-            foreach (var e in _detectors[ch].Process(Pcm.ToBytes(mono)))
+    /// <summary>Input audio as <see cref="AudioFormat.ToChannels"/> gives it: 16-bit PCM per channel, all of one length.</summary>
+    public IReadOnlyList<ScriptOutput> OnChannels(IReadOnlyList<byte[]> channels)
+    {
+        var outputs = new List<ScriptOutput>();
+        for (var ch = 0; ch < channels.Count; ch++)
+        {
+            foreach (var e in _detectors[ch].Process(channels[ch]))
             {
                 outputs.AddRange(OnSpeech(ch, e));
             }
         }
 
+        var perChannel = channels.Count == 0 ? 0 : channels[0].Length / 2;
         _frames += perChannel;
         // A rule for a channel the audio does not have (channel 1 of mono audio) never fires.
         foreach (var rule in _project.Rules.Where(r => r.Trigger == ScriptTrigger.AudioTime && r.At <= AudioTime && !_timeFired.Contains(r)
@@ -282,7 +274,7 @@ public sealed class ScriptRunner
 
         var outputs = new List<ScriptOutput>
         {
-            Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, start),
+            Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, start) with { SpokenPcm = Pcm.ToBytes(samples) },
         };
         for (var i = 0; i < encoded.Length; i += frameBytes)
         {

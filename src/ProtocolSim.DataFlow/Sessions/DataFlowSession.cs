@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ProtocolSim.Audio;
 using ProtocolSim.Core;
 using ProtocolSim.DataFlow.Identity;
 
@@ -45,6 +47,60 @@ public sealed record AudioFormat(string Encoding, int SampleRate, int ChannelCou
 {
     /// <summary>Bytes of one sample frame (all channels): PCM16 2 per channel, G.711 1 (DFW-009).</summary>
     public int FrameBytes => (Encoding == "pcm" ? 2 : 1) * ChannelCount;
+
+    /// <summary>
+    /// The journal's audio track of one input channel: <c>input</c> for mono audio, <c>input-ch0</c> and
+    /// <c>input-ch1</c> for stereo.
+    /// </summary>
+    public string InputTrack(int channel) => ChannelCount == 1 ? "input" : $"input-ch{channel.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>
+    /// Whole sample frames of audio in this format, decoded (μ-law, A-law) and de-interleaved (DFW-008: one sample per
+    /// channel in turn): 16-bit little-endian PCM per channel, every channel the same length.
+    /// </summary>
+    public byte[][] ToChannels(ReadOnlySpan<byte> frames)
+    {
+        var frameBytes = FrameBytes;
+        var count = frames.Length / frameBytes;
+        if (Encoding == "pcm" && ChannelCount == 1)
+        {
+            return [frames[..(count * 2)].ToArray()];
+        }
+
+        var channels = new byte[ChannelCount][];
+        for (var ch = 0; ch < ChannelCount; ch++)
+        {
+            var pcm = new byte[count * 2];
+            switch (Encoding)
+            {
+                case "ulaw":
+                    for (var i = 0; i < count; i++)
+                    {
+                        BinaryPrimitives.WriteInt16LittleEndian(pcm.AsSpan(i * 2), G711.MuLawToLinear(frames[(i * frameBytes) + ch]));
+                    }
+
+                    break;
+                case "alaw":
+                    for (var i = 0; i < count; i++)
+                    {
+                        BinaryPrimitives.WriteInt16LittleEndian(pcm.AsSpan(i * 2), G711.ALawToLinear(frames[(i * frameBytes) + ch]));
+                    }
+
+                    break;
+                default:
+                    for (var i = 0; i < count; i++)
+                    {
+                        frames.Slice((i * frameBytes) + (ch * 2), 2).CopyTo(pcm.AsSpan(i * 2));
+                    }
+
+                    break;
+            }
+
+            channels[ch] = pcm;
+        }
+
+        return channels;
+    }
 }
 
 /// <summary>
@@ -111,8 +167,17 @@ public sealed class DataFlowSession : IAsyncDisposable
 
     public string? Project { get; private set; }
 
+    /// <summary>The journal's audio track of the speech the session's TTS fragments carry.</summary>
+    public const string TtsTrack = "tts";
+
     /// <summary>Audio received per channel (every channel advances together in interleaved audio).</summary>
     public TimeSpan AudioTime => Format is null ? TimeSpan.Zero : TimeSpan.FromSeconds((double)_audioFrames / Format.SampleRate);
+
+    /// <summary>
+    /// Where audio received now lands on the first input track, for its journal entry; no track while the session
+    /// takes no audio (before StartResponse Success, after Finalize or Stop).
+    /// </summary>
+    public (string? Track, TimeSpan? At) InputPlace => State == SessionState.Active && Format is { } format ? (format.InputTrack(0), AudioTime) : (null, null);
 
     /// <summary>A Start is being answered (the project builds): its StartResponse is still to come.</summary>
     public bool StartPending => _startPending;
@@ -252,7 +317,15 @@ public sealed class DataFlowSession : IAsyncDisposable
             _carry.CopyTo(joined, 0);
             data.Span.CopyTo(joined.AsSpan(_carry.Length));
             _carry = joined[whole..];
-            await EmitAsync(_script?.OnAudio(joined.AsSpan(0, whole)), cancellationToken);
+
+            // The audio is kept per channel as the journal's input tracks (what the dashboard and the report play).
+            var channels = format.ToChannels(joined.AsSpan(0, whole));
+            for (var ch = 0; ch < channels.Length && whole > 0; ch++)
+            {
+                Journal.GetOrAddAudio(format.InputTrack(ch), format.SampleRate).Append(channels[ch]);
+            }
+
+            await EmitAsync(_script?.OnChannels(channels), cancellationToken);
         }
         finally
         {
@@ -697,6 +770,11 @@ public sealed class DataFlowSession : IAsyncDisposable
                     for (var k = i; k < end; k++)
                     {
                         burst[k - i] = (list[k].EventUtf8!.Value, list[k].Summary ?? "Event");
+                        if (list[k].SpokenPcm is { } spoken)
+                        {
+                            // The speech a TTS fragment carries, on the input audio's timeline where it is sent.
+                            Journal.GetOrAddAudio(TtsTrack, Format!.SampleRate).Write(AudioTime, spoken);
+                        }
                     }
 
                     await _sink.SendTextsAsync(new ArraySegment<(ReadOnlyMemory<byte>, string)>(burst, 0, end - i), cancellationToken);

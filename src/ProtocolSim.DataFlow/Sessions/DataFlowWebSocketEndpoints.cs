@@ -171,7 +171,8 @@ public static class DataFlowWebSocketEndpoints
                 }
                 else
                 {
-                    var entry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {bytes.Length} B", bytes: bytes);
+                    var (track, at) = session.InputPlace;
+                    var entry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {bytes.Length} B", bytes: bytes, audioTrack: track, audioOffset: at);
                     await HandleAsync(() => session.OnBinaryAsync(bytes, entry.Seq, cancellationToken), journal, sink);
                 }
             }
