@@ -141,6 +141,50 @@ public sealed class ScriptedSessionTests
     }
 
     [Fact]
+    public async Task TtsEcho_FragmentsSentBackToBack_FollowEachOtherOnTheTtsTrack()
+    {
+        await using var host = await DataFlowTestHost.StartAsync(DataFlowTestHost.ShippedProjects());
+        using var ws = new ClientWebSocket();
+        await ws.ConnectAsync(host.WebSocket("/project-runner/tts-echo"), CancellationToken.None);
+        var start = new JsonObject
+        {
+            ["MessageName"] = "Start",
+            ["Tenant"] = DataFlowTestHost.Tenant,
+            ["Token"] = host.Token,
+            ["Audio"] = new JsonObject { ["Encoding"] = "pcm", ["SampleRate"] = 8000, ["ChannelCount"] = 1 },
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var buffer = new byte[64 * 1024];
+        await ws.SendAsync(Encoding.UTF8.GetBytes(start.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+        await ws.ReceiveAsync(buffer, timeout.Token);
+
+        // Two client events, no audio between them: both fragments start at input audio time 0.
+        foreach (var text in new[] { "first fragment", "and the second one, a little longer" })
+        {
+            var ev = new JsonObject { ["Event"] = new JsonObject { ["Name"] = "Chat Message", ["Channel"] = 0, ["StartMsec"] = -1, ["EndMsec"] = -1, ["GroupId"] = "", ["Tags"] = new JsonArray(), ["Data"] = new JsonObject { ["Text"] = text } } };
+            await ws.SendAsync(Encoding.UTF8.GetBytes(ev.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+
+        var audioBytes = 0;
+        for (var ends = 0; ends < 2;)
+        {
+            var frame = await ws.ReceiveAsync(buffer, timeout.Token);
+            if (frame.MessageType == WebSocketMessageType.Binary)
+            {
+                audioBytes += frame.Count;
+            }
+            else if (Encoding.UTF8.GetString(buffer, 0, frame.Count).Contains("End Of TTS Fragment", StringComparison.Ordinal))
+            {
+                ends++;
+            }
+        }
+
+        // Every sample of both fragments is on the track, one after the other (PCM16: the bytes sent are the track's).
+        var tts = host.App.Services.GetRequiredService<DataFlowJournals>().All.Single().Audio[DataFlowSession.TtsTrack];
+        Assert.Equal(audioBytes, tts.ToArray().Length);
+    }
+
+    [Fact]
     public async Task Faults_OverWebSocket_ScriptedFailedBusyDelayAndDrop()
     {
         const string tenant = DataFlowTestHost.Tenant;

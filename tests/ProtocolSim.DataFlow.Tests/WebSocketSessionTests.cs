@@ -215,6 +215,30 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audio_PastMaxCapturedAudio_IsHandledButNotKept()
+    {
+        await using var host = await DataFlowTestHost.StartAsync(DataFlowTestHost.ShippedProjects(), configure: o => o.MaxCapturedAudio = TimeSpan.FromMilliseconds(25));
+        await using var client = await Client.ConnectAsync(host.WebSocket("/project-runner"));
+        await client.SendTextAsync(Start(token: host.Token));
+        Assert.Contains("Success", await client.ReceiveTextAsync(), StringComparison.Ordinal);
+        for (var i = 0; i < 3; i++)
+        {
+            await client.SendBinaryAsync(new byte[320]); // 20 ms of 8 kHz stereo mu-law each
+        }
+
+        await client.SendTextAsync("""{"MessageName":"Stop"}""");
+        while (!(await client.ReceiveTextAsync()).Contains("StopResponse", StringComparison.Ordinal))
+        {
+        }
+
+        var journal = host.App.Services.GetRequiredService<DataFlowJournals>().All.Single();
+        Assert.All(journal.Audio.Values, t => Assert.Equal(TimeSpan.FromMilliseconds(25), t.Duration));
+        Assert.Single(journal.Entries, e => e.Kind == Core.FrameKind.Note && e.Summary.Contains("MaxCapturedAudio", StringComparison.Ordinal));
+        var audio = journal.Entries.Where(e => e.Direction == Core.Direction.FromClient && e.Kind == Core.FrameKind.Binary).ToList();
+        Assert.Equal(["input-ch0", "input-ch0", null], audio.Select(e => e.AudioTrack));
+    }
+
+    [Fact]
     public async Task NotJson_GetsErrorIncidentAndTheSessionGoesOn()
     {
         await using var client = await Client.ConnectAsync(new Uri(_base, "/project-runner"));

@@ -95,6 +95,11 @@ public sealed class ScriptRunner
     /// <summary>Input audio as <see cref="AudioFormat.ToChannels"/> gives it: 16-bit PCM per channel, all of one length.</summary>
     public IReadOnlyList<ScriptOutput> OnChannels(IReadOnlyList<byte[]> channels)
     {
+        if (channels.Count != _format.ChannelCount)
+        {
+            throw new ArgumentException($"{channels.Count} channel(s) of audio for a {_format.ChannelCount}-channel Start", nameof(channels));
+        }
+
         var outputs = new List<ScriptOutput>();
         for (var ch = 0; ch < channels.Count; ch++)
         {

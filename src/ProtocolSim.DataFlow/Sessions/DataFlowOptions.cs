@@ -49,6 +49,13 @@ public sealed class DataFlowOptions : ProtocolSim.Core.Hosting.IFakeOptions
     /// <summary>The gRPC method and the fields of its messages (§5 <c>DataFlow:Grpc:ProtoFile</c>): the assumed proto, or one loaded with <see cref="Grpc.GrpcProtoMapping.Load"/>.</summary>
     public Grpc.GrpcProtoMapping GrpcProto { get; set; } = Grpc.GrpcProtoMapping.Default;
 
+    /// <summary>
+    /// Audio a session keeps as its journal's tracks (each input channel and the TTS speech, decoded to 16-bit PCM) for
+    /// the dashboard and the report; audio past it is still handled, not kept. With <see cref="KeepJournals"/> this
+    /// bounds a long-running serve's memory.
+    /// </summary>
+    public TimeSpan MaxCapturedAudio { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Journals kept for reports and the dashboard, newest first (0 = all); bounds a long-running serve's memory.</summary>
     public int KeepJournals { get; set; } = 1000;
 

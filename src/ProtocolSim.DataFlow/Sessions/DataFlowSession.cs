@@ -127,6 +127,8 @@ public sealed class DataFlowSession : IAsyncDisposable
     private readonly JsonObject _settings = [];
     private byte[] _carry = [];
     private long _audioFrames;
+    private TimeSpan _ttsEnd;
+    private bool _captureFullNoted;
     private bool _startPending;
     private bool _misalignedReported;
     private bool _anyRequest;
@@ -175,9 +177,11 @@ public sealed class DataFlowSession : IAsyncDisposable
 
     /// <summary>
     /// Where audio received now lands on the first input track, for its journal entry; no track while the session
-    /// takes no audio (before StartResponse Success, after Finalize or Stop).
+    /// takes no audio (before StartResponse Success, after Finalize or Stop) or keeps none (past
+    /// <see cref="DataFlowOptions.MaxCapturedAudio"/>).
     /// </summary>
-    public (string? Track, TimeSpan? At) InputPlace => State == SessionState.Active && Format is { } format ? (format.InputTrack(0), AudioTime) : (null, null);
+    public (string? Track, TimeSpan? At) InputPlace =>
+        State == SessionState.Active && Format is { } format && AudioTime < _options.MaxCapturedAudio ? (format.InputTrack(0), AudioTime) : (null, null);
 
     /// <summary>A Start is being answered (the project builds): its StartResponse is still to come.</summary>
     public bool StartPending => _startPending;
@@ -266,6 +270,26 @@ public sealed class DataFlowSession : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Keeps the input audio per channel as the journal's tracks (what the dashboard and the report play), up to
+    /// <see cref="DataFlowOptions.MaxCapturedAudio"/>; <paramref name="before"/> is the sample frames received before it.
+    /// </summary>
+    private void Capture(AudioFormat format, byte[][] channels, long before)
+    {
+        var room = ((long)(_options.MaxCapturedAudio.TotalSeconds * format.SampleRate) - before) * 2;
+        var take = (int)Math.Clamp(room, 0, channels[0].Length);
+        for (var ch = 0; ch < channels.Length && take > 0; ch++)
+        {
+            Journal.GetOrAddAudio(format.InputTrack(ch), format.SampleRate).Append(channels[ch].AsSpan(0, take));
+        }
+
+        if (take < channels[0].Length && !_captureFullNoted)
+        {
+            _captureFullNoted = true;
+            Journal.Append(Direction.Internal, FrameKind.Note, $"the input audio is kept for its first {_options.MaxCapturedAudio.TotalMinutes:0.#} min (MaxCapturedAudio); the rest is handled, not kept");
+        }
+    }
+
     /// <summary>Handles one binary message: input audio in the Start format.</summary>
     public async Task OnBinaryAsync(ReadOnlyMemory<byte> data, long entrySeq, CancellationToken cancellationToken)
     {
@@ -312,19 +336,14 @@ public sealed class DataFlowSession : IAsyncDisposable
 
             var total = _carry.Length + data.Length;
             var whole = total - (total % format.FrameBytes);
+            var kept = _audioFrames;
             _audioFrames += whole / format.FrameBytes;
             var joined = new byte[total];
             _carry.CopyTo(joined, 0);
             data.Span.CopyTo(joined.AsSpan(_carry.Length));
             _carry = joined[whole..];
-
-            // The audio is kept per channel as the journal's input tracks (what the dashboard and the report play).
             var channels = format.ToChannels(joined.AsSpan(0, whole));
-            for (var ch = 0; ch < channels.Length && whole > 0; ch++)
-            {
-                Journal.GetOrAddAudio(format.InputTrack(ch), format.SampleRate).Append(channels[ch]);
-            }
-
+            Capture(format, channels, kept);
             await EmitAsync(_script?.OnChannels(channels), cancellationToken);
         }
         finally
@@ -733,6 +752,22 @@ public sealed class DataFlowSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps a TTS fragment's speech on the <see cref="TtsTrack"/>, on the input audio's timeline where it is sent, or
+    /// after the fragment before it if that one is still speaking there (fragments sent back to back follow each other).
+    /// </summary>
+    private void CaptureSpeech(byte[] pcm)
+    {
+        var rate = Format!.SampleRate;
+        var at = AudioTime > _ttsEnd ? AudioTime : _ttsEnd;
+        _ttsEnd = at + TimeSpan.FromSeconds(pcm.Length / 2.0 / rate);
+        var room = (long)((_options.MaxCapturedAudio - at).TotalSeconds * rate) * 2;
+        if (room > 0)
+        {
+            Journal.GetOrAddAudio(TtsTrack, rate).Write(at, pcm.AsSpan(0, (int)Math.Min(room, pcm.Length)));
+        }
+    }
+
     private async Task EmitAsync(IReadOnlyList<Projects.ScriptOutput>? outputs, CancellationToken cancellationToken)
     {
         var list = outputs ?? [];
@@ -772,8 +807,7 @@ public sealed class DataFlowSession : IAsyncDisposable
                         burst[k - i] = (list[k].EventUtf8!.Value, list[k].Summary ?? "Event");
                         if (list[k].SpokenPcm is { } spoken)
                         {
-                            // The speech a TTS fragment carries, on the input audio's timeline where it is sent.
-                            Journal.GetOrAddAudio(TtsTrack, Format!.SampleRate).Write(AudioTime, spoken);
+                            CaptureSpeech(spoken);
                         }
                     }
 
