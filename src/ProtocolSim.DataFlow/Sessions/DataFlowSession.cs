@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -60,43 +59,29 @@ public sealed record AudioFormat(string Encoding, int SampleRate, int ChannelCou
     /// </summary>
     public byte[][] ToChannels(ReadOnlySpan<byte> frames)
     {
-        var frameBytes = FrameBytes;
-        var count = frames.Length / frameBytes;
+        var whole = frames[..(frames.Length - (frames.Length % FrameBytes))];
         if (Encoding == "pcm" && ChannelCount == 1)
         {
-            return [frames[..(count * 2)].ToArray()];
+            return [whole.ToArray()];
         }
 
+        var samples = Encoding switch
+        {
+            "ulaw" => G711.DecodeMuLaw(whole),
+            "alaw" => G711.DecodeALaw(whole),
+            _ => Pcm.ToSamples(whole),
+        };
         var channels = new byte[ChannelCount][];
+        var perChannel = samples.Length / ChannelCount;
         for (var ch = 0; ch < ChannelCount; ch++)
         {
-            var pcm = new byte[count * 2];
-            switch (Encoding)
+            var mono = new short[perChannel];
+            for (var i = 0; i < perChannel; i++)
             {
-                case "ulaw":
-                    for (var i = 0; i < count; i++)
-                    {
-                        BinaryPrimitives.WriteInt16LittleEndian(pcm.AsSpan(i * 2), G711.MuLawToLinear(frames[(i * frameBytes) + ch]));
-                    }
-
-                    break;
-                case "alaw":
-                    for (var i = 0; i < count; i++)
-                    {
-                        BinaryPrimitives.WriteInt16LittleEndian(pcm.AsSpan(i * 2), G711.ALawToLinear(frames[(i * frameBytes) + ch]));
-                    }
-
-                    break;
-                default:
-                    for (var i = 0; i < count; i++)
-                    {
-                        frames.Slice((i * frameBytes) + (ch * 2), 2).CopyTo(pcm.AsSpan(i * 2));
-                    }
-
-                    break;
+                mono[i] = samples[(i * ChannelCount) + ch];
             }
 
-            channels[ch] = pcm;
+            channels[ch] = Pcm.ToBytes(mono);
         }
 
         return channels;
@@ -128,7 +113,6 @@ public sealed class DataFlowSession : IAsyncDisposable
     private byte[] _carry = [];
     private long _audioFrames;
     private TimeSpan _ttsEnd;
-    private bool _captureFullNoted;
     private bool _startPending;
     private bool _misalignedReported;
     private bool _anyRequest;
@@ -283,9 +267,9 @@ public sealed class DataFlowSession : IAsyncDisposable
             Journal.GetOrAddAudio(format.InputTrack(ch), format.SampleRate).Append(channels[ch].AsSpan(0, take));
         }
 
-        if (take < channels[0].Length && !_captureFullNoted)
+        if (room >= 0 && take < channels[0].Length)
         {
-            _captureFullNoted = true;
+            // The chunk that reaches the bound (once: the chunks after it start past it).
             Journal.Append(Direction.Internal, FrameKind.Note, $"the input audio is kept for its first {_options.MaxCapturedAudio.TotalMinutes:0.#} min (MaxCapturedAudio); the rest is handled, not kept");
         }
     }
