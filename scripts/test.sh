@@ -7,14 +7,17 @@ dotnet build ProtocolSim.sln --nologo -c Release -warnaserror -v quiet
 results="artifacts/test-results"
 rm -rf "$results"
 status=0
-# The voice self-tests judge real-time behaviour (barge-in, pacing), so what keeps both cores busy comes after them
-# rather than beside them: the client suites' runs (first the Data Flow self-test, 62 clients, and the command-line
-# runs that start a client process per scenario; then the Knowlarity REST and CTI self-tests, whose judges have
-# timing margins of a few hundred milliseconds that all of them at once on 2 cores can eat), then the Knowlarity REST
-# fake's tests (they start a WireMock JVM and drive thousands of requests), and last the dashboard's tests, which run
-# Chromium beside the fakes.
+# The voice self-tests judge real-time behaviour (barge-in, pacing, a bot's silences), so they run alone, after the
+# other unit tests (beside them, a bot that sends its audio just in time once stalled 600 ms on 2 cores and its
+# greeting seemed over); what keeps both cores busy comes after them: the client suites' runs (first the Data Flow
+# self-test, 62 clients, and the command-line runs that start a client process per scenario; then the Knowlarity REST
+# and CTI self-tests, whose judges have timing margins of a few hundred milliseconds that all of them at once on
+# 2 cores can eat), then the Knowlarity REST fake's tests (they start a WireMock JVM and drive thousands of requests),
+# and last the dashboard's tests, which run Chromium beside the fakes.
 dotnet test ProtocolSim.sln --nologo -c Release --no-build --logger "trx" --results-directory "$results" \
-    --filter "FullyQualifiedName!~DataFlowSelfTest&FullyQualifiedName!~DataFlowCliTests&FullyQualifiedName!~KnowlaritySelfTest&FullyQualifiedName!~CtiSelfTest&FullyQualifiedName!~ProtocolSim.Knowlarity.Tests.Rest.&FullyQualifiedName!~ProtocolSim.Dashboard.Tests" || status=$?
+    --filter "FullyQualifiedName!~SuiteSelfTest&FullyQualifiedName!~DataFlowSelfTest&FullyQualifiedName!~DataFlowCliTests&FullyQualifiedName!~KnowlaritySelfTest&FullyQualifiedName!~CtiSelfTest&FullyQualifiedName!~ProtocolSim.Knowlarity.Tests.Rest.&FullyQualifiedName!~ProtocolSim.Dashboard.Tests" || status=$?
+dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=voice-bots.trx" --results-directory "$results" \
+    --filter "FullyQualifiedName~SuiteSelfTest" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=dataflow-clients.trx" --results-directory "$results" \
     --filter "FullyQualifiedName~DataFlowSelfTest|FullyQualifiedName~DataFlowCliTests" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=knowlarity-cti-clients.trx" --results-directory "$results" \

@@ -28,6 +28,6 @@ Feature: Ending a session
   @DFW-022
   Scenario: NoActiveOperation: the session is already over
     Given the server answers the first Finalize with NoActiveOperation
-    And the client is given 8 seconds
+    And the client is given 20 seconds
     When the client runs the task "stream-audio"
     Then after NoActiveOperation the client treated the session as ended

@@ -31,7 +31,7 @@ Feature: The gRPC integration
   @DFG-003
   Scenario: The server's certificate is not from the client's CA
     Given the gRPC server presents a certificate from another CA
-    And the client is given 10 seconds
+    And the client is given 20 seconds
     When the client runs the task "stream-audio"
     Then the client refused the gRPC server's certificate
 
