@@ -693,11 +693,15 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
     {
         var call = driver.Call;
         var spoken = await driver.StartSayingAsync(recording);
-        var onset = spoken.SpeechOnsetAt ?? throw new InvalidOperationException($"Recording {recording} has no speech.");
-        await call.WaitUntilAsync(c => c.Now > onset + c.Options.FrameDuration || c.EndedAt is not null, TimeSpan.FromSeconds(5), driver.Token);
+        if (spoken.Utterance.SpeechStart is null)
+        {
+            throw new InvalidOperationException($"Recording {recording} has no speech.");
+        }
+
+        await call.WaitUntilAsync(c => spoken.OnsetSent || c.EndedAt is not null, TimeSpan.FromSeconds(5), driver.Token);
         if (!spoken.BargedIn)
         {
-            throw new InconclusiveException($"The bot's audio had stopped playing at the caller's speech onset ({At(onset)}); no barge-in to judge.");
+            throw new InconclusiveException($"The bot's audio had stopped playing at the caller's speech onset ({At(spoken.SpeechOnsetAt!.Value)}); no barge-in to judge.");
         }
     }
 

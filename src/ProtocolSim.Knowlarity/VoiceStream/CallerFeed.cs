@@ -1,3 +1,5 @@
+using ProtocolSim.Audio;
+
 namespace ProtocolSim.Knowlarity.VoiceStream;
 
 /// <summary>Caller audio to speak: PCM 16-bit mono at the call's rate, with where its speech starts and ends.</summary>
@@ -30,17 +32,24 @@ public sealed class SpokenUtterance
     /// <summary>When its last frame was sent.</summary>
     public TimeSpan? FinishedAt { get; private set; }
 
-    /// <summary>When the frame holding the speech onset was sent.</summary>
-    public TimeSpan? SpeechOnsetAt => StartedAt + Utterance.SpeechStart;
+    /// <summary>
+    /// When the frame holding the speech onset was sent; until then, when it is due. The pacer keeps the frames on their
+    /// schedule, so after a late first frame the frames that follow go out sooner than its time says: the bot hears the
+    /// onset when its frame is sent, not at the utterance's start plus the onset's offset.
+    /// </summary>
+    public TimeSpan? SpeechOnsetAt => SentOrDue(ref _onsetSentTicks, Utterance.SpeechStart);
 
-    /// <summary>When the frame holding the end of speech was sent.</summary>
-    public TimeSpan? SpeechEndAt => StartedAt + Utterance.SpeechEnd;
+    /// <summary>When the frame holding the end of speech was sent; until then, when it is due.</summary>
+    public TimeSpan? SpeechEndAt => SentOrDue(ref _endSentTicks, Utterance.SpeechEnd);
 
-    /// <summary>True when bot audio was playing at the speech onset (a barge-in).</summary>
-    public bool BargedIn { get; internal set; }
+    /// <summary>True when bot audio was playing at the speech onset (a barge-in); decided when <see cref="OnsetSent"/>.</summary>
+    public bool BargedIn { get; private set; }
 
-    /// <summary>The frame holding the speech onset has been sent (and <see cref="BargedIn"/> decided).</summary>
-    internal bool OnsetSeen { get; set; }
+    /// <summary>The frame holding the speech onset has been sent, and <see cref="BargedIn"/> decided.</summary>
+    public bool OnsetSent => Volatile.Read(ref _onsetSentTicks) >= 0;
+
+    private long _onsetSentTicks = -1;
+    private long _endSentTicks = -1;
 
     public Task Started => _started.Task;
 
@@ -56,6 +65,22 @@ public sealed class SpokenUtterance
     {
         FinishedAt = at;
         _finished.TrySetResult();
+    }
+
+    internal void MarkOnsetSent(TimeSpan at, bool bargedIn)
+    {
+        BargedIn = bargedIn;
+        Volatile.Write(ref _onsetSentTicks, at.Ticks);
+    }
+
+    internal bool EndSent => Volatile.Read(ref _endSentTicks) >= 0;
+
+    internal void MarkEndSent(TimeSpan at) => Volatile.Write(ref _endSentTicks, at.Ticks);
+
+    private TimeSpan? SentOrDue(ref long sentTicks, TimeSpan? offset)
+    {
+        var sent = Volatile.Read(ref sentTicks);
+        return offset is null ? null : sent >= 0 ? TimeSpan.FromTicks(sent) : StartedAt + offset;
     }
 
     internal void Cancel()
@@ -74,14 +99,16 @@ internal sealed class CallerFeed
     private readonly Lock _gate = new();
     private readonly Queue<SpokenUtterance> _queue = new();
     private readonly int _frameBytes;
+    private readonly int _sampleRate;
     private readonly byte[] _noiseBuffer;
     private int _noisePosition;
     private SpokenUtterance? _current;
     private int _position;
 
-    public CallerFeed(int frameBytes, int seed)
+    public CallerFeed(int frameBytes, int sampleRate, int seed)
     {
         _frameBytes = frameBytes;
+        _sampleRate = sampleRate;
         // One second of noise at the call's frame size (50 frames of 20 ms), odd-aligned so frames do not repeat in step.
         _noiseBuffer = MakeNoise(new Random(seed), (frameBytes * 50) + 2);
     }
@@ -113,11 +140,13 @@ internal sealed class CallerFeed
 
     /// <summary>
     /// Builds the next frame into <paramref name="frame"/> (<see cref="FrameBytes"/> long); <paramref name="at"/> is the
-    /// send time on the call's timeline.
+    /// send time on the call's timeline. <paramref name="holdsOnset"/> is true for the frame that holds the returned
+    /// utterance's speech onset (the caller then calls <see cref="SpokenUtterance.MarkOnsetSent"/>).
     /// </summary>
-    public SpokenUtterance? NextFrame(Span<byte> frame, TimeSpan at, out SpokenUtterance? finished)
+    public SpokenUtterance? NextFrame(Span<byte> frame, TimeSpan at, out SpokenUtterance? finished, out bool holdsOnset)
     {
         finished = null;
+        holdsOnset = false;
         lock (_gate)
         {
             if (_current is null && _queue.TryDequeue(out var next))
@@ -143,6 +172,14 @@ internal sealed class CallerFeed
             }
 
             _position += take;
+            var utterance = spoken.Utterance;
+            holdsOnset = utterance.SpeechStart is { } onset && !spoken.OnsetSent && Holds(Pcm.BytesPer(onset, _sampleRate), pcm.Length);
+            // The last sample of speech is the one before its end.
+            if (utterance.SpeechEnd is { } end && !spoken.EndSent && Holds(Pcm.BytesPer(end, _sampleRate) - 2, pcm.Length))
+            {
+                spoken.MarkEndSent(at);
+            }
+
             if (_position >= pcm.Length)
             {
                 _current = null;
@@ -153,6 +190,9 @@ internal sealed class CallerFeed
             return spoken;
         }
     }
+
+    /// <summary>The frame just built (it ends at <see cref="_position"/>) holds the byte at <paramref name="offset"/>, or is the last.</summary>
+    private bool Holds(int offset, int length) => offset < _position || _position >= length;
 
     public void CancelAll()
     {

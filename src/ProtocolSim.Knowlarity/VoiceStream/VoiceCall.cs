@@ -90,7 +90,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         _lateness = lateness;
         _journalFrames = journalAudioFrames;
         _frameBytes = Pcm.BytesPer(options.FrameDuration, options.SampleRate);
-        _feed = new CallerFeed(_frameBytes, seed);
+        _feed = new CallerFeed(_frameBytes, options.SampleRate, seed);
         journal.SetLabel("dialect", options.Dialect == VoiceDialect.StreamNode ? "Stream-Node" : "Verloop");
         journal.SetLabel("callid", options.CallId);
         journal.SetLabel("rate", options.SampleRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -457,12 +457,11 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         var at = Now;
         var pooled = ArrayPool<byte>.Shared.Rent(_frameBytes);
         var frame = pooled.AsMemory(0, _frameBytes);
-        var spoken = _feed.NextFrame(frame.Span, at, out var finished);
-        if (spoken is not null && !spoken.OnsetSeen && spoken.SpeechOnsetAt is { } onsetAt && at + _options.FrameDuration > onsetAt)
+        var spoken = _feed.NextFrame(frame.Span, at, out var finished, out var holdsOnset);
+        if (holdsOnset)
         {
-            // The first frame that holds the speech onset: was the bot's audio playing then?
-            spoken.OnsetSeen = true;
-            spoken.BargedIn = _playback.IsPlaying(at);
+            // The frame that holds the speech onset: was the bot's audio playing then?
+            spoken!.MarkOnsetSent(at, _playback.IsPlaying(at));
         }
 
         if (_journalFrames)
