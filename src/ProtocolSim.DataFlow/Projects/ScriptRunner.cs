@@ -253,11 +253,13 @@ public sealed class ScriptRunner
             samples[i] = (short)(4000 * envelope * voiced);
         }
 
+        // The PCM is the journal's copy of the speech (SpokenPcm), and the output itself when the output is pcm.
+        var pcm = Pcm.ToBytes(samples);
         var encoded = _format.OutputEncoding switch
         {
             "ulaw" => G711.EncodeMuLaw(samples),
             "alaw" => G711.EncodeALaw(samples),
-            _ => Pcm.ToBytes(samples),
+            _ => pcm,
         };
         var frameBytes = (_format.OutputEncoding is "ulaw" or "alaw" ? 1 : 2) * rate / 10;
         var start = new JsonObject { ["Text"] = text };
@@ -279,7 +281,7 @@ public sealed class ScriptRunner
 
         var outputs = new List<ScriptOutput>
         {
-            Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, start) with { SpokenPcm = Pcm.ToBytes(samples) },
+            Event("Start Of TTS Fragment", 0, -1, -1, string.Empty, start) with { SpokenPcm = pcm },
         };
         for (var i = 0; i < encoded.Length; i += frameBytes)
         {
