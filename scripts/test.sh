@@ -8,8 +8,8 @@ results="artifacts/test-results"
 rm -rf "$results"
 status=0
 # The voice self-tests judge real-time behaviour (barge-in, pacing, a bot's silences), so they run alone, after the
-# other unit tests (beside them, a bot that sends its audio just in time once stalled 600 ms on 2 cores and its
-# greeting seemed over); what keeps both cores busy comes after them: the client suites' runs (first the Data Flow
+# other unit tests (beside them, a bot that sends its audio just in time once stalled past the 300 ms of quiet that
+# ends its greeting, on 2 cores); what keeps both cores busy comes after them: the client suites' runs (first the Data Flow
 # self-test, 62 clients, and the command-line runs that start a client process per scenario; then the Knowlarity REST
 # and CTI self-tests, whose judges have timing margins of a few hundred milliseconds that all of them at once on
 # 2 cores can eat), then the Knowlarity REST fake's tests (they start a WireMock JVM and drive thousands of requests),
