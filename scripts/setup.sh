@@ -7,6 +7,7 @@
 #   a Java 17 runtime and Node.js/npm, only when missing: they run the test peers of tests/peers (WireMock 3.13
 #              from the npm package "wiremock", which the admin-API parity test and the REST benchmark compare against;
 #              @grpc/grpc-js with @grpc/proto-loader, the gRPC client of the Data Flow gRPC interop tests)
+#   PowerShell 7.6.10 (pwsh), a dotnet global tool: run-conformance.ps1's tests run it
 # Then installs the test peers from tests/peers/package-lock.json and restores the NuGet packages. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +35,13 @@ if ! cmp -s tests/peers/package-lock.json tests/peers/node_modules/.protosim-ins
 fi
 
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 2; }
+
+# pwsh as a dotnet global tool, at the version the tests were written for (`update` installs it when absent).
+pwsh_version=7.6.10
+pwsh_path="${HOME}/.dotnet/tools/pwsh"
+if [ "$("$pwsh_path" -NoLogo -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()' 2>/dev/null)" != "$pwsh_version" ]; then
+  echo "setup: installing PowerShell $pwsh_version (dotnet tool)"
+  dotnet tool update --global PowerShell --version "$pwsh_version" >/dev/null
+fi
 dotnet restore ProtocolSim.sln --nologo -v quiet
 echo "setup: ok"

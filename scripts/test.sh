@@ -10,16 +10,16 @@ status=0
 # The voice self-tests judge real-time behaviour (barge-in, pacing, a bot's silences), so they run alone, after the
 # other unit tests (beside them, a bot that sends its audio just in time once stalled past the 300 ms of quiet that
 # ends its greeting, on 2 cores); what keeps both cores busy comes after them: the client suites' runs (first the Data Flow
-# self-test, 62 clients, and the command-line runs that start a client process per scenario; then the Knowlarity REST
+# self-test, 62 clients, and the command-line runs that start a client process per scenario, run-conformance.ps1's among them; then the Knowlarity REST
 # and CTI self-tests, whose judges have timing margins of a few hundred milliseconds that all of them at once on
 # 2 cores can eat), then the Knowlarity REST fake's tests (they start a WireMock JVM and drive thousands of requests),
 # and last the dashboard's tests, which run Chromium beside the fakes.
 dotnet test ProtocolSim.sln --nologo -c Release --no-build --logger "trx" --results-directory "$results" \
-    --filter "FullyQualifiedName!~SuiteSelfTest&FullyQualifiedName!~DataFlowSelfTest&FullyQualifiedName!~DataFlowCliTests&FullyQualifiedName!~KnowlaritySelfTest&FullyQualifiedName!~CtiSelfTest&FullyQualifiedName!~ProtocolSim.Knowlarity.Tests.Rest.&FullyQualifiedName!~ProtocolSim.Dashboard.Tests" || status=$?
+    --filter "FullyQualifiedName!~SuiteSelfTest&FullyQualifiedName!~DataFlowSelfTest&FullyQualifiedName!~DataFlowCliTests&FullyQualifiedName!~RunConformanceScriptTests&FullyQualifiedName!~KnowlaritySelfTest&FullyQualifiedName!~CtiSelfTest&FullyQualifiedName!~ProtocolSim.Knowlarity.Tests.Rest.&FullyQualifiedName!~ProtocolSim.Dashboard.Tests" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=voice-bots.trx" --results-directory "$results" \
     --filter "FullyQualifiedName~SuiteSelfTest" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=dataflow-clients.trx" --results-directory "$results" \
-    --filter "FullyQualifiedName~DataFlowSelfTest|FullyQualifiedName~DataFlowCliTests" || status=$?
+    --filter "FullyQualifiedName~DataFlowSelfTest|FullyQualifiedName~DataFlowCliTests|FullyQualifiedName~RunConformanceScriptTests" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=knowlarity-cti-clients.trx" --results-directory "$results" \
     --filter "FullyQualifiedName~KnowlaritySelfTest|FullyQualifiedName~CtiSelfTest" || status=$?
 dotnet test tests/ProtocolSim.Knowlarity.Tests --nologo -c Release --no-build --logger "trx" --results-directory "$results" \

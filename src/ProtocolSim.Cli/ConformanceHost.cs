@@ -104,6 +104,18 @@ public static class ConformanceHost
             return (UsageError, null);
         }
 
+        // Every --set is checked, whichever suites run: a misspelt setting never passes silently.
+        var overrideErrors = VoicePeerOverrides.Validate(request.Overrides);
+        if (overrideErrors.Count > 0)
+        {
+            foreach (var e in overrideErrors)
+            {
+                await error.WriteLineAsync("error: " + e);
+            }
+
+            return (UsageError, null);
+        }
+
         if (needsClient)
         {
             var launcher = request.ClientLauncher ?? (request.ClientCommand is { } command ? new ShellClientLauncher(command) : null);
@@ -166,17 +178,6 @@ public static class ConformanceHost
             if (request.Target is null)
             {
                 await error.WriteLineAsync("error: the voice-stream suites dial your bot: give its URL with --target wss://host:port/path");
-                return (UsageError, null);
-            }
-
-            var overrideErrors = VoicePeerOverrides.Validate(request.Overrides);
-            if (overrideErrors.Count > 0)
-            {
-                foreach (var e in overrideErrors)
-                {
-                    await error.WriteLineAsync("error: " + e);
-                }
-
                 return (UsageError, null);
             }
 
@@ -328,18 +329,29 @@ public static class ConformanceHost
     }
 }
 
-/// <summary>Finds the repository's folders from the current directory or the program's location.</summary>
+/// <summary>
+/// Finds the repository's folders: in <c>PROTOSIM_HOME</c> when it is set (a protosim built outside the checkout, as
+/// <c>run-conformance.ps1</c> runs it), else from the current directory or the program's location.
+/// </summary>
 public static class RepositoryPaths
 {
+    /// <summary>The environment variable naming the ProtocolSim checkout whose features, fixtures and recordings to use.</summary>
+    public const string HomeVariable = "PROTOSIM_HOME";
+
     public static string Features() => Find("features") ?? "features";
 
     public static string Fixtures() => Find("fixtures") ?? "fixtures";
 
-    public static string? Recordings() => Knowlarity.VoiceStream.Recordings.Locate(Directory.GetCurrentDirectory()) ?? Knowlarity.VoiceStream.Recordings.Locate(AppContext.BaseDirectory);
+    public static string? Recordings() => Starts().Select(Knowlarity.VoiceStream.Recordings.Locate).FirstOrDefault(found => found is not null);
+
+    private static IEnumerable<string> Starts() =>
+        Environment.GetEnvironmentVariable(HomeVariable) is { Length: > 0 } home
+            ? [home, Directory.GetCurrentDirectory(), AppContext.BaseDirectory]
+            : [Directory.GetCurrentDirectory(), AppContext.BaseDirectory];
 
     private static string? Find(string name)
     {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        foreach (var start in Starts())
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {

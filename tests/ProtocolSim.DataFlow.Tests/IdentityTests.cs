@@ -63,11 +63,22 @@ public sealed class IdentityTests : IAsyncLifetime
         var token = root.GetProperty("access_token").GetString()!;
         var parts = token.Split('.');
         Assert.Equal(3, parts.Length);
-        Assert.Equal("""{"alg":"RS256","typ":"JWT"}""", Encoding.UTF8.GetString(Base64Url(parts[0])));
+        using (var header = JsonDocument.Parse(Base64Url(parts[0])))
+        {
+            // The documented example's header: RS256 with a key id.
+            Assert.Equal("RS256", header.RootElement.GetProperty("alg").GetString());
+            Assert.Equal("JWT", header.RootElement.GetProperty("typ").GetString());
+            Assert.Matches("^[0-9]{10}$", header.RootElement.GetProperty("kid").GetString()!);
+        }
+
+
         using var payload = JsonDocument.Parse(Base64Url(parts[1]));
         Assert.Equal(Tenant, payload.RootElement.GetProperty("tenant_id").GetString());
-        Assert.Equal(TokenCheck.Valid, Services.GetRequiredService<TokenService>().Check(token, out var claims));
+        var (check, claims) = await Services.GetRequiredService<TokenService>().CheckAsync(token);
+        Assert.Equal(TokenCheck.Valid, check);
         Assert.Equal("ca-client", claims!.ClientId);
+        Assert.Equal(Tenant, claims.Tenant);
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(31_536_000), claims.Expires);
     }
 
     [Fact]
@@ -140,14 +151,21 @@ public sealed class IdentityTests : IAsyncLifetime
         var token = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
         var service = Services.GetRequiredService<TokenService>();
         var parts = token.Split('.');
-        var tampered = parts[0] + "." + parts[1][..^2] + (parts[1][^2] == 'A' ? "B" : "A") + parts[1][^1] + "." + parts[2];
-        Assert.Equal(TokenCheck.BadSignature, service.Check(tampered, out _));
-        Assert.Equal(TokenCheck.Malformed, service.Check("not-a-jwt", out _));
-        Assert.Equal(TokenCheck.Missing, service.Check(null, out _));
+
+        // Another tenant written into the payload, the signature kept.
+        var payload = Encoding.UTF8.GetString(Base64Url(parts[1])).Replace(Tenant, "00000000-0000-4000-8000-000000000000", StringComparison.Ordinal);
+        var tampered = parts[0] + "." + Convert.ToBase64String(Encoding.UTF8.GetBytes(payload)).TrimEnd('=').Replace('+', '-').Replace('/', '_') + "." + parts[2];
+        Assert.Equal(TokenCheck.BadSignature, (await service.CheckAsync(tampered)).Check);
+        Assert.Equal(TokenCheck.BadSignature, (await service.CheckAsync(parts[0] + "." + parts[1] + ".")).Check); // signature removed
+        Assert.Equal(TokenCheck.Malformed, (await service.CheckAsync("not-a-jwt")).Check);
+        Assert.Equal(TokenCheck.Malformed, (await service.CheckAsync("a.b.c")).Check);
+        Assert.Equal(TokenCheck.Missing, (await service.CheckAsync(null)).Check);
         using var other = new TokenService(new IdentityOptions(), _clock);
-        Assert.Equal(TokenCheck.BadSignature, other.Check(token, out _)); // another run's key
-        _clock.Advance(TimeSpan.FromSeconds(31_536_000));
-        Assert.Equal(TokenCheck.Expired, service.Check(token, out _));
+        Assert.Equal(TokenCheck.BadSignature, (await other.CheckAsync(token)).Check); // another run's key
+        _clock.Advance(TimeSpan.FromSeconds(31_536_000) - TimeSpan.FromSeconds(1));
+        Assert.Equal(TokenCheck.Valid, (await service.CheckAsync(token)).Check);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TokenCheck.Expired, (await service.CheckAsync(token)).Check);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
+using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace ProtocolSim.DataFlow.Identity;
 
@@ -19,14 +19,20 @@ public enum TokenCheck
 /// <summary>The claims of a valid token.</summary>
 public sealed record TokenClaims(string ClientId, string Tenant, string Scope, DateTimeOffset Expires);
 
+/// <summary>The outcome of <see cref="TokenService.CheckAsync"/>: the verdict, and the claims of a valid token.</summary>
+public readonly record struct TokenResult(TokenCheck Check, TokenClaims? Claims = null);
+
 /// <summary>
-/// Issues and checks the mock's access tokens: RS256 JWTs like the documented example (dataflow.md §2.9), signed with
-/// a key made when the mock starts, so a token from another run or another server is refused.
+/// Issues and checks the mock's access tokens with Microsoft.IdentityModel's <see cref="JsonWebTokenHandler"/>: RS256
+/// JWTs like the documented example (dataflow.md §2.9; its header names a <c>kid</c>), signed with a key made when the
+/// mock starts, so a token from another run or another server is refused. Lifetimes are judged on the injected clock.
 /// </summary>
 public sealed class TokenService : IDisposable
 {
-    private static readonly byte[] Header = Encoding.UTF8.GetBytes("""{"alg":"RS256","typ":"JWT"}""");
-    private readonly RSA _key = RSA.Create(2048);
+    private readonly RSA _rsa = RSA.Create(2048);
+    private readonly SigningCredentials _signing;
+    private readonly TokenValidationParameters _validation;
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly IdentityOptions _options;
     private readonly TimeProvider _time;
 
@@ -34,6 +40,40 @@ public sealed class TokenService : IDisposable
     {
         _options = options;
         _time = time;
+
+        // A key id as in the documented token's header: ten digits, new with every key.
+        var key = new RsaSecurityKey(_rsa) { KeyId = RandomNumberGenerator.GetInt32(1_000_000_000, int.MaxValue).ToString(CultureInfo.InvariantCulture) };
+        _signing = new SigningCredentials(key, SecurityAlgorithms.RsaSha256);
+        _validation = new TokenValidationParameters
+        {
+            IssuerSigningKey = key,
+            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            ValidIssuer = options.Issuer,
+            ValidateAudience = false,
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.Zero,
+
+            // The handler's own lifetime check reads the system clock; ours reads the injected one, so a test's virtual
+            // clock expires a token (its TimeProvider property is not public in 8.x).
+            LifetimeValidator = (notBefore, expires, _, _) =>
+            {
+                var now = _time.GetUtcNow().UtcDateTime;
+                if (expires is { } end && now >= end)
+                {
+                    throw new SecurityTokenExpiredException($"The token expired at {end:O}.") { Expires = end };
+                }
+
+                if (notBefore is { } start && now < start)
+                {
+                    throw new SecurityTokenNotYetValidException($"The token is valid from {start:O}.") { NotBefore = start };
+                }
+
+                return expires is not null;
+            },
+
+            // Tokens carry client_id and scope as they are; no mapping onto .NET claim types.
+            NameClaimType = "client_id",
+        };
     }
 
     /// <summary>Issues a token for <paramref name="client"/>.</summary>
@@ -41,84 +81,59 @@ public sealed class TokenService : IDisposable
     {
         var now = _time.GetUtcNow();
         var expires = now + _options.ExpiresIn;
-        var payload = new JsonObject
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
-            ["iss"] = _options.Issuer,
-            ["client_id"] = client.ClientId,
-            ["tenant_id"] = client.Tenant,
-            ["scope"] = IdentityOptions.Scope,
-            ["iat"] = now.ToUnixTimeSeconds(),
-            ["nbf"] = now.ToUnixTimeSeconds(),
-            ["exp"] = expires.ToUnixTimeSeconds(),
-            ["jti"] = Guid.NewGuid().ToString("N"),
-        };
-        var signingInput = Base64Url(Header) + "." + Base64Url(Encoding.UTF8.GetBytes(payload.ToJsonString()));
-        var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        return (signingInput + "." + Base64Url(signature), expires);
+            Issuer = _options.Issuer,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = _signing,
+            Claims = new Dictionary<string, object>
+            {
+                ["client_id"] = client.ClientId,
+                ["tenant_id"] = client.Tenant,
+                ["scope"] = IdentityOptions.Scope,
+                ["jti"] = Guid.NewGuid().ToString("N"),
+            },
+        });
+        return (token, expires);
     }
 
     /// <summary>Checks a token as the Data Flow endpoints do (§5 <c>Auth:Validate</c>).</summary>
-    public TokenCheck Check(string? token, out TokenClaims? claims)
+    public async ValueTask<TokenResult> CheckAsync(string? token)
     {
-        claims = null;
         if (string.IsNullOrWhiteSpace(token))
         {
-            return _options.Validation == TokenValidation.Off ? TokenCheck.Valid : TokenCheck.Missing;
+            return new(_options.Validation == TokenValidation.Off ? TokenCheck.Valid : TokenCheck.Missing);
         }
 
         if (_options.Validation != TokenValidation.Full)
         {
-            return TokenCheck.Valid;
+            return new(TokenCheck.Valid);
         }
 
-        var parts = token.Split('.');
-        if (parts.Length != 3 || !TryBase64Url(parts[1], out var payloadBytes) || !TryBase64Url(parts[2], out var signature))
+        var result = await _handler.ValidateTokenAsync(token, _validation).ConfigureAwait(false);
+        if (!result.IsValid)
         {
-            return TokenCheck.Malformed;
+            return new(result.Exception switch
+            {
+                SecurityTokenExpiredException or SecurityTokenNotYetValidException => TokenCheck.Expired,
+                SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidIssuerException
+                    or SecurityTokenInvalidAlgorithmException => TokenCheck.BadSignature,
+                _ => TokenCheck.Malformed,
+            });
         }
 
-        if (!_key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+        if (!result.Claims.TryGetValue("client_id", out var clientId) || !result.Claims.TryGetValue("tenant_id", out var tenant)
+            || result.SecurityToken is not JsonWebToken jwt)
         {
-            return TokenCheck.BadSignature;
+            return new(TokenCheck.Malformed);
         }
 
-        try
-        {
-            using var payload = JsonDocument.Parse(payloadBytes);
-            var root = payload.RootElement;
-            var expires = DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("exp").GetInt64());
-            claims = new TokenClaims(root.GetProperty("client_id").GetString()!, root.GetProperty("tenant_id").GetString()!, root.GetProperty("scope").GetString()!, expires);
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            return TokenCheck.Malformed;
-        }
-
-        if (_time.GetUtcNow() >= claims.Expires)
-        {
-            return TokenCheck.Expired;
-        }
-
-        return claims.Scope == IdentityOptions.Scope ? TokenCheck.Valid : TokenCheck.WrongScope;
+        var claims = new TokenClaims(clientId.ToString()!, tenant.ToString()!, result.Claims.TryGetValue("scope", out var scope) ? scope.ToString()! : "",
+            new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
+        return new(claims.Scope == IdentityOptions.Scope ? TokenCheck.Valid : TokenCheck.WrongScope, claims);
     }
 
-    public void Dispose() => _key.Dispose();
-
-    private static string Base64Url(ReadOnlySpan<byte> bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static bool TryBase64Url(string text, out byte[] bytes)
-    {
-        var padded = text.Replace('-', '+').Replace('_', '/');
-        padded = padded.PadRight(padded.Length + ((4 - (padded.Length % 4)) % 4), '=');
-        bytes = new byte[padded.Length];
-        if (Convert.TryFromBase64String(padded, bytes, out var written))
-        {
-            bytes = bytes[..written];
-            return true;
-        }
-
-        bytes = [];
-        return false;
-    }
+    public void Dispose() => _rsa.Dispose();
 }

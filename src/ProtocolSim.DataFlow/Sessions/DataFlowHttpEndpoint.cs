@@ -71,7 +71,7 @@ public static class DataFlowHttpEndpoint
         var tokens = context.RequestServices.GetRequiredService<TokenService>();
         var authorization = request.Headers.Authorization.ToString();
         var token = authorization.StartsWith("Bearer ", StringComparison.Ordinal) ? authorization["Bearer ".Length..].Trim() : null;
-        if (token is null || tokens.Check(token, out _) != TokenCheck.Valid)
+        if (token is null || (await tokens.CheckAsync(token)).Check != TokenCheck.Valid)
         {
             var seen = authorization.Length == 0 ? "no Authorization header" : token is null ? "an Authorization header without the Bearer scheme" : "a bearer token that does not validate";
             journal.AddFinding("DFH-002", "The batch request has no valid bearer token.", "Authorization: Bearer <token>", seen, received.Seq);

@@ -421,7 +421,7 @@ public sealed class DataFlowSession : IAsyncDisposable
             return;
         }
 
-        var problems = ValidateStart(start, entrySeq, out var format, out var project, out var settings);
+        var problems = ValidateStart(start, entrySeq, await _tokens.CheckAsync(String(start, "Token")), out var format, out var project, out var settings);
         if (problems.Count > 0)
         {
             // 000 §StartResponse: anything but Success = the session did not start; it stays Idle (§4.1).
@@ -482,7 +482,7 @@ public sealed class DataFlowSession : IAsyncDisposable
         }));
     }
 
-    private List<string> ValidateStart(JsonObject start, long entrySeq, out AudioFormat? format, out string? project, out JsonObject settings)
+    private List<string> ValidateStart(JsonObject start, long entrySeq, TokenResult tokenResult, out AudioFormat? format, out string? project, out JsonObject settings)
     {
         var problems = new List<string>();
         format = null;
@@ -497,7 +497,7 @@ public sealed class DataFlowSession : IAsyncDisposable
             Journal.AddFinding(tenant is null ? "DFW-003" : "DFA-005", "Start has no valid Tenant.", "the tenant GUID in Start.Tenant", tenant ?? "missing", entrySeq);
         }
 
-        var check = _tokens.Check(token, out var claims);
+        var (check, claims) = tokenResult;
         if (check != TokenCheck.Valid)
         {
             // The wording of a real identity failure (INC sample incident).
