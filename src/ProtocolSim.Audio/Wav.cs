@@ -1,12 +1,14 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using NAudio.Wave;
 
 namespace ProtocolSim.Audio;
 
 /// <summary>
-/// RIFF/WAVE encoding (canonical 44-byte header, 16-bit PCM) and a tolerant parser that never throws and reports
-/// every defect it finds with offsets and sizes.
+/// RIFF/WAVE files: well-formed ones written and read with NAudio (canonical 44-byte header for 16-bit PCM), and a
+/// tolerant parser of our own for the files clients and bots send, which never throws and reports every defect it
+/// finds with offsets and sizes (a conformance verdict says exactly what is wrong with a WAV; NAudio's reader throws).
 /// </summary>
 public static class Wav
 {
@@ -35,10 +37,7 @@ public static class Wav
                 nameof(pcm16le));
         }
 
-        var file = new byte[CanonicalHeaderLength + pcm16le.Length];
-        WriteCanonicalHeader(file, pcm16le.Length, sampleRate, channels);
-        pcm16le.CopyTo(file.AsSpan(CanonicalHeaderLength));
-        return file;
+        return Write(new WaveFormat(sampleRate, 16, channels), pcm16le);
     }
 
     /// <summary>Wraps 16-bit samples (interleaved when <paramref name="channels"/> &gt; 1) in a canonical 44-byte RIFF/WAVE header.</summary>
@@ -54,10 +53,9 @@ public static class Wav
                 nameof(samples));
         }
 
-        var file = new byte[CanonicalHeaderLength + (samples.Length * 2)];
-        WriteCanonicalHeader(file, samples.Length * 2, sampleRate, channels);
-        Pcm.WriteSamples(samples, file.AsSpan(CanonicalHeaderLength));
-        return file;
+        var pcm = new byte[samples.Length * 2];
+        Pcm.WriteSamples(samples, pcm);
+        return Write(new WaveFormat(sampleRate, 16, channels), pcm);
     }
 
     /// <summary>
@@ -78,29 +76,22 @@ public static class Wav
             throw new ArgumentException($"codes holds {codes.Length} bytes, not a whole number of {channels}-channel frames", nameof(codes));
         }
 
-        const int header = 12 + 8 + 18 + 12 + 8;
-        var pad = codes.Length % 2;
-        var file = new byte[header + codes.Length + pad];
-        var span = file.AsSpan();
-        "RIFF"u8.CopyTo(span);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], (uint)(file.Length - 8));
-        "WAVE"u8.CopyTo(span[8..]);
-        "fmt "u8.CopyTo(span[12..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], 18);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[20..], formatTag);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[22..], (ushort)channels);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[24..], (uint)sampleRate);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[28..], (uint)(sampleRate * channels));
-        BinaryPrimitives.WriteUInt16LittleEndian(span[32..], (ushort)channels);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[34..], 8);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[36..], 0);
-        "fact"u8.CopyTo(span[38..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[42..], 4);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[46..], (uint)(codes.Length / channels));
-        "data"u8.CopyTo(span[50..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[54..], (uint)codes.Length);
-        codes.CopyTo(span[header..]);
-        return file;
+        return Write(formatTag == WavFormat.MuLawTag ? WaveFormat.CreateMuLawFormat(sampleRate, channels) : WaveFormat.CreateALawFormat(sampleRate, channels), codes);
+    }
+
+    /// <summary>
+    /// A well-formed file written by NAudio's <see cref="WaveFileWriter"/>: the 16-byte <c>fmt </c> of PCM (a canonical
+    /// 44-byte header), or for G.711 the 18-byte one with a <c>fact</c> chunk; an odd data chunk padded to a word.
+    /// </summary>
+    private static byte[] Write(WaveFormat format, ReadOnlySpan<byte> data)
+    {
+        using var file = new MemoryStream(CanonicalHeaderLength + 16 + data.Length + 1);
+        using (var writer = new WaveFileWriter(file, format))
+        {
+            writer.Write(data);
+        }
+
+        return file.ToArray();
     }
 
     /// <summary>Writes <see cref="Encode(ReadOnlySpan{byte}, int, int)"/>'s output to <paramref name="path"/>, replacing any file.</summary>
@@ -110,12 +101,28 @@ public static class Wav
         File.WriteAllBytes(path, Encode(pcm16le, sampleRate, channels));
     }
 
-    /// <summary>Reads and parses a WAV file.</summary>
-    /// <exception cref="InvalidDataException">The file has fatal defects; the message lists them.</exception>
+    /// <summary>
+    /// Reads a well-formed WAV file (a recording, a fixture) with NAudio's <see cref="WaveFileReader"/>. A file NAudio
+    /// refuses is parsed again by <see cref="Parse"/>, whose defects name what is wrong with it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a WAV file NAudio reads; the message lists its defects.</exception>
     public static WavAudio ReadFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Decode(File.ReadAllBytes(path), path);
+        var bytes = File.ReadAllBytes(path);
+        try
+        {
+            using var reader = new WaveFileReader(new MemoryStream(bytes, writable: false));
+            var format = reader.WaveFormat;
+            var tag = format is WaveFormatExtensible extensible ? (ushort)extensible.ToStandardWaveFormat().Encoding : (ushort)format.Encoding;
+            var data = new byte[reader.Length - (reader.Length % format.BlockAlign)];
+            reader.ReadExactly(data);
+            return new WavAudio(new WavFormat(tag, format.Channels, format.SampleRate, format.BitsPerSample), data);
+        }
+        catch (Exception e) when (e is FormatException or EndOfStreamException or InvalidDataException or ArgumentException or IOException)
+        {
+            return Decode(bytes, path);
+        }
     }
 
     /// <summary>Parses WAV bytes already in memory, like <see cref="ReadFile"/>.</summary>
@@ -398,24 +405,6 @@ public static class Wav
         {
             throw new ArgumentException($"{dataLength} bytes of PCM do not fit in one WAV byte array", dataParameter);
         }
-    }
-
-    private static void WriteCanonicalHeader(Span<byte> header, int dataLength, int sampleRate, int channels)
-    {
-        var blockAlign = 2 * channels;
-        "RIFF"u8.CopyTo(header);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], (uint)(36 + dataLength));
-        "WAVE"u8.CopyTo(header[8..]);
-        "fmt "u8.CopyTo(header[12..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], MinFmtLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[20..], WavFormat.PcmTag);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[22..], (ushort)channels);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[24..], (uint)sampleRate);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[28..], (uint)(sampleRate * blockAlign));
-        BinaryPrimitives.WriteUInt16LittleEndian(header[32..], (ushort)blockAlign);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[34..], 16);
-        "data"u8.CopyTo(header[36..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[40..], (uint)dataLength);
     }
 
     private static WavDefect BadRiffMagic(ReadOnlySpan<byte> span) => Fatal(

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -8,8 +7,9 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Audio;
-using ProtocolSim.Core.Http;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using ProtocolSim.DataFlow;
 using ProtocolSim.DataFlow.Grpc;
 using ProtocolSim.DataFlow.Grpc.Wire;
@@ -58,17 +58,19 @@ internal static class DataFlowGrpcBenchmark
 
         using var echo = await NodeEchoServer.StartAsync(peers, Path.Combine(fixtures, "dataflow", "grpcDataFlow.proto"), sampleEvent, cancellationToken);
         using var http = new HttpClient(new SocketsHttpHandler { EnableMultipleHttp2Connections = true }) { Timeout = Timeout.InfiniteTimeSpan };
+        using var echoChannel = Channel(echo.Url);
+        using var mockChannel = Channel(mockUrl);
 
         output.WriteLine($"Data Flow gRPC benchmark: the mock's cleartext HTTP/2 listener {mockUrl} and a @grpc/grpc-js {echo.Version} echo server {echo.Url} (node {echo.NodeVersion}) of the same method");
-        output.WriteLine($"{EventsPerClientEvent} StreamOutput events of {sampleEvent.Length} B per client event; at most {Window} client events outstanding per call; one HttpClient (HTTP/2) as the load generator");
+        output.WriteLine($"{EventsPerClientEvent} StreamOutput events of {sampleEvent.Length} B per client event; at most {Window} client events outstanding per call; one Grpc.Net.Client channel per server as the load generator");
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         output.WriteLine();
 
         // Warm-up of both servers and the load generator (tiered JIT; V8's optimizer), not reported.
         for (var i = 0; i < 2; i++)
         {
-            await MessagesAsync(http, echo.Url, token, 4, 500, cancellationToken);
-            await MessagesAsync(http, mockUrl, token, 4, 500, cancellationToken);
+            await MessagesAsync(echoChannel, token, 4, 500, cancellationToken);
+            await MessagesAsync(mockChannel, token, 4, 500, cancellationToken);
             Forget(app);
         }
 
@@ -85,9 +87,9 @@ internal static class DataFlowGrpcBenchmark
             long messages = 0;
             for (var repeat = 0; repeat < Repeats; repeat++)
             {
-                echoes.Add((await MessagesAsync(http, echo.Url, token, calls, perCall, cancellationToken)).PerSecond);
+                echoes.Add((await MessagesAsync(echoChannel, token, calls, perCall, cancellationToken)).PerSecond);
                 GC.Collect();
-                var mock = await MessagesAsync(http, mockUrl, token, calls, perCall, cancellationToken);
+                var mock = await MessagesAsync(mockChannel, token, calls, perCall, cancellationToken);
                 mocks.Add(mock.PerSecond);
                 messages = mock.Messages;
                 Forget(app);
@@ -121,14 +123,20 @@ internal static class DataFlowGrpcBenchmark
     private static void Forget(WebApplication app) => app.Services.GetRequiredService<DataFlowJournals>().Clear();
 
     /// <summary><paramref name="calls"/> Stream calls at once; each sends Start, then client events, and reads every StreamOutput back.</summary>
-    private static async Task<Throughput> MessagesAsync(HttpClient http, Uri url, string token, int calls, int clientEventsPerCall, CancellationToken cancellationToken)
+    private static GrpcChannel Channel(Uri url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+        MaxReceiveMessageSize = null,
+    });
+
+    private static async Task<Throughput> MessagesAsync(GrpcChannel channel, string token, int calls, int clientEventsPerCall, CancellationToken cancellationToken)
     {
         var opened = new List<Call>(calls);
         try
         {
             for (var i = 0; i < calls; i++)
             {
-                opened.Add(await Call.StartAsync(http, url, token, cancellationToken));
+                opened.Add(await Call.StartAsync(channel, token, cancellationToken));
             }
 
             var clock = Stopwatch.StartNew();
@@ -208,40 +216,19 @@ internal static class DataFlowGrpcBenchmark
         output.WriteLine();
     }
 
-    /// <summary>One Stream call of the load generator: StreamInput messages framed as the mock frames them, StreamOutput messages counted, not parsed.</summary>
+    /// <summary>
+    /// One Stream call of the load generator on Grpc.Net.Client: StreamInput messages from the proto's generated class,
+    /// StreamOutput messages taken as bytes and counted, not parsed.
+    /// </summary>
     private sealed class Call : IAsyncDisposable
     {
-        private readonly DuplexContent _body = new();
-        private Task<HttpResponseMessage> _responding = null!;
-        private HttpResponseMessage? _response;
-        private Stream _input = null!;
-        private Stream _output = null!;
+        private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(bytes => bytes, bytes => bytes);
+        private static readonly Method<byte[], byte[]> Stream = new(MethodType.DuplexStreaming, "dataflow", "Stream", Bytes, Bytes);
+        private AsyncDuplexStreamingCall<byte[], byte[]> _call = null!;
         private string _token = "";
 
-        /// <summary>Opens the call; the response headers are awaited after the first message (grpc-js sends them with its first).</summary>
-        public static async Task<Call> StartAsync(HttpClient http, Uri url, string token, CancellationToken cancellationToken)
-        {
-            var call = new Call { _token = token };
-            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, "/dataflow/Stream"))
-            {
-                Version = HttpVersion.Version20,
-                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                Content = call._body,
-            };
-            request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
-            call._responding = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if (await call._body.WaitOpenAsync(call._responding, cancellationToken) is { } refused)
-            {
-                // The call was refused before its body opened: its status, not a hang.
-                using (refused)
-                {
-                    throw new InvalidOperationException($"the call to {url} was refused: HTTP {(int)refused.StatusCode}");
-                }
-            }
-
-            call._output = await call._body.Stream;
-            return call;
-        }
+        public static Task<Call> StartAsync(GrpcChannel channel, string token, CancellationToken cancellationToken) =>
+            Task.FromResult(new Call { _token = token, _call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(Stream, null, new CallOptions(cancellationToken: cancellationToken)) });
 
         /// <summary>Start, then the client events with a window; returns the events read.</summary>
         public async Task<long> RunAsync(int number, int clientEvents, CancellationToken cancellationToken)
@@ -254,76 +241,31 @@ internal static class DataFlowGrpcBenchmark
                 ["Token"] = _token,
                 ["Audio"] = new JsonObject { ["Encoding"] = "pcm", ["SampleRate"] = 16000, ["ChannelCount"] = 1 },
             };
-            await WriteJsonAsync(start.ToJsonString(), cancellationToken);
-            _response = await _responding;
-            _input = await _response.Content.ReadAsStreamAsync(cancellationToken);
-            var reader = new FrameCounter(_input);
-            await reader.SkipAsync(1, cancellationToken);
+            await WriteJsonAsync(start.ToJsonString());
+            if (!await _call.ResponseStream.MoveNext(cancellationToken))
+            {
+                throw new InvalidOperationException($"the call ended before its StartResponse: {_call.GetStatus()}");
+            }
 
             using var window = new SemaphoreSlim(Window, Window);
             var expected = (long)clientEvents * EventsPerClientEvent;
-            var reading = reader.CountAsync(expected, EventsPerClientEvent, window, cancellationToken);
+            var reading = CountAsync(expected, window, cancellationToken);
             for (var i = 0; i < clientEvents; i++)
             {
                 await window.WaitAsync(cancellationToken);
                 var text = string.Create(CultureInfo.InvariantCulture, $"call {number} event {i}");
-                await WriteJsonAsync("""{"Event":{"Name":"Client Text","Channel":0,"StartMsec":-1,"EndMsec":-1,"GroupId":"","Tags":[],"Data":{"Text":""" + "\"" + text + "\"}}}", cancellationToken);
+                await WriteJsonAsync("""{"Event":{"Name":"Client Text","Channel":0,"StartMsec":-1,"EndMsec":-1,"GroupId":"","Tags":[],"Data":{"Text":""" + "\"" + text + "\"}}}");
             }
 
             return await reading;
         }
 
-        private async Task WriteJsonAsync(string json, CancellationToken cancellationToken)
-        {
-            // The proto's StreamInput behind the gRPC length prefix, as the mock's own framing writes it.
-            var frame = GrpcFraming.Encode(new StreamInput { Json = json }.ToByteArray());
-            await _output.WriteAsync(frame, cancellationToken);
-            await _output.FlushAsync(cancellationToken);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _body.Complete();
-            try
-            {
-                _response ??= await _responding;
-                _input ??= await _response.Content.ReadAsStreamAsync();
-                // Read to the end: the server completes the call after the half-close.
-                var buffer = new byte[16 * 1024];
-                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                while (await _input.ReadAsync(buffer, limit.Token) > 0)
-                {
-                }
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
-            {
-            }
-
-            _response?.Dispose();
-        }
-    }
-
-    /// <summary>Reads gRPC length-prefixed frames and counts them.</summary>
-    private sealed class FrameCounter(Stream input)
-    {
-        private readonly byte[] _buffer = new byte[64 * 1024];
-        private int _start;
-        private int _end;
-
-        public async Task SkipAsync(int frames, CancellationToken cancellationToken)
-        {
-            for (var i = 0; i < frames; i++)
-            {
-                await NextAsync(cancellationToken);
-            }
-        }
-
-        public async Task<long> CountAsync(long expected, int perRelease, SemaphoreSlim window, CancellationToken cancellationToken)
+        private async Task<long> CountAsync(long expected, SemaphoreSlim window, CancellationToken cancellationToken)
         {
             long count = 0;
-            while (count < expected && await NextAsync(cancellationToken))
+            while (count < expected && await _call.ResponseStream.MoveNext(cancellationToken))
             {
-                if (++count % perRelease == 0)
+                if (++count % EventsPerClientEvent == 0)
                 {
                     window.Release();
                 }
@@ -332,55 +274,26 @@ internal static class DataFlowGrpcBenchmark
             return count;
         }
 
-        private async Task<bool> NextAsync(CancellationToken cancellationToken)
+        private Task WriteJsonAsync(string json) => _call.RequestStream.WriteAsync(new StreamInput { Json = json }.ToByteArray());
+
+        public async ValueTask DisposeAsync()
         {
-            if (!await FillAsync(5, cancellationToken))
+            try
             {
-                return false;
-            }
-
-            var length = (int)BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + 1));
-            _start += 5;
-            while (length > 0)
-            {
-                if (_start == _end && !await FillAsync(1, cancellationToken))
+                // Half-close and read to the end: the server completes the call after the half-close.
+                await _call.RequestStream.CompleteAsync();
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                while (await _call.ResponseStream.MoveNext(limit.Token))
                 {
-                    return false;
                 }
-
-                var take = Math.Min(length, _end - _start);
-                _start += take;
-                length -= take;
             }
-
-            return true;
-        }
-
-        private async Task<bool> FillAsync(int need, CancellationToken cancellationToken)
-        {
-            if (_end - _start >= need)
+            catch (Exception e) when (e is RpcException or IOException or OperationCanceledException or InvalidOperationException)
             {
-                return true;
             }
 
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-            _end -= _start;
-            _start = 0;
-            while (_end < need)
-            {
-                var read = await input.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
-                if (read == 0)
-                {
-                    return false;
-                }
-
-                _end += read;
-            }
-
-            return true;
+            _call.Dispose();
         }
     }
-
 
     /// <summary>The grpc-js echo server, a node child process that lives until disposed (its stdin closes).</summary>
     private sealed class NodeEchoServer : IDisposable

@@ -79,6 +79,7 @@ public static class DataFlowMock
                 services.AddSingleton(ports);
                 services.AddDataFlowIdentity(o => o.Clients.Add(client));
                 services.AddDataFlow(configure);
+                services.AddDataFlowGrpc();
             },
             app =>
             {
@@ -98,6 +99,8 @@ public static class DataFlowMock
                 app.MapDataFlowHttp();
             },
             cancellationToken);
+        // The token service signs once as it is made (its key and JIT); made now, before any client asks for a token.
+        _ = app.Services.GetRequiredService<TokenService>();
         ports.Grpc = (IPEndPoint)grpc!.EndPoint;
         ports.GrpcTls = (IPEndPoint)grpcTls!.EndPoint;
         app.Lifetime.ApplicationStopped.Register(ports.Certificates.Dispose);

@@ -41,6 +41,24 @@ internal static class Sox
     /// <summary><c>sox --i -flag file</c> (what soxi prints), trimmed.</summary>
     public static string Info(string flag, string file) => Run("--i", flag, file).Trim();
 
+    /// <summary>16-bit samples encoded by <c>sox -D</c> as <paramref name="encoding"/> (mu-law or a-law), 8 bits a code.</summary>
+    public static byte[] EncodeG711(short[] samples, string encoding)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllBytes(dir.File("in.raw"), Pcm.ToBytes(samples));
+        Run("-D", "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1", dir.File("in.raw"), "-t", "raw", "-e", encoding, "-b", "8", dir.File("out.raw"));
+        return File.ReadAllBytes(dir.File("out.raw"));
+    }
+
+    /// <summary>G.711 codes decoded by <c>sox -D</c> to 16-bit samples.</summary>
+    public static short[] DecodeG711(byte[] codes, string encoding)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllBytes(dir.File("in.raw"), codes);
+        Run("-D", "-t", "raw", "-r", "8000", "-e", encoding, "-b", "8", "-c", "1", dir.File("in.raw"), "-t", "raw", "-e", "signed", "-b", "16", dir.File("out.raw"));
+        return Pcm.ToSamples(File.ReadAllBytes(dir.File("out.raw")));
+    }
+
     private static string Locate()
     {
         if (File.Exists(DefaultPath))
@@ -76,6 +94,15 @@ internal sealed class TempDirectory : IDisposable
 /// <summary>Deterministic test signals.</summary>
 internal static class Signals
 {
+    /// <summary>
+    /// How far below <paramref name="input"/> the middle half of <paramref name="output"/> lies, in dB (the abrupt start
+    /// and end of a tone are broadband clicks that pass any filter); an all-zero output measures at the 1e-3 floor.
+    /// </summary>
+    public static double AttenuationDb(short[] input, short[] output) =>
+        20 * Math.Log10(Rms(input) / Math.Max(MiddleRms(output), 1e-3));
+
+    public static double MiddleRms(short[] samples) => Rms(samples.AsSpan(samples.Length / 4, samples.Length / 2));
+
     public static short[] Tones(int sampleRate, double seconds, double amplitude, params double[] frequencies)
     {
         var samples = new short[(int)Math.Round(seconds * sampleRate)];

@@ -113,7 +113,7 @@ public sealed class GrpcProtoMappingTests : IDisposable
         output.Flush();
         using var http = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
         using var response = await http.PostAsync(DataFlowMock.GrpcCleartextUrl(host.App) + mapping.MethodPath,
-            new ByteArrayContent(GrpcFraming.Encode(request.ToArray())) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
+            new ByteArrayContent(RawFrames.Encode(request.ToArray())) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
         var body = await response.Content.ReadAsByteArrayAsync();
         Assert.True(body.Length > 5, "no StreamResponse");
         var input = new CodedInputStream(body, 5, body.Length - 5);

@@ -169,6 +169,24 @@ public sealed class IdentityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tokens_IssuedAndCheckedByManyServicesAtOnce_AreAllValid()
+    {
+        // Every scenario has its own mock, so many token services sign and validate at once on first use.
+        var client = new IdentityClient { ClientId = "ca-client", ClientSecret = "s3cret-value-42", Tenant = Tenant };
+        var services = Enumerable.Range(0, 16).Select(_ => new TokenService(new IdentityOptions(), _clock)).ToList();
+        try
+        {
+            var checks = await Task.WhenAll(services.SelectMany(service => Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+                (await service.CheckAsync(service.Issue(client).Token)).Check))));
+            Assert.All(checks, check => Assert.Equal(TokenCheck.Valid, check));
+        }
+        finally
+        {
+            services.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
     public void Options_InvalidConfiguration_ReportsEveryError()
     {
         var options = new IdentityOptions { ExpiresIn = TimeSpan.Zero };

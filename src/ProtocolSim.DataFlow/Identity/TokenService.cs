@@ -74,6 +74,12 @@ public sealed class TokenService : IDisposable
             // Tokens carry client_id and scope as they are; no mapping onto .NET claim types.
             NameClaimType = "client_id",
         };
+
+        // The key is made lazily by the first signature, and the handler's first token JIT-compiles its path: both are
+        // done here, when the mock starts, not inside a client's first token request (on a loaded machine together
+        // they took seconds, past a client's HTTP timeout).
+        var warm = Issue(new IdentityClient { ClientId = "warm-up", ClientSecret = "-", Tenant = Guid.Empty.ToString() });
+        _ = _handler.ReadJsonWebToken(warm.Token);
     }
 
     /// <summary>Issues a token for <paramref name="client"/>.</summary>

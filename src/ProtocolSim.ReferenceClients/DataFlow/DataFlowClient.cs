@@ -250,7 +250,7 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, DataFlowTranspor
             return await WebSocketDataFlowStream.ConnectAsync(_task.WebSocketUrl, cancellationToken);
         }
 
-        var options = new GrpcChannelOptions
+        var options = new GrpcStreamOptions
         {
             Url = fault == DataFlowClientFault.GrpcCleartext ? _task.GrpcCleartextUrl : _task.GrpcUrl,
             CaPem = _task.GrpcCaPem,

@@ -1,13 +1,12 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using ProtocolSim.Core.Http;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace ProtocolSim.ReferenceClients.DataFlow;
 
@@ -128,7 +127,7 @@ internal sealed class WebSocketDataFlowStream : IDataFlowStream
 }
 
 /// <summary>How the gRPC reference client deviates (one defect per broken client).</summary>
-internal sealed record GrpcChannelOptions
+internal sealed record GrpcStreamOptions
 {
     public required Uri Url { get; init; }
 
@@ -146,24 +145,21 @@ internal sealed record GrpcChannelOptions
 }
 
 /// <summary>
-/// The gRPC integration over <see cref="HttpClient"/> HTTP/2 (dataflow.md §2.7): one bidirectional
-/// <c>dataflow/Stream</c> call, gRPC's length-prefixed framing and the two-field StreamInput/StreamOutput messages of
-/// grpcDataFlow.proto (<c>string json = 1; bytes audio = 2;</c>) encoded here, the server certificate validated
-/// against the CA the task names.
+/// The gRPC integration on Grpc.Net.Client (dataflow.md §2.7): one bidirectional <c>dataflow/Stream</c> call, the
+/// two-field StreamInput/StreamOutput messages of grpcDataFlow.proto (<c>string json = 1; bytes audio = 2;</c>) read and
+/// written with Google.Protobuf's coded streams (the reference clients share no code with the mock), the server
+/// certificate validated against the CA the task names.
 /// </summary>
 internal sealed class GrpcDataFlowStream : IDataFlowStream
 {
-    private const int MaxMessageBytes = 4 * 1024 * 1024;
-    private readonly HttpClient _http;
-    private readonly DuplexContent _body = new();
-    private readonly CancellationTokenSource _cancel = new();
-    private readonly GrpcChannelOptions _options;
+    private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(bytes => bytes, bytes => bytes);
+    private readonly GrpcChannel _channel;
+    private readonly AsyncDuplexStreamingCall<byte[], byte[]> _call;
+    private readonly GrpcStreamOptions _options;
     private readonly SemaphoreSlim _send = new(1, 1);
-    private Task<HttpResponseMessage>? _responding;
-    private HttpResponseMessage? _response;
     private Task? _reading;
 
-    private GrpcDataFlowStream(GrpcChannelOptions options)
+    private GrpcDataFlowStream(GrpcStreamOptions options)
     {
         _options = options;
         var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) };
@@ -171,48 +167,27 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
         {
             handler.SslOptions = new SslClientAuthenticationOptions
             {
-                ApplicationProtocols = [SslApplicationProtocol.Http2],
 #pragma warning disable CA5359 // Accepting any certificate is the defect of the broken variant dataflow-grpc-trusts-any-certificate (DFG-003).
                 RemoteCertificateValidationCallback = options.TrustAnyCertificate ? (_, _, _, _) => true : ValidateAgainst(options.CaPem),
 #pragma warning restore CA5359
             };
         }
 
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _channel = GrpcChannel.ForAddress(options.Url, new global::Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 4 * 1024 * 1024 });
+        var path = options.Method.TrimStart('/');
+        var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, path[..path.LastIndexOf('/')], path[(path.LastIndexOf('/') + 1)..], Bytes, Bytes);
+        _call = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(method, null, new CallOptions(new Metadata { { "user-agent", "protosim-dataflow-reference/1.0" } }));
     }
 
     /// <summary>
-    /// Starts the call: the request headers go out (and TLS is set up) before this returns; the response headers are
-    /// awaited by the reader (a gRPC server may send them only with its first message, after the client's Start).
+    /// Starts the call (Grpc.Net.Client sends the request headers, setting up TLS first); a refused certificate or a
+    /// refused call surfaces on the first message. The response headers are not awaited: a gRPC server may send them
+    /// only with its first message, after the client's Start.
     /// </summary>
-    public static async Task<GrpcDataFlowStream> StartAsync(GrpcChannelOptions options, CancellationToken cancellationToken)
+    public static Task<GrpcDataFlowStream> StartAsync(GrpcStreamOptions options, CancellationToken cancellationToken)
     {
-        var stream = new GrpcDataFlowStream(options);
-        try
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(options.Url, options.Method))
-            {
-                Version = HttpVersion.Version20,
-                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                Content = stream._body,
-            };
-            request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
-            request.Headers.UserAgent.Add(new ProductInfoHeaderValue("protosim-dataflow-reference", "1.0"));
-            stream._responding = stream._http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stream._cancel.Token);
-
-            // The request body's stream exists once the connection (and its TLS handshake) is up and the headers are sent.
-            if (await stream._body.WaitOpenAsync(stream._responding, cancellationToken) is { } response)
-            {
-                throw new ClientFailure($"the call was refused: HTTP {(int)response.StatusCode}, grpc-status {Header(response.Headers, "grpc-status") ?? "-"} {Uri.UnescapeDataString(Header(response.Headers, "grpc-message") ?? "")}");
-            }
-
-            return stream;
-        }
-        catch
-        {
-            await stream.DisposeAsync();
-            throw;
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(new GrpcDataFlowStream(options));
     }
 
     public Task SendTextAsync(string json, CancellationToken cancellationToken) => WriteAsync(1, Encoding.UTF8.GetBytes(json), cancellationToken);
@@ -224,65 +199,74 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
     /// <summary>DFG-006: half-close, then read on to the end of the call and its status.</summary>
     public async Task CloseAsync(TextWriter log)
     {
-        _body.Complete();
+        try
+        {
+            await _send.WaitAsync();
+            try
+            {
+                await _call.RequestStream.CompleteAsync();
+            }
+            finally
+            {
+                _send.Release();
+            }
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The call is already over; its status is below.
+        }
+
         if (_reading is not null)
         {
             await _reading.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        if (_response is not null && _reading is { IsCompleted: true })
+        if (_reading is { IsCompleted: true } && TryStatus() is { } status)
         {
-            var headers = _response.Headers.Contains("grpc-status") ? (HttpHeaders)_response.Headers : _response.TrailingHeaders;
-            await log.WriteLineAsync($"call ended: grpc-status {Header(headers, "grpc-status") ?? "(none)"} {Uri.UnescapeDataString(Header(headers, "grpc-message") ?? "")}".TrimEnd());
+            await log.WriteLineAsync($"call ended: grpc-status {(int)status.StatusCode} {status.Detail}".TrimEnd());
         }
     }
 
-    /// <summary>Cancels the call: HttpClient resets the stream (RST_STREAM CANCEL).</summary>
-    public void Abort() => _cancel.Cancel();
+    /// <summary>Cancels the call: Grpc.Net.Client resets the stream (RST_STREAM CANCEL).</summary>
+    public void Abort() => _call.Dispose();
 
     public async ValueTask DisposeAsync()
     {
-        _body.Complete();
-        await _cancel.CancelAsync();
-        if (_responding is not null)
+        _call.Dispose();
+        if (_reading is not null)
         {
             // Observed, so that a failed or cancelled call leaves no unobserved exception behind.
-            await ((Task)_responding).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        _response?.Dispose();
-        _http.Dispose();
-        _cancel.Dispose();
+        _channel.Dispose();
         _send.Dispose();
     }
 
     private async Task WriteAsync(int field, byte[] payload, CancellationToken cancellationToken)
     {
-        // StreamInput: one field of the oneof (tag = field << 3 | 2, length-delimited); the gRPC prefix: flag 0 and the length.
-        var extra = _options.ExtraField ? "\u0000protosim"u8.ToArray() : [];
+        // StreamInput: one field of the oneof; the broken variant dataflow-grpc-extra-field adds a field 15.
         var message = new MemoryStream();
-        WriteField(message, field, payload);
-        if (extra.Length > 0)
+        var output = new CodedOutputStream(message);
+        output.WriteTag(field, WireFormat.WireType.LengthDelimited);
+        output.WriteBytes(ByteString.CopyFrom(payload));
+        if (_options.ExtraField)
         {
-            WriteField(message, 15, extra);
+            output.WriteTag(15, WireFormat.WireType.LengthDelimited);
+            output.WriteBytes(ByteString.CopyFrom("\u0000protosim"u8));
         }
 
-        var frame = new byte[5 + message.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
-        message.GetBuffer().AsSpan(0, (int)message.Length).CopyTo(frame.AsSpan(5));
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cancel.Token);
-        await _send.WaitAsync(linked.Token);
+        output.Flush();
+        await _send.WaitAsync(cancellationToken);
         try
         {
-            var stream = await _body.Stream.WaitAsync(linked.Token);
-            await stream.WriteAsync(frame, linked.Token);
-            await stream.FlushAsync(linked.Token);
+            await _call.RequestStream.WriteAsync(message.ToArray(), cancellationToken);
         }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (e is RpcException or InvalidOperationException or ObjectDisposedException)
         {
-            // The server ended the call (a Trailers-Only refusal, or its status) while we were still sending: HttpClient
-            // disposes the request stream. That is the call's end, not a defect of this client.
-            throw new ClientFailure($"the call ended while sending: {EndedStatus()}");
+            // The server ended the call (a Trailers-Only refusal, or its status), or TLS or the connection failed,
+            // while we were still sending. That is the call's end, not a defect of this client.
+            throw new ClientFailure($"the call ended while sending: {(e is RpcException rpc ? $"grpc-status {(int)rpc.StatusCode} {rpc.Status.Detail}" : TryStatus() is { } status ? $"grpc-status {(int)status.StatusCode} {status.Detail}" : e.Message)}".TrimEnd());
         }
         finally
         {
@@ -290,78 +274,34 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
         }
     }
 
-    /// <summary>The status of a call the server ended, as far as it is known yet.</summary>
-    private string EndedStatus()
+    /// <summary>The call's status once it is known, or null.</summary>
+    private Status? TryStatus()
     {
-        if (_responding is not { IsCompletedSuccessfully: true } || _responding.Result is not { } response)
+        try
         {
-            return "no response yet";
+            return _call.GetStatus();
         }
-
-        var headers = response.Headers.Contains("grpc-status") ? (HttpHeaders)response.Headers : response.TrailingHeaders;
-        return $"HTTP {(int)response.StatusCode}, grpc-status {Header(headers, "grpc-status") ?? "-"} {Uri.UnescapeDataString(Header(headers, "grpc-message") ?? "")}".TrimEnd();
-    }
-
-    private static void WriteField(MemoryStream message, int field, byte[] payload)
-    {
-        WriteVarint(message, (uint)((field << 3) | 2));
-        WriteVarint(message, (uint)payload.Length);
-        message.Write(payload);
-    }
-
-    private static void WriteVarint(MemoryStream stream, uint value)
-    {
-        while (value >= 0x80)
+        catch (InvalidOperationException)
         {
-            stream.WriteByte((byte)(value | 0x80));
-            value >>= 7;
+            return null;
         }
-
-        stream.WriteByte((byte)value);
     }
 
     private async Task ReadCoreAsync(ChannelWriter<ServerMessage> inbox, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cancel.Token);
         try
         {
-            _response = await _responding!.WaitAsync(linked.Token);
-            if (_response.StatusCode != HttpStatusCode.OK || _response.Headers.TryGetValues("grpc-status", out _))
+            while (await _call.ResponseStream.MoveNext(cancellationToken))
             {
-                // A refusal (Trailers-Only): the status is in the headers; nothing to read.
-                return;
-            }
-
-            await using var body = await _response.Content.ReadAsStreamAsync(linked.Token);
-            var prefix = new byte[5];
-            while (true)
-            {
-                if (!await ReadExactlyOrEndAsync(body, prefix, linked.Token))
+                if (Decode(_call.ResponseStream.Current) is { } received)
                 {
-                    break;
-                }
-
-                var length = BinaryPrimitives.ReadUInt32BigEndian(prefix.AsSpan(1));
-                if (prefix[0] != 0 || length > MaxMessageBytes)
-                {
-                    break;
-                }
-
-                var payload = new byte[length];
-                if (!await ReadExactlyOrEndAsync(body, payload, linked.Token))
-                {
-                    break;
-                }
-
-                if (Decode(payload) is { } received)
-                {
-                    await inbox.WriteAsync(received, linked.Token);
+                    await inbox.WriteAsync(received, cancellationToken);
                 }
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException or ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is RpcException or IOException or OperationCanceledException or ObjectDisposedException or InvalidProtocolBufferException or InvalidOperationException)
         {
-            // The call ended, or a StreamOutput did not parse (a length past its end): the session reads no further.
+            // The call ended, or a StreamOutput did not parse: the session reads no further.
         }
         finally
         {
@@ -369,77 +309,29 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
         }
     }
 
-    /// <summary>StreamOutput: field 1 json (string) or field 2 audio (bytes); other fields are skipped.</summary>
+    /// <summary>StreamOutput: field 1 json (string) or field 2 audio (bytes); other fields are skipped; the last one wins.</summary>
     private static ServerMessage? Decode(byte[] payload)
     {
-        var i = 0;
+        var input = new CodedInputStream(payload);
         ServerMessage? result = null;
-        while (i < payload.Length)
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
         {
-            var key = ReadVarint(payload, ref i);
-            var wire = (int)(key & 7);
-            var field = (int)(key >> 3);
-            switch (wire)
+            switch (WireFormat.GetTagFieldNumber(tag), WireFormat.GetTagWireType(tag))
             {
-                case 0:
-                    ReadVarint(payload, ref i);
+                case (1, WireFormat.WireType.LengthDelimited):
+                    result = ServerMessage.FromText(input.ReadBytes().Span);
                     break;
-                case 1:
-                    i += 8;
-                    break;
-                case 5:
-                    i += 4;
-                    break;
-                case 2:
-                    var length = (int)ReadVarint(payload, ref i);
-                    var value = payload.AsSpan(i, length);
-                    i += length;
-                    result = field switch
-                    {
-                        1 => ServerMessage.FromText(value),
-                        2 => new ServerMessage(null, value.ToArray()),
-                        _ => result,
-                    };
+                case (2, WireFormat.WireType.LengthDelimited):
+                    result = new ServerMessage(null, input.ReadBytes().ToByteArray());
                     break;
                 default:
-                    return result;
+                    input.SkipLastField();
+                    break;
             }
         }
 
         return result;
-    }
-
-    private static ulong ReadVarint(byte[] buffer, ref int i)
-    {
-        ulong value = 0;
-        for (var shift = 0; i < buffer.Length && shift < 64; shift += 7)
-        {
-            var b = buffer[i++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                break;
-            }
-        }
-
-        return value;
-    }
-
-    private static async Task<bool> ReadExactlyOrEndAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
-    {
-        var read = 0;
-        while (read < buffer.Length)
-        {
-            var n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken);
-            if (n == 0)
-            {
-                return false;
-            }
-
-            read += n;
-        }
-
-        return true;
     }
 
     private static RemoteCertificateValidationCallback ValidateAgainst(string? caPem)
@@ -473,7 +365,5 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
             return chain.Build(server);
         };
     }
-
-    private static string? Header(HttpHeaders headers, string name) => headers.TryGetValues(name, out var values) ? string.Join(",", values) : null;
 
 }
