@@ -102,42 +102,6 @@ public static class Pcm
         return MeanSquareToDbfs((double)sumOfSquares / count);
     }
 
-    /// <summary>Mixes interleaved 16-bit PCM down to one channel by averaging the channels of each frame (rounded to nearest).</summary>
-    /// <exception cref="ArgumentException">The data is not a whole number of frames.</exception>
-    public static byte[] ToMono(ReadOnlySpan<byte> interleavedPcm16le, int channels)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
-        var frameBytes = 2 * channels;
-        if (interleavedPcm16le.Length % frameBytes != 0)
-        {
-            throw new ArgumentException(
-                $"interleavedPcm16le holds {interleavedPcm16le.Length} bytes, not a whole number of {frameBytes}-byte frames ({channels} channel(s) x 16 bits)",
-                nameof(interleavedPcm16le));
-        }
-
-        if (channels == 1)
-        {
-            return interleavedPcm16le.ToArray();
-        }
-
-        var frames = interleavedPcm16le.Length / frameBytes;
-        var mono = new byte[frames * 2];
-        for (var f = 0; f < frames; f++)
-        {
-            var frame = interleavedPcm16le.Slice(f * frameBytes, frameBytes);
-            var sum = 0;
-            for (var c = 0; c < channels; c++)
-            {
-                sum += BinaryPrimitives.ReadInt16LittleEndian(frame[(c * 2)..]);
-            }
-
-            var average = (short)Math.Round((double)sum / channels, MidpointRounding.AwayFromZero);
-            BinaryPrimitives.WriteInt16LittleEndian(mono.AsSpan(f * 2), average);
-        }
-
-        return mono;
-    }
-
     internal static double MeanSquareToDbfs(double meanSquare)
     {
         // 10*log10(ms / 32768^2) = 20*log10(rms / 32768).

@@ -103,23 +103,4 @@ public sealed class PcmTests
         var noise = Pcm.RmsDbfs(Pcm.ToBytes(Signals.Noise(16000, 3.28, seed: 1)));
         Assert.InRange(noise, -81, -79);
     }
-
-    [Fact]
-    public void ToMono_Stereo_AveragesChannels()
-    {
-        short[] stereo = [100, 300, -5, -6, short.MaxValue, short.MaxValue, short.MinValue, short.MaxValue];
-
-        var mono = Pcm.ToSamples(Pcm.ToMono(Pcm.ToBytes(stereo), 2));
-
-        // Halves round away from zero: -5.5 -> -6, -0.5 -> -1.
-        Assert.Equal(new short[] { 200, -6, short.MaxValue, -1 }, mono);
-    }
-
-    [Fact]
-    public void ToMono_PartialFrameOrMono_ThrowsOrCopies()
-    {
-        Assert.Throws<ArgumentException>(() => Pcm.ToMono(new byte[6], 2));
-        var bytes = Pcm.ToBytes([1, 2, 3]);
-        Assert.Equal(bytes, Pcm.ToMono(bytes, 1));
-    }
 }
