@@ -125,7 +125,7 @@ public static class DataFlowReferenceClients
         new("dataflow-ignores-wave-header", DataFlowClientFault.IgnoresWaveHeader, Set("DFW-032"), "Treats TTS output as raw audio even when HasWaveHeader is true or absent."),
         new("dataflow-direction-as-text", DataFlowClientFault.DirectionAsText, Set("DFW-033"), "Sends Direction \"IN\" and Language \"English\"."),
         new("dataflow-double-start", DataFlowClientFault.DoubleStart, Set("DFW-034"), "Sends a second Start after StartResponse."),
-        new("dataflow-impatient", DataFlowClientFault.Impatient, Set("DFW-035"), "Gives up when StartResponse takes more than 1 s."),
+        new("dataflow-impatient", DataFlowClientFault.Impatient, Set("DFW-035"), "Gives up when StartResponse takes more than 2 s."),
         new("dataflow-grpc-conforming", DataFlowClientFault.None, Set(), "Conforming Data Flow gRPC client: Grpc.Net.Client over TLS, the server certificate validated against the task's CA.", DataFlowTransport.Grpc),
         new("dataflow-grpc-cleartext", DataFlowClientFault.GrpcCleartext, Set("DFG-003"), "Calls the cleartext HTTP/2 port instead of TLS.", DataFlowTransport.Grpc),
         new("dataflow-grpc-trusts-any-certificate", DataFlowClientFault.GrpcTrustsAnyCertificate, Set("DFG-003"), "Accepts any server certificate.", DataFlowTransport.Grpc),
