@@ -114,6 +114,12 @@ public static class Wav
         {
             using var reader = new WaveFileReader(new MemoryStream(bytes, writable: false));
             var format = reader.WaveFormat;
+            if (format.BlockAlign <= 0)
+            {
+                // Not a whole number of frames can be read: our parser says what is wrong with the header.
+                return Decode(bytes, path);
+            }
+
             var tag = format is WaveFormatExtensible extensible ? (ushort)extensible.ToStandardWaveFormat().Encoding : (ushort)format.Encoding;
             var data = new byte[reader.Length - (reader.Length % format.BlockAlign)];
             reader.ReadExactly(data);

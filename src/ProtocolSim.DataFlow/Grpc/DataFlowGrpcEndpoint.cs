@@ -68,8 +68,7 @@ public static class DataFlowGrpcEndpoint
 
             endpoint.RequestDelegate = context => SessionFrames.WithJournalAsync(context, "grpc-method", async (_, _, journal) =>
             {
-                journal.SetLabel("channel", context.Request.IsHttps ? "tls" : "cleartext");
-                var entry = journal.Append(Direction.FromClient, FrameKind.Open, $"gRPC {context.Request.Path} over {Channel(context)} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
+                var entry = JournalOpen(context, journal, Direction.FromClient);
                 journal.AddFinding("DFG-002", $"The client called {context.Request.Path}, not the Stream method of service dataflow.", StreamPath, context.Request.Path.ToString(), entry.Seq);
                 await unimplemented(context);
                 journal.Append(Direction.ToClient, FrameKind.Close, $"Trailers-Only grpc-status {context.Response.Headers["grpc-status"]} {Uri.UnescapeDataString(context.Response.Headers["grpc-message"].ToString())}");
@@ -80,8 +79,20 @@ public static class DataFlowGrpcEndpoint
         return endpoints;
     }
 
-    /// <summary>"TLS" or "cleartext HTTP/2": what DFG-003 judges.</summary>
-    private static string Channel(HttpContext context) => context.Request.IsHttps ? $"TLS ({context.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>()?.Protocol})" : "cleartext HTTP/2";
+    /// <summary>
+    /// The call's first entry and its channel label, TLS or cleartext HTTP/2 (what DFG-003 judges); <paramref name="detail"/>
+    /// follows the remote address.
+    /// </summary>
+    private static JournalEntry JournalOpen(HttpContext context, SessionJournal journal, Direction direction, string detail = "")
+    {
+        var request = context.Request;
+        journal.SetLabel("channel", request.IsHttps ? "tls" : "cleartext");
+        var channel = request.IsHttps ? $"TLS ({context.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>()?.Protocol})" : "cleartext HTTP/2";
+        return journal.Append(direction, FrameKind.Open, $"gRPC {request.Path} over {channel} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}{detail}");
+    }
+
+    /// <summary>The journal line of the call's end: the status grpc-dotnet sends in the trailers.</summary>
+    private static string Trailers(StatusCode code, string detail) => $"trailers grpc-status {(int)code} {code}" + (detail.Length > 0 ? $": {detail}" : "");
 
     /// <summary>
     /// The gRPC service: one duplex-streaming method, bound through grpc-dotnet's service-method provider with a
@@ -110,10 +121,8 @@ public static class DataFlowGrpcEndpoint
         var context = call.GetHttpContext();
         return SessionFrames.WithJournalAsync(context, "grpc", async (options, secrets, journal) =>
         {
-            journal.SetLabel("channel", context.Request.IsHttps ? "tls" : "cleartext");
             var timeout = context.Request.Headers["grpc-timeout"].ToString();
-            journal.Append(Direction.Internal, FrameKind.Open, $"gRPC {context.Request.Path} over {Channel(context)} from {context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}"
-                + (timeout.Length > 0 ? $", grpc-timeout {timeout} (deadline {call.Deadline:HH:mm:ss.fff})" : ""));
+            JournalOpen(context, journal, Direction.Internal, timeout.Length > 0 ? $", grpc-timeout {timeout} (deadline {call.Deadline:HH:mm:ss.fff})" : "");
 
             // The response headers go out at once: the call is open (a client may wait for them before it sends Start).
             await call.WriteResponseHeadersAsync(new Metadata());
@@ -147,7 +156,7 @@ public static class DataFlowGrpcEndpoint
 
                 sink.Complete();
                 call.Status = status;
-                journal.Append(Direction.ToClient, FrameKind.Close, $"trailers grpc-status {(int)status.StatusCode} {status.StatusCode}" + (status.Detail.Length > 0 ? $": {status.Detail}" : ""));
+                journal.Append(Direction.ToClient, FrameKind.Close, Trailers(status.StatusCode, status.Detail));
             }
             catch (RpcException e)
             {
@@ -156,17 +165,17 @@ public static class DataFlowGrpcEndpoint
                 sink.Complete();
                 var entry = journal.Append(Direction.FromClient, FrameKind.Error, $"broken gRPC request stream: {e.Status.Detail}");
                 journal.AddFinding(null, "The request stream is not valid gRPC framing.", "length-prefixed messages: flag 0, 4-byte big-endian length, the message", $"grpc-status {(int)e.StatusCode} {e.StatusCode}: {e.Status.Detail}", entry.Seq);
-                journal.Append(Direction.ToClient, FrameKind.Close, $"trailers grpc-status {(int)e.StatusCode} {e.StatusCode}: {e.Status.Detail}");
+                journal.Append(Direction.ToClient, FrameKind.Close, Trailers(e.StatusCode, e.Status.Detail));
                 throw;
             }
             catch (Exception e) when (cancellation.IsCancellationRequested && e is OperationCanceledException or IOException or InvalidOperationException)
             {
                 sink.Complete();
-                if (DeadlineStatus(context) is { } deadline)
+                if (DeadlinePassed(context))
                 {
                     // grpc-dotnet's deadline: it sent DEADLINE_EXCEEDED in the trailers, then reset the stream.
                     journal.Append(Direction.Internal, FrameKind.Note, $"the call's deadline (grpc-timeout {context.Request.Headers["grpc-timeout"]}) passed in state {session.State}");
-                    journal.Append(Direction.ToClient, FrameKind.Close, $"trailers grpc-status {deadline} {StatusCode.DeadlineExceeded}: Deadline Exceeded");
+                    journal.Append(Direction.ToClient, FrameKind.Close, Trailers(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
                 }
                 else
                 {
@@ -177,9 +186,9 @@ public static class DataFlowGrpcEndpoint
         }
     }
 
-    /// <summary>The grpc-status grpc-dotnet wrote into the trailers when the deadline passed, or null.</summary>
-    private static string? DeadlineStatus(HttpContext context) =>
-        context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() is var status && status == ((int)StatusCode.DeadlineExceeded).ToString(System.Globalization.CultureInfo.InvariantCulture) ? status : null;
+    /// <summary>Whether grpc-dotnet wrote DEADLINE_EXCEEDED into the trailers (it does when the call's deadline passes).</summary>
+    private static bool DeadlinePassed(HttpContext context) =>
+        context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() == ((int)StatusCode.DeadlineExceeded).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Reads StreamInput messages until the client half-closes (OK); grpc-dotnet's reader throws when the framing breaks.</summary>
     private static async Task<Status> ReceiveAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
@@ -187,9 +196,11 @@ public static class DataFlowGrpcEndpoint
         // After FinalResult the client has HalfCloseWait to half-close; then the call completes anyway.
         var halfCloseDue = HalfCloseDueAsync(session.FinalResultSent, cancellationToken);
         var unknownReported = false;
+
+        // One token for every read: cancelled only to abandon the read pending when the call completes without a half-close.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         while (true)
         {
-            using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var read = requests.MoveNext(reading.Token);
             if (await Task.WhenAny(read, halfCloseDue) != read)
             {

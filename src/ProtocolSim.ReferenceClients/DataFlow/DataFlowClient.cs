@@ -265,7 +265,7 @@ internal sealed class DataFlowClient(DataFlowClientFault fault, DataFlowTranspor
             Method = fault == DataFlowClientFault.GrpcWrongMethod ? "/dataflow.Dataflow/Stream" : "/dataflow/Stream",
             ExtraField = fault == DataFlowClientFault.GrpcExtraField,
         };
-        return await GrpcDataFlowStream.StartAsync(options, cancellationToken);
+        return GrpcDataFlowStream.Start(options);
     }
 
     private enum Outcome

@@ -175,7 +175,8 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
 
         _channel = GrpcChannel.ForAddress(options.Url, new global::Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 4 * 1024 * 1024 });
         var path = options.Method.TrimStart('/');
-        var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, path[..path.LastIndexOf('/')], path[(path.LastIndexOf('/') + 1)..], Bytes, Bytes);
+        var slash = path.LastIndexOf('/');
+        var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, path[..slash], path[(slash + 1)..], Bytes, Bytes);
         _call = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(method, null, new CallOptions(new Metadata { { "user-agent", "protosim-dataflow-reference/1.0" } }));
     }
 
@@ -184,11 +185,7 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
     /// refused call surfaces on the first message. The response headers are not awaited: a gRPC server may send them
     /// only with its first message, after the client's Start.
     /// </summary>
-    public static Task<GrpcDataFlowStream> StartAsync(GrpcStreamOptions options, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(new GrpcDataFlowStream(options));
-    }
+    public static GrpcDataFlowStream Start(GrpcStreamOptions options) => new(options);
 
     public Task SendTextAsync(string json, CancellationToken cancellationToken) => WriteAsync(1, Encoding.UTF8.GetBytes(json), cancellationToken);
 
@@ -223,7 +220,7 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
 
         if (_reading is { IsCompleted: true } && TryStatus() is { } status)
         {
-            await log.WriteLineAsync($"call ended: grpc-status {(int)status.StatusCode} {status.Detail}".TrimEnd());
+            await log.WriteLineAsync($"call ended: {Describe(status)}");
         }
     }
 
@@ -266,13 +263,15 @@ internal sealed class GrpcDataFlowStream : IDataFlowStream
         {
             // The server ended the call (a Trailers-Only refusal, or its status), or TLS or the connection failed,
             // while we were still sending. That is the call's end, not a defect of this client.
-            throw new ClientFailure($"the call ended while sending: {(e is RpcException rpc ? $"grpc-status {(int)rpc.StatusCode} {rpc.Status.Detail}" : TryStatus() is { } status ? $"grpc-status {(int)status.StatusCode} {status.Detail}" : e.Message)}".TrimEnd());
+            throw new ClientFailure($"the call ended while sending: {(((e as RpcException)?.Status ?? TryStatus()) is { } status ? Describe(status) : e.Message)}");
         }
         finally
         {
             _send.Release();
         }
     }
+
+    private static string Describe(Status status) => $"grpc-status {(int)status.StatusCode} {status.Detail}".TrimEnd();
 
     /// <summary>The call's status once it is known, or null.</summary>
     private Status? TryStatus()
