@@ -2,6 +2,8 @@
 # Installs everything ProtocolSim and its tests need on a fresh Debian machine with the .NET 10 SDK:
 #   sox        cross-checks our G.711 and resampler bit for bit (tests) and converts espeak output (recordings)
 #   espeak-ng  regenerates the caller recordings (recordings/generate.sh)
+#   wrk, nghttp2-client (h2load)  independent HTTP load generators of `protosim bench knowlarity` (wrk at full
+#              speed, h2load at a fixed rate); small, so installed with the rest even where only tests run
 #   chromium   Debian's browser, which the dashboard and report tests drive through Microsoft.Playwright
 #              (ExecutablePath /usr/bin/chromium; Playwright never downloads a browser here)
 #   a Java 17 runtime and Node.js/npm, only when missing: they run the test peers of tests/peers (WireMock 3.13
@@ -12,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(sox espeak-ng chromium)
+packages=(sox espeak-ng chromium wrk nghttp2-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -43,7 +43,7 @@ internal static class FakeDashboard
     }
 
     /// <summary>Follows the journals of the three hosts (the voice stream has none here: it dials a bot during a run).</summary>
-    public static void Follow(SessionHub hub, WebApplication knowlarity, WebApplication dataflow, CtiHost cti)
+    public static void Follow(SessionHub hub, ProtocolSim.Knowlarity.Rest.KnowlarityServer knowlarity, WebApplication dataflow, CtiHost cti)
     {
         foreach (var store in knowlarity.Services.GetRequiredService<KnowlarityJournals>().Stores)
         {

@@ -9,9 +9,10 @@ using ProtocolSim.Knowlarity.Rest;
 namespace ProtocolSim.Cli;
 
 /// <summary>
-/// <c>protosim bench knowlarity</c>: requests/s and latency of the Knowlarity REST fake against WireMock 3.13 (the npm
-/// package, from tests/peers) serving an equivalent stub, both in their own process and driven by the same load
-/// generator with the same connections; then the notifications stream's fan-out to many subscribers.
+/// <c>protosim bench knowlarity</c>: requests/s and latency of the Knowlarity REST fake against WireMock 3.13 (Java, the
+/// npm package from tests/peers) serving an equivalent stub in two configurations (journal bounded, journal off), each
+/// in its own process and driven by the same independent load generators (wrk; h2load for a fixed rate); then the
+/// notifications stream's fan-out to many subscribers.
 /// </summary>
 internal static class KnowlarityBenchmark
 {
@@ -34,12 +35,23 @@ internal static class KnowlarityBenchmark
 
     private static async Task HttpAsync(int connections, TimeSpan duration, TextWriter output, CancellationToken cancellationToken)
     {
+        foreach (var tool in new[] { "wrk", "h2load" })
+        {
+            if (!OnPath(tool))
+            {
+                throw new InvalidOperationException($"{tool} is not installed: run scripts/setup.sh (Debian packages wrk and nghttp2-client).");
+            }
+        }
+
         var directory = Directory.CreateTempSubdirectory("protosim-bench-knowlarity-").FullName;
         var endpointsFile = Path.Combine(directory, "endpoints.json");
         using var fake = StartProcess("/bin/sh", ["-c", $"exec {Demo.SelfCommand()} serve --endpoints-file '{endpointsFile}'"], serverGc: true);
-        // WireMock as its performance notes advise for load: enough container threads for the connections, request
-        // journal bounded like the fake's.
-        await using var wiremock = await WireMockPeer.StartAsync("--container-threads", (connections + 16).ToString(CultureInfo.InvariantCulture), "--max-request-journal-entries", "10000");
+
+        // WireMock as its performance notes advise for load: enough container threads for the connections; one
+        // instance with its request journal bounded like ours, one with the journal off (its fastest).
+        var threads = (connections + 16).ToString(CultureInfo.InvariantCulture);
+        await using var journaled = await WireMockPeer.StartAsync("--container-threads", threads, "--max-request-journal-entries", "10000");
+        await using var unjournaled = await WireMockPeer.StartAsync("--container-threads", threads, "--no-request-journal");
         try
         {
             var endpoints = await EndpointsAsync(endpointsFile, fake, cancellationToken);
@@ -56,7 +68,7 @@ internal static class KnowlarityBenchmark
             probe.Headers.TryAddWithoutValidation("Authorization", srKey);
             using var probed = await http.SendAsync(probe, cancellationToken);
             var body = await probed.Content.ReadAsStringAsync(cancellationToken);
-            var mapping = new JsonObject
+            var javaMapping = new JsonObject
             {
                 ["request"] = new JsonObject
                 {
@@ -66,68 +78,99 @@ internal static class KnowlarityBenchmark
                 },
                 ["response"] = new JsonObject { ["status"] = 200, ["body"] = body, ["headers"] = new JsonObject { ["Content-Type"] = "application/json" } },
             }.ToJsonString();
-            var wiremockUrl = wiremock.BaseUrl;
-            using (var posted = await http.PostAsync(wiremockUrl + "/__admin/mappings", new StringContent(mapping, Encoding.UTF8, "application/json"), cancellationToken))
+            foreach (var peer in new[] { journaled, unjournaled })
             {
+                using var posted = await http.PostAsync(peer.BaseUrl + "/__admin/mappings", new StringContent(javaMapping, Encoding.UTF8, "application/json"), cancellationToken);
                 posted.EnsureSuccessStatusCode();
             }
 
             await output.WriteLineAsync($"# request: GET {path} with x-api-key and Authorization; answer {body.Length} bytes of JSON");
-            await output.WriteLineAsync("| server | round | requests/s | p50 ms | p99 ms | max ms | errors |");
-            await output.WriteLineAsync("|---|---|---|---|---|---|---|");
+            await output.WriteLineAsync($"# load: wrk -t2 -c{connections} -d{duration.TotalSeconds:0}s --latency (after 3 s of warm-up each); second reading: protosim's own generator");
+            await output.WriteLineAsync("| server | round | wrk requests/s | wrk p50 ms | wrk p99 ms | errors |");
+            await output.WriteLineAsync("|---|---|---|---|---|---|");
             var results = new Dictionary<string, List<Measurement>>(StringComparer.Ordinal);
+            var fakeTarget = new Target("fake, built-in behaviour (no stub: fast path)", api + path, xKey, srKey);
             var targets = new[]
             {
-                new Target("fake (endpoint)", api + path, xKey, srKey),
-                new Target("WireMock 3.13 (stub)", wiremockUrl + path, xKey, srKey),
+                fakeTarget,
+                new Target("WireMock 3.13, journal bounded to 10,000", journaled.BaseUrl + path, xKey, srKey),
+                new Target("WireMock 3.13, journal off", unjournaled.BaseUrl + path, xKey, srKey),
             };
+
+            async Task MeasureAsync(Target target, int round)
+            {
+                var m = await WrkAsync(target, connections, duration, cancellationToken);
+                results.TryAdd(target.Name, []);
+                results[target.Name].Add(m);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| {target.Name} | {round} | {m.RequestsPerSecond:0} | {m.P50Ms:0.00} | {m.P99Ms:0.00} | {m.Errors} |"));
+            }
+
             for (var round = 1; round <= Rounds; round++)
             {
                 foreach (var target in targets)
                 {
-                    var m = await LoadAsync(target, connections, duration, cancellationToken);
-                    results.TryAdd(target.Name, []);
-                    results[target.Name].Add(m);
-                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| {target.Name} | {round} | {m.RequestsPerSecond:0} | {m.P50Ms:0.00} | {m.P99Ms:0.00} | {m.MaxMs:0.0} | {m.Errors} |"));
+                    await MeasureAsync(target, round);
                 }
             }
 
-            // The same stub on the fake's admin API (its request journal and matching instead of the endpoint).
-            using (var posted = await http.PostAsync(api + "/__admin/mappings", new StringContent(mapping, Encoding.UTF8, "application/json"), cancellationToken))
+            // What WireMock.Net costs once a user stub exists: every request goes through its matcher (a stub for
+            // another path: the built-in behaviour answers through the catch-all mapping), then the stub itself answers.
+            var netMapping = new JsonObject
             {
-                posted.EnsureSuccessStatusCode();
+                ["Request"] = new JsonObject { ["Path"] = new JsonObject { ["Matchers"] = new JsonArray(new JsonObject { ["Name"] = "ExactMatcher", ["Pattern"] = "/elsewhere" }) }, ["Methods"] = new JsonArray("GET") },
+                ["Response"] = new JsonObject { ["StatusCode"] = 200, ["Body"] = "elsewhere" },
+            };
+            await PostAsync(http, api, netMapping, cancellationToken);
+            var throughMatcher = fakeTarget with { Name = "fake, built-in behaviour with one user stub elsewhere (WireMock.Net's matcher)" };
+            await MeasureAsync(throughMatcher, 1);
+            netMapping["Request"]!["Path"]!["Matchers"]![0]!["Pattern"] = path;
+            netMapping["Request"]!["Headers"] = new JsonArray(
+                new JsonObject { ["Name"] = "x-api-key", ["Matchers"] = new JsonArray(new JsonObject { ["Name"] = "ExactMatcher", ["Pattern"] = xKey }) },
+                new JsonObject { ["Name"] = "Authorization", ["Matchers"] = new JsonArray(new JsonObject { ["Name"] = "ExactMatcher", ["Pattern"] = srKey }) });
+            netMapping["Response"] = new JsonObject { ["StatusCode"] = 200, ["Body"] = body, ["Headers"] = new JsonObject { ["Content-Type"] = "application/json" } };
+            await PostAsync(http, api, netMapping, cancellationToken);
+            await MeasureAsync(fakeTarget with { Name = "fake, the same stub (WireMock.Net answers)" }, 1);
+            using (var reset = await http.PostAsync(api + "/__admin/reset", null, cancellationToken))
+            {
+                reset.EnsureSuccessStatusCode();
             }
 
-            var stub = new Target("fake (same stub)", api + path, xKey, srKey);
-            for (var round = 1; round <= Rounds; round++)
-            {
-                var m = await LoadAsync(stub, connections, duration, cancellationToken);
-                results.TryAdd(stub.Name, []);
-                results[stub.Name].Add(m);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| {stub.Name} | {round} | {m.RequestsPerSecond:0} | {m.P50Ms:0.00} | {m.P99Ms:0.00} | {m.MaxMs:0.0} | {m.Errors} |"));
-            }
-
-            // The goal (issue 4): at least 3x WireMock's rate with p99 at most 5 ms. The fake is driven at exactly three
-            // times WireMock's peak, paced, and its latency is measured from each request's scheduled time.
-            var wiremockPeak = Median(results[targets[1].Name].Select(m => m.RequestsPerSecond));
-            var paced = new List<Measurement>();
-            for (var round = 1; round <= Rounds; round++)
-            {
-                var m = await LoadAsync(targets[0], connections, duration, cancellationToken, rate: 3 * wiremockPeak);
-                paced.Add(m);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| fake (endpoint) paced at 3 × WireMock = {3 * wiremockPeak:0}/s | {round} | {m.RequestsPerSecond:0} | {m.P50Ms:0.00} | {m.P99Ms:0.00} | {m.MaxMs:0.0} | {m.Errors} |"));
-            }
-
-            results["fake (endpoint) at 3 × WireMock's rate"] = paced;
+            // Latency when offered half of our maximum rate: h2load holds the rate (--rps per connection) and logs every
+            // request; our generator holds it too and counts from each request's scheduled send time (stricter).
+            var peak = Median(results[fakeTarget.Name].Select(m => m.RequestsPerSecond));
+            var half = peak / 2;
             await output.WriteLineAsync();
-            await output.WriteLineAsync("| server (median of rounds) | requests/s | p99 ms | × WireMock |");
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"# paced at half the fake's median peak: {half:0} requests/s over {connections} connections"));
+            await output.WriteLineAsync("| reading | round | requests/s | p50 ms | p99 ms | max ms | errors |");
+            await output.WriteLineAsync("|---|---|---|---|---|---|---|");
+            var paced = new Dictionary<string, List<Measurement>>(StringComparer.Ordinal) { ["h2load --rps"] = [], ["protosim generator, from scheduled time"] = [] };
+            for (var round = 1; round <= Rounds; round++)
+            {
+                var h = await H2LoadAsync(fakeTarget, connections, duration, half, directory, cancellationToken);
+                paced["h2load --rps"].Add(h);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| h2load --rps | {round} | {h.RequestsPerSecond:0} | {h.P50Ms:0.00} | {h.P99Ms:0.00} | {h.MaxMs:0.0} | {h.Errors} |"));
+                var o = await LoadAsync(fakeTarget, connections, duration, cancellationToken, rate: half);
+                paced["protosim generator, from scheduled time"].Add(o);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| protosim generator, from scheduled time | {round} | {o.RequestsPerSecond:0} | {o.P50Ms:0.00} | {o.P99Ms:0.00} | {o.MaxMs:0.0} | {o.Errors} |"));
+            }
+
+            var second = await LoadAsync(fakeTarget, connections, duration, cancellationToken);
+            var fastest = Math.Max(Median(results[targets[1].Name].Select(m => m.RequestsPerSecond)), Median(results[targets[2].Name].Select(m => m.RequestsPerSecond)));
+            await output.WriteLineAsync();
+            await output.WriteLineAsync("| server (median of rounds) | requests/s | p99 ms | × the faster WireMock |");
             await output.WriteLineAsync("|---|---|---|---|");
             foreach (var (name, list) in results)
             {
                 var rate = Median(list.Select(m => m.RequestsPerSecond));
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| {name} | {rate:0} | {Median(list.Select(m => m.P99Ms)):0.00} | {rate / wiremockPeak:0.00} |"));
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| {name} | {rate:0} | {Median(list.Select(m => m.P99Ms)):0.00} | {rate / fastest:0.00} |"));
             }
 
+            foreach (var (name, list) in paced)
+            {
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| fake at half its peak, {name} | {Median(list.Select(m => m.RequestsPerSecond)):0} | {Median(list.Select(m => m.P99Ms)):0.00} | |"));
+            }
+
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"| fake, protosim's own generator (second reading) | {second.RequestsPerSecond:0} | {second.P99Ms:0.00} | {second.RequestsPerSecond / fastest:0.00} |"));
             await output.WriteLineAsync();
         }
         finally
@@ -141,6 +184,95 @@ internal static class KnowlarityBenchmark
             {
             }
         }
+    }
+
+    private static async Task PostAsync(HttpClient http, string api, JsonObject mapping, CancellationToken cancellationToken)
+    {
+        using var posted = await http.PostAsync(api + "/__admin/mappings", new StringContent(mapping.ToJsonString(), Encoding.UTF8, "application/json"), cancellationToken);
+        posted.EnsureSuccessStatusCode();
+    }
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, tool)));
+
+    /// <summary>wrk, closed loop: 2 threads, <paramref name="connections"/> keep-alive connections; 3 s of warm-up first.</summary>
+    private static async Task<Measurement> WrkAsync(Target target, int connections, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        string[] Args(int seconds) =>
+            ["-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-H", "x-api-key: " + target.XApiKey, "-H", "Authorization: " + target.SrKey, target.Url];
+        await RunToolAsync("wrk", Args(3), cancellationToken);
+        var text = await RunToolAsync("wrk", Args((int)Math.Ceiling(duration.TotalSeconds)), cancellationToken);
+        double Latency(string label)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(text, @"^\s*" + label + @"\s+([\d.]+)(us|ms|s)\s*$", System.Text.RegularExpressions.RegexOptions.Multiline);
+            if (!m.Success)
+            {
+                return double.NaN;
+            }
+
+            var v = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            return m.Groups[2].Value switch { "us" => v / 1000, "s" => v * 1000, _ => v };
+        }
+
+        var rps = System.Text.RegularExpressions.Regex.Match(text, @"Requests/sec:\s+([\d.]+)");
+        var non2xx = System.Text.RegularExpressions.Regex.Match(text, @"Non-2xx or 3xx responses:\s+(\d+)");
+        var socket = System.Text.RegularExpressions.Regex.Match(text, @"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)");
+        var errors = (non2xx.Success ? int.Parse(non2xx.Groups[1].Value, CultureInfo.InvariantCulture) : 0)
+            + (socket.Success ? Enumerable.Range(1, 4).Sum(i => int.Parse(socket.Groups[i].Value, CultureInfo.InvariantCulture)) : 0);
+        return new Measurement(rps.Success ? double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN, Latency("50%"), Latency("99%"), double.NaN, errors);
+    }
+
+    /// <summary>h2load over HTTP/1.1 at a fixed rate (<c>--rps</c> per connection), every request's time from its log.</summary>
+    private static async Task<Measurement> H2LoadAsync(Target target, int connections, TimeSpan duration, double rate, string directory, CancellationToken cancellationToken)
+    {
+        var perConnection = Math.Max(1, (int)Math.Round(rate / connections));
+        var log = Path.Combine(directory, "h2load.log");
+        var seconds = (int)Math.Ceiling(duration.TotalSeconds);
+        var text = await RunToolAsync("h2load", ["--h1", "-t1", $"-c{connections}", $"--rps={perConnection}", $"-D{seconds}", "--warm-up-time=3",
+            "-H", "x-api-key: " + target.XApiKey, "-H", "Authorization: " + target.SrKey, "--log-file=" + log, target.Url], cancellationToken);
+
+        // The log: start time (µs since the epoch), status, request time (µs), one line per request.
+        var times = new List<double>();
+        var errors = 0;
+        foreach (var line in await File.ReadAllLinesAsync(log, cancellationToken))
+        {
+            var parts = line.Split('\t');
+            if (parts.Length >= 3 && double.TryParse(parts[2], CultureInfo.InvariantCulture, out var us))
+            {
+                times.Add(us / 1000);
+                if (parts[1] != "200")
+                {
+                    errors++;
+                }
+            }
+        }
+
+        var failed = System.Text.RegularExpressions.Regex.Match(text, @"(\d+) failed, (\d+) errored, (\d+) timeout");
+        if (failed.Success)
+        {
+            errors += int.Parse(failed.Groups[2].Value, CultureInfo.InvariantCulture) + int.Parse(failed.Groups[3].Value, CultureInfo.InvariantCulture);
+        }
+
+        times.Sort();
+        double P(double p) => times.Count == 0 ? double.NaN : times[Math.Min(times.Count - 1, (int)(p * times.Count))];
+        return new Measurement(times.Count / (double)seconds, P(0.5), P(0.99), times.Count == 0 ? double.NaN : times[^1], errors);
+    }
+
+    private static async Task<string> RunToolAsync(string tool, string[] arguments, CancellationToken cancellationToken)
+    {
+        using var process = StartProcess(tool, arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        var text = await stdout;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} exited with {process.ExitCode}: {await stderr}{text}");
+        }
+
+        return text;
     }
 
     /// <summary>A closed loop: <paramref name="connections"/> workers, each one request at a time on its own connection.</summary>

@@ -110,7 +110,7 @@ public sealed class ServeHost : IAsyncDisposable
 {
     private readonly VoiceDialer _dialer;
 
-    private ServeHost(WebApplication knowlarity, WebApplication dataflow, CtiHost cti, SessionHub hub, VoiceDialer dialer, WebApplication dashboard, JsonObject endpoints)
+    private ServeHost(KnowlarityServer knowlarity, WebApplication dataflow, CtiHost cti, SessionHub hub, VoiceDialer dialer, WebApplication dashboard, JsonObject endpoints)
     {
         _dialer = dialer;
         Knowlarity = knowlarity;
@@ -121,7 +121,7 @@ public sealed class ServeHost : IAsyncDisposable
         Endpoints = endpoints;
     }
 
-    public WebApplication Knowlarity { get; }
+    public KnowlarityServer Knowlarity { get; }
 
     public WebApplication DataFlow { get; }
 
@@ -166,7 +166,8 @@ public sealed class ServeHost : IAsyncDisposable
             return (null, worldErrors.Select(e => e.ToString()).ToList());
         }
 
-        WebApplication? knowlarity = null, dataflow = null, dashboard = null;
+        KnowlarityServer? knowlarity = null;
+        WebApplication? dataflow = null, dashboard = null;
         CtiHost? cti = null;
         SessionHub? hub = null;
         VoiceDialer? dialer = null;

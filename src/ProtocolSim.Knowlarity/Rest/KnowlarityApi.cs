@@ -6,7 +6,6 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using ProtocolSim.Core;
-using ProtocolSim.Knowlarity.Rest.Admin;
 
 namespace ProtocolSim.Knowlarity.Rest;
 
@@ -21,18 +20,16 @@ public sealed class KnowlarityApi
     internal static readonly JsonSerializerOptions Wire = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly KnowlarityOptions _options;
     private readonly KnowlarityJournals _journals;
-    private readonly RequestLog _requests;
     private readonly TimeProvider _time;
     private readonly Lock _journalGate = new();
     private SessionJournal? _journal;
     private int _journalRequests;
     private int _journalNumber;
 
-    public KnowlarityApi(KnowlarityOptions options, KnowlarityJournals journals, RequestLog requests, CallSimulator calls, TimeProvider time)
+    public KnowlarityApi(KnowlarityOptions options, KnowlarityJournals journals, CallSimulator calls, TimeProvider time)
     {
         _options = options;
         _journals = journals;
-        _requests = requests;
         _time = time;
         Calls = calls;
         var fixture = options.Account ?? throw new InvalidOperationException("KnowlarityOptions.Account must be set before the fake starts.");
@@ -72,12 +69,38 @@ public sealed class KnowlarityApi
     /// <summary>Raised after each request is answered (scenario waits): the journal, the request entry (a <see cref="RawRequest"/>) and the answer entry.</summary>
     public event Action<SessionJournal, JournalEntry, JournalEntry>? Answered;
 
-    /// <summary>Handles <c>/{channel}/v1/account/{**path}</c> (and <c>/{channel}/account/...</c>, the plans header's form).</summary>
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>The answer the built-in behaviour gives, and the journal entries of the request and the answer.</summary>
+    internal readonly record struct Answer(int Status, string? Allow, byte[] Body, SessionJournal Journal, JournalEntry Request, JournalEntry Response);
+
+    internal static readonly KeyValuePair<string, string>[] JsonResponseHeaders = [KeyValuePair.Create("Content-Type", "application/json")];
+
+    /// <summary>The fast path (no user stub present): reads the body within bounds, answers, writes the answer.</summary>
+    internal async Task HandleAsync(HttpContext context, Action<Answer, HttpContext>? answered = null)
     {
         var request = context.Request;
-        var journal = Journal;
         var (body, tooLarge) = await ReadBodyAsync(request, _options.MaxBodyBytes, context.RequestAborted);
+        var answer = Respond(ApiRequest.From(request), body, tooLarge);
+        var response = context.Response;
+        response.StatusCode = answer.Status;
+        response.ContentType = "application/json";
+        if (answer.Allow is not null)
+        {
+            response.Headers.Allow = answer.Allow;
+        }
+
+        response.ContentLength = answer.Body.Length;
+        answered?.Invoke(answer, context);
+        await response.Body.WriteAsync(answer.Body, context.RequestAborted);
+        Answered?.Invoke(answer.Journal, answer.Request, answer.Response);
+    }
+
+    /// <summary>
+    /// The built-in behaviour on one request (knowlarity.md §4.2): journals the request, checks keys, channel, content
+    /// type and JSON, runs the endpoint's handler and journals the answer with the rules the request broke.
+    /// </summary>
+    internal Answer Respond(ApiRequest request, byte[] body, bool tooLarge, bool raiseAnswered = false)
+    {
+        var journal = Journal;
         var requestEntry = JournalRequest(journal, request, body, tooLarge);
         var findings = new List<RuleFinding>();
         ApiResult result;
@@ -85,7 +108,7 @@ public sealed class KnowlarityApi
         bool handled;
         try
         {
-            result = Dispatch(context, body, tooLarge, findings, out allow, out handled);
+            result = Dispatch(request, body, tooLarge, findings, judgeOnly: false, out allow, out handled);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException or NullReferenceException or IndexOutOfRangeException or JsonException)
         {
@@ -103,46 +126,61 @@ public sealed class KnowlarityApi
         }
 
         var bytes = JsonSerializer.SerializeToUtf8Bytes(result.Body, Wire);
-        var response = context.Response;
-        response.StatusCode = result.Status;
-        response.ContentType = "application/json";
-        if (allow is not null)
+
+        // The answer is copied into the journal's chunks; the serialized array dies young.
+        var answer = journal.Append(Direction.ToClient, FrameKind.Text, AnswerSummary(result.Status, request.Method, request.Path, requestEntry.Seq, handled), utf8Text: bytes);
+        if (raiseAnswered)
         {
-            response.Headers.Allow = allow;
+            Answered?.Invoke(journal, requestEntry, answer);
         }
 
-        response.ContentLength = bytes.Length;
-        // The answer is copied into the journal's chunks; the serialized array dies young.
-        var answer = journal.Append(Direction.ToClient, FrameKind.Text, AnswerSummary(result.Status, request.Method, request.Path.Value, requestEntry.Seq, handled), utf8Text: bytes);
-        _requests.Add(context, requestEntry, answer, result.Status, JsonResponseHeaders, stub: null);
-        await response.Body.WriteAsync(bytes, context.RequestAborted);
+        return new Answer(result.Status, allow, bytes, journal, requestEntry, answer);
+    }
+
+    /// <summary>
+    /// Journals a request that a user's stub (or WireMock.Net's no-match answer) answered, with the client rules it
+    /// broke as far as they can be judged without the endpoint's handler (keys, channel, path, content type, JSON,
+    /// query encoding), so that nothing the client sent is missing from the API journal.
+    /// </summary>
+    internal void JournalStubbed(ApiRequest request, byte[] body, int status, string answerText, string servedBy)
+    {
+        var journal = Journal;
+        var requestEntry = JournalRequest(journal, request, body, tooLarge: false);
+        var findings = new List<RuleFinding>();
+        if (ApiRequest.TryParseApiPath(request.Path, out _, out _))
+        {
+            try
+            {
+                Dispatch(request, body, tooLarge: false, findings, judgeOnly: true, out _, out _);
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException)
+            {
+                journal.AddFinding(null, $"the fake failed judging this request: {e.GetType().Name}: {e.Message}", entrySeq: requestEntry.Seq);
+            }
+        }
+
+        foreach (var f in findings)
+        {
+            journal.AddFinding(f.RuleId, f.Message, f.Expected, f.Actual, requestEntry.Seq);
+        }
+
+        var summary = AnswerSummary(status, request.Method, request.Path, requestEntry.Seq, handled: false) + " " + servedBy;
+        var answer = journal.Append(Direction.ToClient, status == 0 ? FrameKind.Error : FrameKind.Text, summary, text: answerText);
         Answered?.Invoke(journal, requestEntry, answer);
     }
 
+    /// <param name="judgeOnly">Stop before the endpoint's handler (a stub answered): only the request's findings count.</param>
     /// <param name="handled">Whether the endpoint's handler ran (the request got past routing, keys and body checks).</param>
-    /// <summary>Journals a request a stub mapping answered, so that nothing the client sent is missing from the API journal.</summary>
-    private static readonly KeyValuePair<string, string>[] JsonResponseHeaders = [KeyValuePair.Create("Content-Type", "application/json")];
-
-    internal void JournalStubbed(HttpContext context, byte[] body, StubMapping mapping)
-    {
-        var journal = Journal;
-        var request = JournalRequest(journal, context.Request, body, tooLarge: false);
-        var summary = AnswerSummary(mapping.Fault is null ? mapping.Status : 0, context.Request.Method, context.Request.Path.Value, request.Seq, handled: false)
-            + (mapping.Fault is { } fault ? $" by stub {mapping.Id} with {fault}" : $" by stub {mapping.Id}");
-        var answer = journal.Append(Direction.ToClient, mapping.Fault is null ? FrameKind.Text : FrameKind.Error, summary, text: Encoding.UTF8.GetString(mapping.Body));
-        _requests.Add(context, request, answer, mapping.Fault is null ? mapping.Status : 0,
-            [.. mapping.ResponseHeaders.Select(h => KeyValuePair.Create(h.Name, string.Join(", ", h.Values)))], mapping.Json);
-        Answered?.Invoke(journal, request, answer);
-    }
-
-    private ApiResult Dispatch(HttpContext context, byte[] body, bool tooLarge, List<RuleFinding> findings, out string? allow, out bool handled)
+    private ApiResult Dispatch(ApiRequest request, byte[] body, bool tooLarge, List<RuleFinding> findings, bool judgeOnly, out string? allow, out bool handled)
     {
         allow = null;
         handled = false;
-        var request = context.Request;
-        var values = request.RouteValues;
-        var channel = values["channel"]?.ToString() ?? "";
-        var rest = "/" + (values["path"]?.ToString() ?? "").TrimEnd('/');
+        var path = request.Path;
+        if (!ApiRequest.TryParseApiPath(path, out var channel, out var rest))
+        {
+            return ApiResult.Message(404, $"No such endpoint: {request.Method} {path}.");
+        }
+
         if (tooLarge)
         {
             return ApiResult.Message(413, $"Request body is larger than {_options.MaxBodyBytes} bytes.");
@@ -165,11 +203,11 @@ public sealed class KnowlarityApi
             }
         }
 
-        if (match.Route is null)
+        if (match.Route is null && !judgeOnly)
         {
             if (methods is null)
             {
-                return ApiResult.Message(404, $"No such endpoint: {request.Method} {request.Path}.");
+                return ApiResult.Message(404, $"No such endpoint: {request.Method} {path}.");
             }
 
             allow = string.Join(", ", methods.Distinct());
@@ -178,8 +216,8 @@ public sealed class KnowlarityApi
 
         var route = match.Route;
         var credentials = _options.Credentials;
-        var apiKey = request.Headers["x-api-key"].ToString();
-        var authorization = request.Headers.Authorization.ToString();
+        var apiKey = request.Header("x-api-key");
+        var authorization = request.Header("Authorization");
 
         // knowlarity.md §4.2: the gateway checks x-api-key first.
         if (apiKey != credentials.XApiKey)
@@ -202,7 +240,7 @@ public sealed class KnowlarityApi
         if (srKey != credentials.SrApiKey)
         {
             findings.Add(new RuleFinding("KRS-002", authorization.Length == 0 ? "request without Authorization" : "Authorization is not the SR API key", "Authorization: <SR API key>", authorization.Length == 0 ? "absent" : authorization == credentials.XApiKey ? "the access key" : "another value"));
-            return AuthorizationFailure(route.Auth, request);
+            return route is null ? ApiResult.Message(401, RestHandlers.AuthorizationMessage) : AuthorizationFailure(route.Auth);
         }
 
         if (apiKey != credentials.XApiKey)
@@ -219,18 +257,19 @@ public sealed class KnowlarityApi
             }
         }
 
-        if (!request.Path.Value!.Contains("/v1/account/", StringComparison.Ordinal) && route.Template != "/plans")
+        if (!path.Contains("/v1/account/", StringComparison.Ordinal) && route?.Template != "/plans")
         {
-            findings.Add(new RuleFinding("KRS-003", "path without /v1 (only the plans header writes it so)", $"/{channel}/v1/account{rest}", request.Path.Value));
+            findings.Add(new RuleFinding("KRS-003", "path without /v1 (only the plans header writes it so)", $"/{channel}/v1/account{rest}", path));
         }
 
-        CheckQueryEncoding(request, findings);
+        CheckQueryEncoding(request.RawQuery, findings);
         JsonNode? json = null;
         if (body.Length > 0 && !IsWhitespace(body))
         {
-            if (!(request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ?? false))
+            var contentType = request.ContentType;
+            if (!(contentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ?? false))
             {
-                findings.Add(new RuleFinding("KRS-005", "JSON body not labelled application/json", "content-type: application/json", request.ContentType ?? "absent"));
+                findings.Add(new RuleFinding("KRS-005", "JSON body not labelled application/json", "content-type: application/json", contentType ?? "absent"));
             }
 
             try
@@ -250,19 +289,24 @@ public sealed class KnowlarityApi
             }
         }
 
+        if (judgeOnly || route is null)
+        {
+            return ApiResult.IncorrectInput;
+        }
+
         handled = true;
         return Run(route, request, channel, rest, match.Values!, json, findings);
     }
 
-    private ApiResult Run(RestRoute route, HttpRequest request, string channel, string rest, Dictionary<string, string> values, JsonNode? json, List<RuleFinding> findings)
+    private ApiResult Run(RestRoute route, ApiRequest request, string channel, string rest, Dictionary<string, string> values, JsonNode? json, List<RuleFinding> findings)
     {
         var call = new RestCall
         {
             Method = request.Method,
             Channel = channel,
             Path = rest,
-            RawQuery = request.QueryString.Value ?? "",
-            Query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal),
+            RawQuery = request.RawQuery,
+            Query = request.Query(),
             RouteValues = values,
             Body = json,
             Account = Account,
@@ -274,7 +318,7 @@ public sealed class KnowlarityApi
         return result;
     }
 
-    private static ApiResult AuthorizationFailure(AuthFamily family, HttpRequest request) => family switch
+    private static ApiResult AuthorizationFailure(AuthFamily family) => family switch
     {
         AuthFamily.Error => new ApiResult(401, new JsonObject { ["error"] = RestHandlers.AuthorizationMessage }),
         AuthFamily.NotifyEnable => ApiResult.Message(401, "Client name, authorization or knowlarity number is wrong."),
@@ -284,9 +328,8 @@ public sealed class KnowlarityApi
     };
 
     /// <summary>KRS-007: <c>+</c> in a number, <c>^</c> and <c>$</c> must be percent-encoded in the query.</summary>
-    private static void CheckQueryEncoding(HttpRequest request, List<RuleFinding> findings)
+    private static void CheckQueryEncoding(string raw, List<RuleFinding> findings)
     {
-        var raw = request.QueryString.Value;
         if (string.IsNullOrEmpty(raw))
         {
             return;
@@ -326,14 +369,14 @@ public sealed class KnowlarityApi
     /// UTF-8 text in the journal's chunks and no object graph, so the newest tens of thousands stay cheap to keep.
     /// <see cref="RawRequest"/> reads it back.
     /// </summary>
-    private JournalEntry JournalRequest(SessionJournal journal, HttpRequest request, byte[] body, bool tooLarge)
+    private JournalEntry JournalRequest(SessionJournal journal, ApiRequest request, byte[] body, bool tooLarge)
     {
         var redactor = _options.Redactor;
         var head = new StringBuilder(512);
-        head.Append(request.Method).Append(' ').Append(request.Path.Value).Append(request.QueryString.Value).Append(' ').Append(request.Protocol).Append("\r\n");
+        head.Append(request.Method).Append(' ').Append(request.Path).Append(request.RawQuery).Append(' ').Append(request.Protocol).Append("\r\n");
         foreach (var (name, value) in request.Headers)
         {
-            head.Append(name.ToLowerInvariant()).Append(": ").Append(redactor.Redact(value.ToString())).Append("\r\n");
+            head.Append(name.ToLowerInvariant()).Append(": ").Append(redactor.Redact(value)).Append("\r\n");
         }
 
         head.Append("\r\n");
@@ -346,7 +389,7 @@ public sealed class KnowlarityApi
             head.Append(Encoding.UTF8.GetString(body));
         }
 
-        return journal.Append(Direction.FromClient, FrameKind.Text, $"{request.Method} {request.Path}{request.QueryString}", utf8Text: Encoding.UTF8.GetBytes(head.ToString()), length: body.Length);
+        return journal.Append(Direction.FromClient, FrameKind.Text, $"{request.Method} {request.Path}{request.RawQuery}", utf8Text: Encoding.UTF8.GetBytes(head.ToString()), length: body.Length);
     }
 
     /// <summary>Reads the body up to <paramref name="limit"/>; beyond it the rest is drained and the request marked too large.</summary>

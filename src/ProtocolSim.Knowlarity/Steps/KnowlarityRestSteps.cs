@@ -39,12 +39,11 @@ public sealed class KnowlarityRestSteps(KnowlarityScenario k, ScenarioContext sc
     public void GivenPermissionGrant(int seconds) => k.Configure(o => o.PermissionGrantAfter = TimeSpan.FromSeconds(seconds));
 
     [Given("the API answers makecall with status {int} and the body:")]
-    public void GivenMakecallStub(int status, string body) => k.AddStub(new JsonObject
-    {
-        ["priority"] = 1,
-        ["request"] = new JsonObject { ["method"] = "POST", ["urlPathPattern"] = "/[^/]+/v1/account/call/makecall/?" },
-        ["response"] = new JsonObject { ["status"] = status, ["body"] = body.Trim(), ["headers"] = new JsonObject { ["Content-Type"] = "application/json" } },
-    }.ToJsonString());
+    public void GivenMakecallStub(int status, string body) => k.AddStub(server => server
+        .Given(WireMock.RequestBuilders.Request.Create().UsingPost().WithPath(new WireMock.Matchers.RegexMatcher("^/[^/]+/v1/account/call/makecall/?$")))
+        .AtPriority(1)
+        .WithTitle("makecall answers " + status)
+        .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(status).WithBody(body.Trim()).WithHeader("Content-Type", "application/json")));
 
     [Given("another call to the SR number is missed while the client's call rings")]
     public void GivenConcurrentMissed() => k.ConcurrentCall = "missed";

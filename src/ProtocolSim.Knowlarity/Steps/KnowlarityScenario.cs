@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
 using ProtocolSim.Knowlarity.Rest;
-using ProtocolSim.Knowlarity.Rest.Admin;
 
 namespace ProtocolSim.Knowlarity.Steps;
 
@@ -60,13 +59,13 @@ public sealed class KnowlarityScenario : IAsyncDisposable
 
     private readonly ScenarioContext _scenario;
     private readonly List<Action<KnowlarityOptions>> _configure = [];
-    private readonly List<string> _stubs = [];
+    private readonly List<Action<WireMock.Server.WireMockServer>> _stubs = [];
     private readonly ScenarioDirectory _directory;
     private readonly ConcurrentQueue<(DateTimeOffset At, string Uuid)> _cdrs = new();
 
     /// <summary>Uuids whose detailed call log the client has asked for (the driver waits on them).</summary>
     private readonly ConcurrentDictionary<string, byte> _fetched = new(StringComparer.Ordinal);
-    private WebApplication? _app;
+    private KnowlarityServer? _app;
 
     public KnowlarityScenario(ScenarioContext scenario)
     {
@@ -103,7 +102,8 @@ public sealed class KnowlarityScenario : IAsyncDisposable
 
     public void Configure(Action<KnowlarityOptions> change) => _configure.Add(change);
 
-    public void AddStub(string mapping) => _stubs.Add(mapping);
+    /// <summary>A user stub, added with WireMock.Net's fluent API when the fake starts.</summary>
+    public void AddStub(Action<WireMock.Server.WireMockServer> stub) => _stubs.Add(stub);
 
     // ------------------------------------------------------------ the run (When)
 
@@ -242,10 +242,9 @@ public sealed class KnowlarityScenario : IAsyncDisposable
             }
         }
 
-        var stubs = _app.Services.GetRequiredService<StubStore>();
         foreach (var stub in _stubs)
         {
-            stubs.Add(JsonNode.Parse(stub));
+            stub(_app.WireMock);
         }
 
         Api.Answered += (_, request, _) =>
@@ -461,7 +460,6 @@ public sealed class KnowlarityScenario : IAsyncDisposable
     {
         if (_app is not null)
         {
-            await _app.StopAsync(CancellationToken.None);
             await _app.DisposeAsync();
         }
 

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Cli;
 using ProtocolSim.Knowlarity.Rest;
@@ -13,7 +12,7 @@ namespace ProtocolSim.Knowlarity.Tests.Rest;
 /// <summary>The Knowlarity fake on 127.0.0.1:0 with the repository's fixture and fast call timings, and a client with both keys.</summary>
 internal sealed class KnowlarityHost : IAsyncDisposable
 {
-    private KnowlarityHost(WebApplication app, HttpClient client)
+    private KnowlarityHost(KnowlarityServer app, HttpClient client)
     {
         App = app;
         Client = client;
@@ -29,7 +28,7 @@ internal sealed class KnowlarityHost : IAsyncDisposable
         CdrDelay = TimeSpan.FromMilliseconds(20),
     };
 
-    public WebApplication App { get; }
+    public KnowlarityServer App { get; }
 
     /// <summary>Sends x-api-key and Authorization on every request.</summary>
     public HttpClient Client { get; }
@@ -111,7 +110,6 @@ internal sealed class KnowlarityHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await App.StopAsync();
         await App.DisposeAsync();
     }
 }

@@ -5,56 +5,19 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
-namespace ProtocolSim.Knowlarity.Rest.Admin;
+namespace ProtocolSim.Knowlarity.Rest;
 
 /// <summary>
-/// <c>/__admin</c>: the WireMock-compatible subset (mappings, requests, reset) and the simulator's own controls under
-/// <c>/__admin/knowlarity</c> (inject an inbound call, reset or load state, drop stream subscribers).
+/// The simulator's own controls under <c>/__admin/knowlarity</c> (inject an inbound call, list calls and streams,
+/// drop stream subscribers, reset or load the account). Stubs, the request log and the rest of <c>/__admin</c> are
+/// WireMock.Net's.
 /// </summary>
-internal static class AdminEndpoints
+internal static class SimulatorEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/__admin");
-        admin.MapPost("/mappings", (HttpContext c, StubStore stubs) => WithBody(c, body =>
-        {
-            var mapping = stubs.Add(body);
-            return Json(201, mapping.Json);
-        }));
-        admin.MapGet("/mappings", (StubStore stubs) => Json(200, stubs.ToJson()));
-        admin.MapDelete("/mappings", (StubStore stubs) =>
-        {
-            stubs.Clear();
-            return Json(200, new JsonObject());
-        });
-        admin.MapPost("/mappings/reset", (StubStore stubs) =>
-        {
-            stubs.Clear();
-            return Json(200, new JsonObject());
-        });
-        admin.MapGet("/mappings/{id}", (string id, StubStore stubs) =>
-            Guid.TryParse(id, out var g) && stubs.Get(g) is { } m ? Json(200, m.Json) : Json(404, new JsonObject()));
-        admin.MapPut("/mappings/{id}", (string id, HttpContext c, StubStore stubs) => WithBody(c, body =>
-            Guid.TryParse(id, out var g) && stubs.Get(g) is not null ? Json(200, stubs.Add(body, g).Json) : Json(404, new JsonObject())));
-        admin.MapDelete("/mappings/{id}", (string id, StubStore stubs) =>
-            Guid.TryParse(id, out var g) && stubs.Remove(g) ? Json(200, new JsonObject()) : Json(404, new JsonObject()));
-        admin.MapGet("/requests", (HttpContext c, RequestLog log) =>
-            Json(200, log.ToJson(int.TryParse(c.Request.Query["limit"], CultureInfo.InvariantCulture, out var limit) ? limit : null)));
-        admin.MapDelete("/requests", (RequestLog log) =>
-        {
-            log.Clear();
-            return Json(200, new JsonObject());
-        });
-        admin.MapPost("/reset", (StubStore stubs, RequestLog log) =>
-        {
-            stubs.Clear();
-            log.Clear();
-            return Json(200, new JsonObject());
-        });
-
-        var sim = admin.MapGroup("/knowlarity");
+        var sim = app.MapGroup("/__admin/knowlarity");
         sim.MapPost("/inbound-call", (HttpContext c, KnowlarityApi api, KnowlarityOptions options) => WithBody(c, body =>
         {
             var o = body as JsonObject ?? [];
@@ -177,15 +140,7 @@ internal static class AdminEndpoints
             return Json(400, new JsonObject { ["errors"] = Errors("", "a JSON body is required") });
         }
 
-        try
-        {
-            return handle(body);
-        }
-        catch (StubMappingException e)
-        {
-            // WireMock: 422 with a JSON-API style error naming the pointer.
-            return Json(422, new JsonObject { ["errors"] = Errors(e.Pointer, e.Message) });
-        }
+        return handle(body);
     }
 
     private static JsonArray Errors(string pointer, string detail) => new(new JsonObject
@@ -198,32 +153,4 @@ internal static class AdminEndpoints
 
     internal static IResult Json(int status, JsonNode body) =>
         Results.Text(body.ToJsonString(KnowlarityApi.Wire), "application/json", Encoding.UTF8, status);
-
-    /// <summary>Runs before the fake's routes: a matching stub answers instead of the fake (WireMock's override).</summary>
-    public static async Task StubMiddleware(HttpContext context, Func<Task> next)
-    {
-        var path = context.Request.Path;
-        var stubs = context.RequestServices.GetRequiredService<StubStore>();
-        if (stubs.Count == 0 || path.StartsWithSegments("/__admin", StringComparison.Ordinal) || path == "/openapi.json")
-        {
-            await next();
-            return;
-        }
-
-        var request = context.Request;
-        request.EnableBuffering();
-        var options = context.RequestServices.GetRequiredService<KnowlarityOptions>();
-        var (bytes, tooLarge) = await KnowlarityApi.ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
-        request.Body.Position = 0;
-        var mapping = tooLarge ? null : stubs.Find(request, Encoding.UTF8.GetString(bytes));
-        if (mapping is null)
-        {
-            await next();
-            return;
-        }
-
-        var time = context.RequestServices.GetRequiredService<TimeProvider>();
-        context.RequestServices.GetRequiredService<KnowlarityApi>().JournalStubbed(context, bytes, mapping);
-        await StubStore.RespondAsync(context, mapping, time);
-    }
 }

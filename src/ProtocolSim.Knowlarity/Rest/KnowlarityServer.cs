@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using ProtocolSim.Knowlarity.Rest.Stubbing;
+using WireMock.Logging;
+using WireMock.Server;
+using WireMock.Settings;
+
+namespace ProtocolSim.Knowlarity.Rest;
+
+/// <summary>
+/// The Knowlarity fake hosted on WireMock.Net (one port): WireMock.Net's stubbing, request log and admin API, with
+/// the fake's stateful behaviour as the lowest-priority mapping (<see cref="BuiltInBehaviour"/>) and the
+/// notifications stream, OpenAPI document and simulator controls in front of WireMock.Net's middleware.
+/// </summary>
+/// <remarks>
+/// While no user stub exists, an API request is answered by the built-in behaviour directly, before WireMock.Net's
+/// middleware (which matches every request against its ~45 admin mappings and re-sorts its request log on every add:
+/// 12k requests/s at best, 1.7k with a 10,000-entry log, measured in <c>docs/benchmarks.md</c>); the request still
+/// lands in WireMock.Net's log (<see cref="RequestLogFeed"/>). As soon as one user stub exists, every request goes
+/// through WireMock.Net's matcher, so a stub always wins, and a reset brings the fast path back.
+/// </remarks>
+public sealed class KnowlarityServer : IAsyncDisposable
+{
+    private readonly RequestLogFeed _feed;
+    private readonly BuiltInBehaviour _behaviour;
+    private readonly int _maxBody;
+
+    private KnowlarityServer(WireMockServer wireMock, IServiceProvider services, RequestLogFeed feed)
+    {
+        WireMock = wireMock;
+        Services = services;
+        _feed = feed;
+        Api = services.GetRequiredService<KnowlarityApi>();
+        Options = services.GetRequiredService<KnowlarityOptions>();
+        _maxBody = Options.MaxBodyBytes;
+        _behaviour = new BuiltInBehaviour(Api);
+        BuiltInBehaviour.EnsureMapped(wireMock, _behaviour);
+        wireMock.LogEntriesChanged += (_, e) => BuiltInBehaviour.JournalStubbed(Api, e);
+    }
+
+    /// <summary>The WireMock.Net server: add stubs with its fluent API (<c>WireMock.Given(Request.Create()...)</c>).</summary>
+    public WireMockServer WireMock { get; }
+
+    /// <summary>The fake's services (options, API, call simulator, notifications hub, journals).</summary>
+    public IServiceProvider Services { get; }
+
+    public KnowlarityOptions Options { get; }
+
+    public KnowlarityApi Api { get; }
+
+    public string BaseUrl => WireMock.Url!.TrimEnd('/');
+
+    /// <summary>Whether requests answered by the built-in behaviour reach WireMock.Net's log without its middleware (see <see cref="RequestLogFeed"/>).</summary>
+    public bool FastPath => _feed.Active;
+
+    /// <summary>WireMock.Net's request log, with every request the built-in behaviour answered on the fast path moved in first.</summary>
+    public IReadOnlyList<ILogEntry> LogEntries
+    {
+        get
+        {
+            _feed.Flush();
+            return WireMock.LogEntries;
+        }
+    }
+
+    /// <summary>WireMock.Net's <c>FindLogEntries</c> over the whole log (see <see cref="LogEntries"/>).</summary>
+    public IReadOnlyList<ILogEntry> FindLogEntries(params WireMock.Matchers.Request.IRequestMatcher[] matchers)
+    {
+        _feed.Flush();
+        return WireMock.FindLogEntries(matchers);
+    }
+
+    public static Task<KnowlarityServer> StartAsync(IPAddress address, Action<KnowlarityOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var probe = new KnowlarityOptions();
+        configure(probe);
+        var feed = new RequestLogFeed(probe.MaxRequestJournalEntries, BuiltInBehaviour.MappingGuid, BuiltInBehaviour.Title);
+        IServiceProvider? provider = null;
+        KnowlarityServer? self = null;
+        var host = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        var settings = new WireMockServerSettings
+        {
+            Urls = [$"http://{host}:0"],
+            StartAdminInterface = true,
+            MaxRequestLogCount = probe.MaxRequestJournalEntries,
+            Logger = new WireMockNullLogger(),
+            AdditionalServiceRegistration = collection =>
+            {
+                feed.Attach(collection);
+                collection.AddRouting();
+                collection.AddKnowlarity(configure);
+                services?.Invoke(collection);
+            },
+            PreWireMockMiddlewareInit = builder =>
+            {
+                var app = (IApplicationBuilder)builder;
+                provider = app.ApplicationServices;
+                app.Use((context, next) => self is { } server ? server.GateAsync(context, next) : next(context));
+                app.UseRouting();
+                app.UseEndpoints(endpoints =>
+                {
+                    endpoints.MapKnowlarity();
+                    StubbingEndpoints.Map(endpoints, () => self);
+                });
+            },
+        };
+
+        WireMockServer wireMock;
+        try
+        {
+            wireMock = WireMockServer.Start(settings);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new InvalidOperationException($"The Knowlarity fake did not start on {host}: {e.Message}", e);
+        }
+
+        self = new KnowlarityServer(wireMock, provider ?? throw new InvalidOperationException("WireMock.Net did not run the fake's middleware set-up."), feed);
+        return Task.FromResult(self);
+    }
+
+    /// <summary>In front of WireMock.Net's middleware: the fast path, body bounds, and the log kept in order.</summary>
+    private Task GateAsync(HttpContext context, RequestDelegate next)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        if (path.StartsWith("/__admin", StringComparison.OrdinalIgnoreCase))
+        {
+            _feed.Flush();
+            return AdminAsync(context, next);
+        }
+
+        if (path.StartsWith("/update-stream/", StringComparison.Ordinal) || path == "/openapi.json")
+        {
+            return next(context);
+        }
+
+        var isApi = ApiRequest.TryParseApiPath(path, out _, out _);
+        if (isApi && _feed.Active && !HasUserStubs())
+        {
+            return Api.HandleAsync(context, _feed.Add);
+        }
+
+        _feed.Flush();
+        if (context.Request.ContentLength > _maxBody)
+        {
+            // Answered (413) and journaled by the built-in behaviour, as on the fast path: WireMock.Net would buffer it.
+            return Api.HandleAsync(context, _feed.Add);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = _maxBody;
+        }
+
+        BuiltInBehaviour.EnsureMapped(WireMock, _behaviour);
+        return next(context);
+    }
+
+    private async Task AdminAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = 16 * 1024 * 1024;
+        }
+
+        await next(context);
+
+        // A reset deletes the built-in mapping too; it comes back (and the fast path with it while no stub exists).
+        BuiltInBehaviour.EnsureMapped(WireMock, _behaviour);
+    }
+
+    /// <summary>WireMock.Net's <c>Reset()</c> (stubs, request log, scenarios), then the built-in behaviour's mapping back.</summary>
+    public void Reset()
+    {
+        _feed.Clear();
+        WireMock.Reset();
+        BuiltInBehaviour.EnsureMapped(WireMock, _behaviour);
+    }
+
+    private bool HasUserStubs()
+    {
+        foreach (var m in WireMock.Mappings)
+        {
+            if (!m.IsAdminInterface && m.Guid != BuiltInBehaviour.MappingGuid)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public Task StopAsync()
+    {
+        WireMock.Stop();
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        WireMock.Dispose();
+        if (Services is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+    }
+}

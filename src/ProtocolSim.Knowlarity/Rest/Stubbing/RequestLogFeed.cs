@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.Collections.ObjectModel;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using ProtocolSim.Core;
+using WireMock;
+using WireMock.Logging;
+using WireMock.Types;
+using WireMock.Util;
+
+namespace ProtocolSim.Knowlarity.Rest.Stubbing;
+
+/// <summary>
+/// Puts the requests that the built-in behaviour answered on the fast path (no user stub present, WireMock.Net's
+/// middleware not run) into WireMock.Net's own request log, so that <c>/__admin/requests</c>, <c>requests/find</c>
+/// and <see cref="WireMock.Server.WireMockServer.LogEntries"/> list every request.
+/// </summary>
+/// <remarks>
+/// A fast-path request only queues a pointer to its journal entries (the newest
+/// <see cref="KnowlarityOptions.MaxRequestJournalEntries"/> are kept); the queue is moved into the log, oldest first,
+/// before any request reaches WireMock.Net's middleware (an admin call, or any request while a stub exists) and
+/// whenever <see cref="KnowlarityServer.LogEntries"/> is read, so the log's order is the order of arrival. The log
+/// collection is WireMock.Net's, found once in its service registrations: WireMock.Net 2.31 has no public way to add
+/// an entry. If a later version hides it, <see cref="Active"/> is false and every request goes through WireMock.Net's
+/// middleware instead (correct, slower): a test fails so that the upgrade is noticed.
+/// </remarks>
+internal sealed class RequestLogFeed
+{
+    private readonly ConcurrentQueue<Pending> _pending = new();
+    private readonly Lock _gate = new();
+    private ObservableCollection<LogEntry>? _log;
+    private int _count;
+
+    private sealed record Pending(JournalEntry Request, JournalEntry Answer, int Status, string? Allow, string ClientIp, string Host, int Port);
+
+    public RequestLogFeed(int max, Guid builtInMapping, string title)
+    {
+        Max = max;
+        BuiltInMapping = builtInMapping;
+        Title = title;
+    }
+
+    /// <summary>Entries kept (WireMock.Net's <c>MaxRequestLogCount</c>); 0 keeps none.</summary>
+    public int Max { get; }
+
+    public Guid BuiltInMapping { get; }
+
+    public string Title { get; }
+
+    /// <summary>Whether WireMock.Net's log collection was found (the fast path needs it).</summary>
+    public bool Active => _log is not null;
+
+    /// <summary>Finds WireMock.Net's log collection among the services its host registers (called from <c>AdditionalServiceRegistration</c>).</summary>
+    public void Attach(IServiceCollection services)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType.FullName == "WireMock.Owin.IWireMockMiddlewareOptions" && descriptor.ImplementationInstance is { } options
+                && options.GetType().GetProperty("LogEntries")?.GetValue(options) is ObservableCollection<LogEntry> log)
+            {
+                _log = log;
+                return;
+            }
+        }
+    }
+
+    public void Add(KnowlarityApi.Answer answer, Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        if (Max == 0)
+        {
+            return;
+        }
+
+        var connection = context.Connection;
+        _pending.Enqueue(new Pending(answer.Request, answer.Response, answer.Status, answer.Allow, connection.RemoteIpAddress?.ToString() ?? "", connection.LocalIpAddress?.ToString() ?? "127.0.0.1", connection.LocalPort));
+        if (Interlocked.Increment(ref _count) > Max && _pending.TryDequeue(out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    /// <summary>Drops the queued requests (a reset of the log).</summary>
+    public void Clear()
+    {
+        while (_pending.TryDequeue(out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    /// <summary>Moves the queued requests into WireMock.Net's log, then trims it to <see cref="Max"/>, oldest first.</summary>
+    public void Flush()
+    {
+        if (_log is not { } log || _pending.IsEmpty)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var batch = new List<LogEntry>();
+            while (_pending.TryDequeue(out var p))
+            {
+                Interlocked.Decrement(ref _count);
+                batch.Add(Entry(p));
+            }
+
+            if (batch.Count >= Max)
+            {
+                log.Clear();
+                batch.RemoveRange(0, batch.Count - Max);
+            }
+
+            foreach (var entry in batch)
+            {
+                log.Add(entry);
+            }
+
+            while (log.Count > Max)
+            {
+                log.RemoveAt(0);
+            }
+        }
+    }
+
+    private LogEntry Entry(Pending p)
+    {
+        var headers = new Dictionary<string, WireMockList<string>>(StringComparer.OrdinalIgnoreCase) { ["Content-Type"] = new("application/json") };
+        if (p.Allow is not null)
+        {
+            headers["Allow"] = new(p.Allow);
+        }
+
+        var text = p.Answer.Text ?? "";
+        return new LogEntry
+        {
+            Guid = Guid.NewGuid(),
+            RequestMessage = new JournaledRequest(p.Request, p.ClientIp, p.Host, p.Port),
+            ResponseMessage = new ResponseMessage
+            {
+                StatusCode = p.Status,
+                Headers = headers,
+                BodyData = new BodyData { BodyAsString = text, BodyAsBytes = Encoding.UTF8.GetBytes(text), Encoding = Encoding.UTF8, DetectedBodyType = BodyType.String },
+                DateTime = p.Answer.Time.UtcDateTime,
+            },
+            MappingGuid = BuiltInMapping,
+            MappingTitle = Title,
+        };
+    }
+}
