@@ -77,9 +77,14 @@ public sealed class KnowlarityApi
     /// <summary>The fast path (no user stub present): reads the body within bounds, answers, writes the answer.</summary>
     internal async Task HandleAsync(HttpContext context, Action<Answer, HttpContext>? answered = null)
     {
-        var request = context.Request;
-        var (body, tooLarge) = await ReadBodyAsync(request, _options.MaxBodyBytes, context.RequestAborted);
-        var answer = Respond(ApiRequest.From(request), body, tooLarge);
+        var (body, tooLarge) = await ReadBodyAsync(context.Request, _options.MaxBodyBytes, context.RequestAborted);
+        await AnswerAsync(context, body, tooLarge, answered);
+    }
+
+    /// <summary>Answers a request whose body was read already.</summary>
+    internal async Task AnswerAsync(HttpContext context, byte[] body, bool tooLarge, Action<Answer, HttpContext>? answered)
+    {
+        var answer = Respond(ApiRequest.From(context.Request), body, tooLarge);
         var response = context.Response;
         response.StatusCode = answer.Status;
         response.ContentType = "application/json";

@@ -26,11 +26,13 @@ namespace ProtocolSim.Knowlarity.Rest;
 public sealed class KnowlarityServer : IAsyncDisposable
 {
     private readonly RequestLogFeed _feed;
+    private readonly WireMockServerSettings _settings;
     private readonly BuiltInBehaviour _behaviour;
     private readonly int _maxBody;
 
-    private KnowlarityServer(WireMockServer wireMock, IServiceProvider services, RequestLogFeed feed)
+    private KnowlarityServer(WireMockServer wireMock, WireMockServerSettings settings, IServiceProvider services, RequestLogFeed feed)
     {
+        _settings = settings;
         WireMock = wireMock;
         Services = services;
         _feed = feed;
@@ -89,6 +91,9 @@ public sealed class KnowlarityServer : IAsyncDisposable
             StartAdminInterface = true,
             MaxRequestLogCount = probe.MaxRequestJournalEntries,
             Logger = new WireMockNullLogger(),
+
+            // Ours to read as well: the fast path asks stubs in a scenario for a match in the scenario's state.
+            ScenarioStateStore = new WireMock.Handlers.InMemoryScenarioStateStore(),
             AdditionalServiceRegistration = collection =>
             {
                 feed.Attach(collection);
@@ -120,7 +125,7 @@ public sealed class KnowlarityServer : IAsyncDisposable
             throw new InvalidOperationException($"The Knowlarity fake did not start on {host}: {e.Message}", e);
         }
 
-        self = new KnowlarityServer(wireMock, provider ?? throw new InvalidOperationException("WireMock.Net did not run the fake's middleware set-up."), feed);
+        self = new KnowlarityServer(wireMock, settings, provider ?? throw new InvalidOperationException("WireMock.Net did not run the fake's middleware set-up."), feed);
         return Task.FromResult(self);
     }
 
@@ -140,11 +145,73 @@ public sealed class KnowlarityServer : IAsyncDisposable
         }
 
         var isApi = ApiRequest.TryParseApiPath(path, out _, out _);
-        if (isApi && _feed.Active && !HasUserStubs())
+        if (isApi && _feed.Active)
         {
-            return Api.HandleAsync(context, _feed.Add);
+            return _feed.HasUserStubs() ? PreMatchAsync(context, next) : Api.HandleAsync(context, _feed.Add);
         }
 
+        return WireMockNetAsync(context, next);
+    }
+
+    /// <summary>
+    /// An API request while user stubs exist: the stubs are asked first, with WireMock.Net's matcher; only a request
+    /// that one of them may answer goes through WireMock.Net's middleware (its admin-mapping matching and log sorting
+    /// are what make it slow), the rest is answered by the built-in behaviour at once.
+    /// </summary>
+    private async Task PreMatchAsync(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        var (body, tooLarge) = await KnowlarityApi.ReadBodyAsync(request, _maxBody, context.RequestAborted);
+        if (tooLarge)
+        {
+            await Api.AnswerAsync(context, body, tooLarge: true, _feed.Add);
+            return;
+        }
+
+        if (!ComparableWithoutWireMockNet(request, body) || _settings.AllowPartialMapping == true
+            || _feed.AnyUserStubMayMatch(Live(context, body), _settings.ScenarioStateStore!))
+        {
+            request.Body = new MemoryStream(body, writable: false);
+            await WireMockNetAsync(context, next);
+            return;
+        }
+
+        await Api.AnswerAsync(context, body, tooLarge: false, _feed.Add);
+    }
+
+    /// <summary>
+    /// Whether <see cref="Live"/> shows the request to a matcher as WireMock.Net's own request parser would: a body that
+    /// is UTF-8 text, not compressed and not a form (WireMock.Net decodes those its own way).
+    /// </summary>
+    private static bool ComparableWithoutWireMockNet(HttpRequest request, byte[] body)
+    {
+        if (body.Length == 0)
+        {
+            return true;
+        }
+
+        if (request.Headers.ContentEncoding.Count > 0
+            || (request.ContentType?.Contains("form-urlencoded", StringComparison.OrdinalIgnoreCase) ?? false)
+            || (request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) ?? false))
+        {
+            return false;
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(body);
+    }
+
+    private static WireMock.RequestMessage Live(HttpContext context, byte[] body)
+    {
+        var request = context.Request;
+        var headers = request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString())).ToList();
+        var raw = new RawRequest(request.Method, (request.Path.Value ?? "/") + request.QueryString.Value, request.Protocol, headers, System.Text.Encoding.UTF8.GetString(body));
+        var connection = context.Connection;
+        return WireMockRequests.Create(raw, DateTime.UtcNow, connection.RemoteIpAddress?.ToString() ?? "", request.Host.Host, request.Host.Port ?? connection.LocalPort);
+    }
+
+    /// <summary>Into WireMock.Net's middleware: the fast path's log moved in first, bodies bounded, the built-in mapping present.</summary>
+    private Task WireMockNetAsync(HttpContext context, RequestDelegate next)
+    {
         _feed.Flush();
         if (context.Request.ContentLength > _maxBody)
         {
@@ -180,19 +247,6 @@ public sealed class KnowlarityServer : IAsyncDisposable
         _feed.Clear();
         WireMock.Reset();
         BuiltInBehaviour.EnsureMapped(WireMock, _behaviour);
-    }
-
-    private bool HasUserStubs()
-    {
-        foreach (var m in WireMock.Mappings)
-        {
-            if (!m.IsAdminInterface && m.Guid != BuiltInBehaviour.MappingGuid)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     public Task StopAsync()

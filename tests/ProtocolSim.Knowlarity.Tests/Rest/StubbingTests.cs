@@ -20,7 +20,7 @@ public sealed class StubbingTests
     {
         await using var host = await KnowlarityHost.StartAsync();
         Assert.True(host.App.FastPath, "WireMock.Net's request log was not found: a WireMock.Net upgrade changed it (RequestLogFeed)");
-        var (status, _) = await host.GetAsync("/agent");
+        var (status, _) = await host.GetAsync("/agent?page=1");
         Assert.Equal(HttpStatusCode.OK, status);
 
         var (_, log) = await host.SendAsync(HttpMethod.Get, "/__admin/requests");
@@ -32,7 +32,7 @@ public sealed class StubbingTests
         Assert.DoesNotContain(host.Options.Credentials.SrApiKey, log.ToJsonString());
 
         // requests/find is WireMock.Net's, over the same log.
-        var (_, found) = await host.SendAsync(HttpMethod.Post, "/__admin/requests/find", """{"Path":{"Matchers":[{"Name":"WildcardMatcher","Pattern":"*/agent"}]},"Methods":["GET"]}""");
+        var (_, found) = await host.SendAsync(HttpMethod.Post, "/__admin/requests/find", """{"Path":{"Matchers":[{"Name":"WildcardMatcher","Pattern":"*/agent"}]},"Methods":["GET"],"Params":[{"Name":"page","Matchers":[{"Name":"ExactMatcher","Pattern":"1"}]}]}""");
         Assert.Single(found!.AsArray());
     }
 
@@ -60,6 +60,36 @@ public sealed class StubbingTests
         Assert.Equal(2, entries.Count);
         Assert.NotEqual(BuiltInBehaviour.MappingGuid, entries[0].MappingGuid);
         Assert.Equal(BuiltInBehaviour.MappingGuid, entries[1].MappingGuid);
+    }
+
+    [Fact]
+    public async Task WhileStubsExist_WhatNoStubMatches_StaysOffWireMockNetsMiddleware_AndScenariosAreAskedInTheirState()
+    {
+        await using var host = await KnowlarityHost.StartAsync();
+        await host.RegisterAsync();
+        var wm = host.App.WireMock;
+        wm.Given(Request.Create().UsingPost().WithPath("/Basic/v1/account/call/makecall").WithBody(new JsonPartialMatcher("""{"customer_number":"+919900000009"}""")))
+            .RespondWith(Response.Create().WithStatusCode(429).WithBody("""{"message":"stubbed"}"""));
+        wm.Given(Request.Create().UsingGet().WithPath("/Basic/v1/account/plans")).InScenario("plans").WhenStateIs("closed")
+            .RespondWith(Response.Create().WithStatusCode(503).WithBody("""{"message":"closed"}"""));
+        wm.Given(Request.Create().UsingGet().WithPath("/Basic/v1/account/close")).InScenario("plans").WillSetStateTo("closed")
+            .RespondWith(Response.Create().WithBody("ok"));
+
+        var (status, _) = await host.PostAsync("/call/makecall", new { k_number = "+918047250000", agent_number = "+919845000001", customer_number = "+919900000009" });
+        Assert.Equal((HttpStatusCode)429, status);
+        (status, var call) = await host.PostAsync("/call/makecall", new { k_number = "+918047250000", agent_number = "+919845000001", customer_number = "+919900000004" });
+        Assert.True(call?["success"] is not null, call?.ToJsonString());
+        (status, _) = await host.GetAsync("/plans");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("ok", await host.Client.GetStringAsync("/Basic/v1/account/close"));
+        (status, _) = await host.GetAsync("/plans");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+
+        // In the log, in order: the registration (no stub yet), stub, built-in (answered before WireMock.Net's middleware), built-in, stub, stub.
+        var entries = host.App.LogEntries;
+        // (WireMock.Net's own entries carry its match result; those of the built-in behaviour's direct answers do not.)
+        Assert.Equal(["direct", "stubbed", "direct", "direct", "stubbed", "stubbed"], entries.Select(e => e.RequestMatchResult is null ? "direct" : "stubbed"));
+        Assert.All(entries.Where(e => e.RequestMatchResult is null), e => Assert.Equal(BuiltInBehaviour.MappingGuid, e.MappingGuid));
     }
 
     [Fact]

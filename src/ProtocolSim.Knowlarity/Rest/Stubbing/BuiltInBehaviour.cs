@@ -79,7 +79,7 @@ internal sealed class BuiltInBehaviour(KnowlarityApi api)
 
         foreach (var item in e.NewItems)
         {
-            if (item is not ILogEntry { RequestMessage: { } request } entry || request is JournaledRequest || entry.MappingGuid == MappingGuid
+            if (item is not ILogEntry { RequestMessage: { } request } entry || entry.MappingGuid == MappingGuid
                 || request.Path.StartsWith("/__admin", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
