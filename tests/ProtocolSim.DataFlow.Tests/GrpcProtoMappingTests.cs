@@ -123,5 +123,21 @@ public sealed class GrpcProtoMappingTests : IDisposable
         // The assumed method is not served any more.
         using var old = await http.PostAsync(DataFlowMock.GrpcCleartextUrl(host.App) + "/dataflow/Stream", new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
         Assert.Equal("12", old.Headers.GetValues("grpc-status").Single());
+
+        // Reflection lists the loaded proto's service and describes its Stream method and the messages' scalar fields.
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(DataFlowMock.GrpcCleartextUrl(host.App));
+        var reflection = new global::Grpc.Reflection.V1.ServerReflection.ServerReflectionClient(channel);
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new global::Grpc.Reflection.V1.ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.WriteAsync(new global::Grpc.Reflection.V1.ServerReflectionRequest { FileContainingSymbol = "knovvu.dataflow.DataFlowService" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(["grpc.health.v1.Health", "knovvu.dataflow.DataFlowService"], call.ResponseStream.Current.ListServicesResponse.Service.Select(x => x.Name).Order(StringComparer.Ordinal));
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var file = Google.Protobuf.Reflection.FileDescriptorProto.Parser.ParseFrom(call.ResponseStream.Current.FileDescriptorResponse.FileDescriptorProto[0]);
+        var method = Assert.Single(Assert.Single(file.Service).Method);
+        Assert.Equal(("Stream", ".knovvu.dataflow.StreamRequest", ".knovvu.dataflow.StreamResponse", true, true), (method.Name, method.InputType, method.OutputType, method.ClientStreaming, method.ServerStreaming));
+        var fields = file.MessageType.Single(m => m.Name == "StreamRequest").Field.Select(f => (f.Name, f.Number, f.Type)).ToList();
+        Assert.Equal([("session_hint", 1, Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.String), ("message", 3, Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.String), ("audio_chunk", 4, Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Bytes)], fields);
     }
 }

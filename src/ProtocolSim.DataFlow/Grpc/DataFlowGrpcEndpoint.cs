@@ -42,7 +42,8 @@ public static class DataFlowGrpcEndpoint
         services.AddOptions<GrpcServiceOptions>().Configure<DataFlowOptions>((grpc, options) => grpc.MaxReceiveMessageSize = options.MaxFrameBytes);
         services.AddSingleton<IServiceMethodProvider<DataFlowStreamService>, DataFlowStreamService.MethodProvider>();
 
-        // Reflection describes the bundled proto's service (a proto loaded at run time has no compiled descriptor).
+        // Reflection describes the service of the proto in use: the bundled one's generated descriptor, or one built from
+        // a proto loaded at run time (GrpcProtoMapping.Descriptor).
         services.AddSingleton(sp => new ReflectionServiceImpl(Described(sp)));
         services.AddSingleton(sp => new ReflectionV1ServiceImpl(Described(sp)));
         services.AddGrpcReflection();
@@ -51,9 +52,9 @@ public static class DataFlowGrpcEndpoint
     }
 
     private static List<Google.Protobuf.Reflection.ServiceDescriptor> Described(IServiceProvider services) =>
-        ReferenceEquals(services.GetRequiredService<DataFlowOptions>().GrpcProto, GrpcProtoMapping.Default)
+        services.GetRequiredService<DataFlowOptions>().GrpcProto is var proto && ReferenceEquals(proto, GrpcProtoMapping.Default)
             ? [Wire.GrpcDataFlowReflection.Descriptor.Services[0], global::Grpc.Health.V1.Health.Descriptor]
-            : [global::Grpc.Health.V1.Health.Descriptor];
+            : proto.Descriptor is { } loaded ? [loaded.Services[0], global::Grpc.Health.V1.Health.Descriptor] : [global::Grpc.Health.V1.Health.Descriptor];
 
     public static IEndpointRouteBuilder MapDataFlowGrpc(this IEndpointRouteBuilder endpoints)
     {

@@ -12,6 +12,14 @@ namespace ProtocolSim.DataFlow.Grpc;
 /// </summary>
 public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonField, int InputAudioField, int OutputJsonField, int OutputAudioField, IReadOnlySet<int> InputFields, string Source)
 {
+    /// <summary>
+    /// What server reflection says of a proto loaded at run time: its package, the service with the one bidirectional
+    /// method the mock serves, and that method's two messages with their scalar fields (a field of a message or enum
+    /// type is left out: the mock reads only the JSON text and the audio). Null for the bundled proto, whose generated
+    /// descriptor is complete.
+    /// </summary>
+    public Google.Protobuf.Reflection.FileDescriptor? Descriptor { get; init; }
+
     public static GrpcProtoMapping Default { get; } = new("/dataflow/Stream", 1, 2, 1, 2, new HashSet<int> { 1, 2 }, "the assumed proto (fixtures/dataflow/grpcDataFlow.proto)");
 
     /// <summary>Reads a .proto file; throws <see cref="InvalidDataException"/> naming what cannot be mapped.</summary>
@@ -48,7 +56,79 @@ public sealed partial record GrpcProtoMapping(string MethodPath, int InputJsonFi
         return new GrpcProtoMapping(method,
             Pick(path, rpc.Input, input, "string", JsonNames()), Pick(path, rpc.Input, input, "bytes", AudioNames()),
             Pick(path, rpc.Output, output, "string", JsonNames()), Pick(path, rpc.Output, output, "bytes", AudioNames()),
-            input.Select(f => f.Number).ToHashSet(), Path.GetFileName(path));
+            input.Select(f => f.Number).ToHashSet(), Path.GetFileName(path))
+        {
+            Descriptor = Describe(Path.GetFileName(path), package, rpc.Service, rpc.Method, (rpc.Input, input), (rpc.Output, output)),
+        };
+    }
+
+    private static readonly Dictionary<string, Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type> Scalars = new(StringComparer.Ordinal)
+    {
+        ["double"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Double,
+        ["float"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Float,
+        ["int64"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Int64,
+        ["uint64"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Uint64,
+        ["int32"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Int32,
+        ["fixed64"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Fixed64,
+        ["fixed32"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Fixed32,
+        ["bool"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Bool,
+        ["string"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.String,
+        ["bytes"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Bytes,
+        ["uint32"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Uint32,
+        ["sfixed32"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Sfixed32,
+        ["sfixed64"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Sfixed64,
+        ["sint32"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Sint32,
+        ["sint64"] = Google.Protobuf.Reflection.FieldDescriptorProto.Types.Type.Sint64,
+    };
+
+    /// <summary>Builds the <see cref="Descriptor"/> (one file, no imports: a name clash or a bad name gives null, reflection then lists health only).</summary>
+    private static Google.Protobuf.Reflection.FileDescriptor? Describe(string file, string package, string service, string method,
+        (string Type, List<(string Type, string Name, int Number)> Fields) input, (string Type, List<(string Type, string Name, int Number)> Fields) output)
+    {
+        static string Simple(string type) => type.TrimStart('.')[(type.TrimStart('.').LastIndexOf('.') + 1)..];
+        var proto = new Google.Protobuf.Reflection.FileDescriptorProto { Name = file, Package = package, Syntax = "proto3" };
+        foreach (var (type, fields) in new[] { input, output }.DistinctBy(m => Simple(m.Type)))
+        {
+            var message = new Google.Protobuf.Reflection.DescriptorProto { Name = Simple(type) };
+            foreach (var (fieldType, name, number) in fields)
+            {
+                var repeated = fieldType.StartsWith("repeated ", StringComparison.Ordinal);
+                if (Scalars.TryGetValue(repeated ? fieldType["repeated ".Length..] : fieldType, out var scalar))
+                {
+                    message.Field.Add(new Google.Protobuf.Reflection.FieldDescriptorProto
+                    {
+                        Name = name,
+                        Number = number,
+                        Type = scalar,
+                        Label = repeated ? Google.Protobuf.Reflection.FieldDescriptorProto.Types.Label.Repeated : Google.Protobuf.Reflection.FieldDescriptorProto.Types.Label.Optional,
+                        JsonName = name,
+                    });
+                }
+            }
+
+            proto.MessageType.Add(message);
+        }
+
+        var prefix = package.Length > 0 ? "." + package + "." : ".";
+        proto.Service.Add(new Google.Protobuf.Reflection.ServiceDescriptorProto
+        {
+            Name = service,
+            Method =
+            {
+                new Google.Protobuf.Reflection.MethodDescriptorProto
+                {
+                    Name = method, InputType = prefix + Simple(input.Type), OutputType = prefix + Simple(output.Type), ClientStreaming = true, ServerStreaming = true,
+                },
+            },
+        });
+        try
+        {
+            return Google.Protobuf.Reflection.FileDescriptor.BuildFromByteStrings([Google.Protobuf.MessageExtensions.ToByteString(proto)])[0];
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     public override string ToString() =>
