@@ -143,7 +143,7 @@ public sealed class KnowlarityOptions : ProtocolSim.Core.Hosting.IFakeOptions
     /// <summary>Events buffered per subscriber before a slow one is disconnected.</summary>
     public int SubscriberBuffer { get; set; } = 4096;
 
-    /// <summary>Requests kept by <c>/__admin/requests</c> (WireMock's <c>maxRequestJournalEntries</c>).</summary>
+    /// <summary>Requests kept in WireMock.Net's request log, <c>/__admin/requests</c> (its <c>MaxRequestLogCount</c>); 0 keeps none.</summary>
     public int MaxRequestJournalEntries { get; set; } = 10_000;
 
     /// <summary>Journals of stream connections and calls kept for reports and the dashboard (0 = all).</summary>

@@ -156,22 +156,29 @@ internal static class OpenApiDocument
             return op;
         }
 
+        // WireMock.Net's admin API (the main entries; its full list is WireMock.Net's documentation) and the three
+        // Java WireMock endpoints added on its log.
         paths["/__admin/mappings"] = new JsonObject
         {
-            ["get"] = Op("List stub mappings (WireMock shape)"),
-            ["post"] = Op("Add a stub mapping: request {method, url|urlPath|urlPathPattern|urlPattern, headers, queryParameters, bodyPatterns}, response {status, body|jsonBody|base64Body, headers, fixedDelayMilliseconds, fault}; 201", body: true),
-            ["delete"] = Op("Delete every stub mapping"),
+            ["get"] = Op("List mappings (WireMock.Net's shape), the built-in behaviour's among them"),
+            ["post"] = Op("Add a mapping in WireMock.Net's JSON: {Request: {Path, Methods, Headers, Params, Body}, Response: {StatusCode, Body|BodyAsJson|BodyAsBytes, Headers, Delay, Fault}, Priority, Scenario, ...}; 201", body: true),
+            ["delete"] = Op("Delete every mapping"),
         };
         paths["/__admin/mappings/{id}"] = new JsonObject
         {
-            ["parameters"] = new JsonArray(PathParameter("id", "Mapping id (UUID).")),
-            ["get"] = Op("One stub mapping; 404 when unknown"),
-            ["put"] = Op("Replace a stub mapping", body: true),
-            ["delete"] = Op("Delete a stub mapping"),
+            ["parameters"] = new JsonArray(PathParameter("id", "Mapping guid.")),
+            ["get"] = Op("One mapping; 404 when unknown"),
+            ["put"] = Op("Replace a mapping", body: true),
+            ["delete"] = Op("Delete a mapping"),
         };
-        paths["/__admin/mappings/reset"] = new JsonObject { ["post"] = Op("Delete every stub mapping") };
-        paths["/__admin/requests"] = new JsonObject { ["get"] = Op("Request journal, newest first (query limit)"), ["delete"] = Op("Clear the request journal") };
-        paths["/__admin/reset"] = new JsonObject { ["post"] = Op("Clear stub mappings and the request journal") };
+        paths["/__admin/mappings/reset"] = new JsonObject { ["post"] = Op("Delete every mapping (the built-in behaviour's comes back)") };
+        paths["/__admin/mappings/wiremock.org"] = new JsonObject { ["post"] = Op("Import mappings in Java WireMock's JSON (WireMock.Net's importer: see the README for what it keeps)", body: true) };
+        paths["/__admin/requests"] = new JsonObject { ["get"] = Op("The request log (WireMock.Net's shape), every request"), ["delete"] = Op("Clear the request log") };
+        paths["/__admin/requests/find"] = new JsonObject { ["post"] = Op("Requests matching a request model: {Path, Methods, Headers, Params, Body}", body: true) };
+        paths["/__admin/requests/unmatched"] = new JsonObject { ["get"] = Op("Requests no mapping matched") };
+        paths["/__admin/requests/unmatched/near-misses"] = new JsonObject { ["get"] = Op("Unmatched requests with the mapping that came nearest") };
+        paths["/__admin/scenarios"] = new JsonObject { ["get"] = Op("Scenarios and their states"), ["delete"] = Op("Reset every scenario") };
+        paths["/__admin/reset"] = new JsonObject { ["post"] = Op("Reset mappings, the request log and scenarios (the built-in behaviour's mapping comes back)") };
         paths["/__admin/knowlarity/inbound-call"] = new JsonObject { ["post"] = Op("Inject an inbound call to the SR number: {customer_number, agent_number?, answered?}; 201 {uuid}", body: true) };
         paths["/__admin/knowlarity/calls"] = new JsonObject { ["get"] = Op("Calls in progress") };
         paths["/__admin/knowlarity/streams"] = new JsonObject { ["get"] = Op("Open notification streams") };
