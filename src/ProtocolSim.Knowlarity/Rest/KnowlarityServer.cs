@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Knowlarity.Rest.Stubbing;
 using WireMock.Logging;
@@ -97,6 +98,17 @@ public sealed class KnowlarityServer : IAsyncDisposable
             AdditionalServiceRegistration = collection =>
             {
                 feed.Attach(collection);
+
+                // WireMock.Net lifts Kestrel's limits (no body, request-buffer or response-buffer bound); the fake's
+                // bounds come back after its settings: a stalled notifications reader then holds back the hub's
+                // bounded per-subscriber buffer instead of growing Kestrel's output without end.
+                collection.PostConfigure<KestrelServerOptions>(kestrel =>
+                {
+                    kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+                    kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+                    kestrel.Limits.MaxRequestBufferSize = 1024 * 1024;
+                    kestrel.Limits.MaxResponseBufferSize = 64 * 1024;
+                });
                 collection.AddRouting();
                 collection.AddKnowlarity(configure);
                 services?.Invoke(collection);
