@@ -82,12 +82,34 @@ public sealed class Redactor
         return copy;
     }
 
+    /// <summary>
+    /// Whether the text holds a secret: with few secrets one vectorised search each (tens of nanoseconds on a request
+    /// line), with many the multi-string search (its set-up costs about 0.6 µs a call, which a few secrets do not repay).
+    /// </summary>
+    private bool Contains(string value)
+    {
+        if (_secrets.Length <= DirectSearchLimit)
+        {
+            foreach (var secret in _secrets)
+            {
+                if (value.AsSpan().IndexOf(secret, StringComparison.Ordinal) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        return value.AsSpan().IndexOfAny(_search!) >= 0;
+    }
+
     /// <summary>A redactor that knows no secrets.</summary>
     public static Redactor None { get; } = new([]);
 
     public string Redact(string value)
     {
-        if (_search is null || string.IsNullOrEmpty(value) || value.AsSpan().IndexOfAny(_search) < 0)
+        if (_search is null || string.IsNullOrEmpty(value) || !Contains(value))
         {
             return value;
         }

@@ -4,6 +4,19 @@ namespace ProtocolSim.Core.Tests;
 
 public sealed class JournalTests
 {
+    [Theory]
+    [InlineData(2)]
+    [InlineData(40)]
+    public void Redact_MasksEverySecret_WithFewSecretsAndWithMany(int count)
+    {
+        // Up to four secrets are searched one by one, more with one multi-string search: both must mask the same.
+        var secrets = Enumerable.Range(0, count).Select(i => $"secret-{i:D3}-value").ToList();
+        var redactor = new Redactor(secrets);
+        Assert.Equal("a *** b *** c", redactor.Redact($"a {secrets[0]} b {secrets[^1]} c"));
+        Assert.Equal("nothing to hide", redactor.Redact("nothing to hide"));
+        Assert.True(redactor.ContainsSecret(System.Text.Encoding.UTF8.GetBytes("x" + secrets[^1])));
+    }
+
     [Fact]
     public void Append_WithSecret_RedactsTextAndSummary()
     {
