@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.Rest;
@@ -71,8 +70,6 @@ public sealed class KnowlarityApi
 
     /// <summary>The answer the built-in behaviour gives, and the journal entries of the request and the answer.</summary>
     internal readonly record struct Answer(int Status, string? Allow, byte[] Body, SessionJournal Journal, JournalEntry Request, JournalEntry Response);
-
-    internal static readonly KeyValuePair<string, string>[] JsonResponseHeaders = [KeyValuePair.Create("Content-Type", "application/json")];
 
     /// <summary>The fast path (no user stub present): reads the body within bounds, answers, writes the answer.</summary>
     internal async Task HandleAsync(HttpContext context, Action<Answer, HttpContext>? answered = null)
@@ -438,8 +435,6 @@ public sealed class KnowlarityApi
     private static bool IsWhitespace(byte[] body) => body.All(b => b is (byte)' ' or (byte)'\r' or (byte)'\n' or (byte)'\t');
 
     private static string Preview(byte[] body) => body.Length <= 200 ? Encoding.UTF8.GetString(body) : Encoding.UTF8.GetString(body, 0, 200) + "…";
-
-    internal static StringValues Header(IHeaderDictionary headers, string name) => headers.TryGetValue(name, out var v) ? v : StringValues.Empty;
 
     internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -21,8 +21,9 @@ namespace ProtocolSim.Knowlarity.Rest;
 /// While no user stub exists, an API request is answered by the built-in behaviour directly, before WireMock.Net's
 /// middleware (which matches every request against its ~45 admin mappings and re-sorts its request log on every add:
 /// 12k requests/s at best, 1.7k with a 10,000-entry log, measured in <c>docs/benchmarks.md</c>); the request still
-/// lands in WireMock.Net's log (<see cref="RequestLogFeed"/>). As soon as one user stub exists, every request goes
-/// through WireMock.Net's matcher, so a stub always wins, and a reset brings the fast path back.
+/// lands in WireMock.Net's log (<see cref="RequestLogFeed"/>). While user stubs exist, each is asked first with
+/// WireMock.Net's own matcher, and only a request that one of them may answer goes through WireMock.Net's middleware,
+/// so a stub always wins.
 /// </remarks>
 public sealed class KnowlarityServer : IAsyncDisposable
 {
@@ -40,6 +41,8 @@ public sealed class KnowlarityServer : IAsyncDisposable
         Api = services.GetRequiredService<KnowlarityApi>();
         Options = services.GetRequiredService<KnowlarityOptions>();
         _maxBody = Options.MaxBodyBytes;
+        feed.Max = Options.MaxRequestJournalEntries;
+        wireMock.SetMaxRequestLogCount(Options.MaxRequestJournalEntries);
         _behaviour = new BuiltInBehaviour(Api);
         BuiltInBehaviour.EnsureMapped(wireMock, _behaviour);
         wireMock.LogEntriesChanged += (_, e) => BuiltInBehaviour.JournalStubbed(Api, e);
@@ -80,9 +83,7 @@ public sealed class KnowlarityServer : IAsyncDisposable
     public static Task<KnowlarityServer> StartAsync(IPAddress address, Action<KnowlarityOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var probe = new KnowlarityOptions();
-        configure(probe);
-        var feed = new RequestLogFeed(probe.MaxRequestJournalEntries, BuiltInBehaviour.MappingGuid, BuiltInBehaviour.Title);
+        var feed = new RequestLogFeed();
         IServiceProvider? provider = null;
         KnowlarityServer? self = null;
         var host = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
@@ -90,7 +91,6 @@ public sealed class KnowlarityServer : IAsyncDisposable
         {
             Urls = [$"http://{host}:0"],
             StartAdminInterface = true,
-            MaxRequestLogCount = probe.MaxRequestJournalEntries,
             Logger = new WireMockNullLogger(),
 
             // Ours to read as well: the fast path asks stubs in a scenario for a match in the scenario's state.
@@ -231,26 +231,27 @@ public sealed class KnowlarityServer : IAsyncDisposable
             return Api.HandleAsync(context, _feed.Add);
         }
 
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = _maxBody;
-        }
-
+        LimitBody(context, _maxBody);
         BuiltInBehaviour.EnsureMapped(WireMock, _behaviour);
         return next(context);
     }
 
     private async Task AdminAsync(HttpContext context, RequestDelegate next)
     {
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = 16 * 1024 * 1024;
-        }
-
+        LimitBody(context, 16 * 1024 * 1024);
         await next(context);
 
         // A reset deletes the built-in mapping too; it comes back (and the fast path with it while no stub exists).
         BuiltInBehaviour.EnsureMapped(WireMock, _behaviour);
+    }
+
+    /// <summary>Bounds what WireMock.Net's middleware reads of this request's body (it buffers the whole body).</summary>
+    private static void LimitBody(HttpContext context, long bytes)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = bytes;
+        }
     }
 
     /// <summary>WireMock.Net's <c>Reset()</c> (stubs, request log, scenarios), then the built-in behaviour's mapping back.</summary>

@@ -87,13 +87,7 @@ internal sealed class BuiltInBehaviour(KnowlarityApi api)
 
             var response = entry.ResponseMessage;
             var fault = response?.FaultType is { } f && f != WireMock.ResponseBuilders.FaultType.NONE ? f.ToString() : null;
-            var status = fault is not null ? 0 : response?.StatusCode switch
-            {
-                int i => i,
-                System.Net.HttpStatusCode h => (int)h,
-                string s when int.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var n) => n,
-                _ => 200,
-            };
+            var status = fault is not null ? 0 : StatusOf(response) ?? 200;
             var servedBy = entry.MappingGuid is { } guid
                 ? $"by stub {guid}{(entry.MappingTitle is { Length: > 0 } t ? $" \"{t}\"" : "")}{(fault is null ? "" : " with fault " + fault)}"
                 : "by WireMock.Net: no stub matched" + (entry.PartialMappingGuid is { } near ? $" (nearest: {near})" : "");
@@ -101,6 +95,15 @@ internal sealed class BuiltInBehaviour(KnowlarityApi api)
             api.JournalStubbed(ApiRequest.From(request), body, status, AnswerText(response?.BodyData), servedBy);
         }
     }
+
+    /// <summary>A WireMock.Net answer's status code, which it keeps as an int, an <see cref="System.Net.HttpStatusCode"/> or a string.</summary>
+    internal static int? StatusOf(IResponseMessage? response) => response?.StatusCode switch
+    {
+        int i => i,
+        System.Net.HttpStatusCode h => (int)h,
+        string s when int.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var n) => n,
+        _ => null,
+    };
 
     private static string AnswerText(IBodyData? body) => body switch
     {

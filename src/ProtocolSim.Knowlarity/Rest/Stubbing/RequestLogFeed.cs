@@ -34,19 +34,8 @@ internal sealed class RequestLogFeed
 
     private sealed record Pending(JournalEntry Request, JournalEntry Answer, int Status, string? Allow, string ClientIp, string Host, int Port);
 
-    public RequestLogFeed(int max, Guid builtInMapping, string title)
-    {
-        Max = max;
-        BuiltInMapping = builtInMapping;
-        Title = title;
-    }
-
-    /// <summary>Entries kept (WireMock.Net's <c>MaxRequestLogCount</c>); 0 keeps none.</summary>
-    public int Max { get; }
-
-    public Guid BuiltInMapping { get; }
-
-    public string Title { get; }
+    /// <summary>Entries kept (WireMock.Net's <c>MaxRequestLogCount</c>, from the fake's options once its services exist); 0 keeps none.</summary>
+    public int Max { get; set; }
 
     /// <summary>Whether WireMock.Net's log collection and mapping table were found (the fast path needs both).</summary>
     public bool Active => _log is not null && _mappings is not null && WireMockRequests.Available;
@@ -75,7 +64,7 @@ internal sealed class RequestLogFeed
     {
         foreach (var (guid, mapping) in _mappings!)
         {
-            if (!mapping.IsAdminInterface && guid != BuiltInMapping)
+            if (!mapping.IsAdminInterface && guid != BuiltInBehaviour.MappingGuid)
             {
                 return true;
             }
@@ -109,7 +98,7 @@ internal sealed class RequestLogFeed
     {
         foreach (var (guid, mapping) in _mappings!)
         {
-            if (mapping.IsAdminInterface || guid == BuiltInMapping || mapping.IsDisabled)
+            if (mapping.IsAdminInterface || guid == BuiltInBehaviour.MappingGuid || mapping.IsDisabled)
             {
                 continue;
             }
@@ -176,7 +165,7 @@ internal sealed class RequestLogFeed
         }
     }
 
-    private LogEntry Entry(Pending p)
+    private static LogEntry Entry(Pending p)
     {
         var headers = new Dictionary<string, WireMockList<string>>(StringComparer.OrdinalIgnoreCase) { ["Content-Type"] = new("application/json") };
         if (p.Allow is not null)
@@ -196,8 +185,8 @@ internal sealed class RequestLogFeed
                 BodyData = new BodyData { BodyAsString = text, BodyAsBytes = Encoding.UTF8.GetBytes(text), Encoding = Encoding.UTF8, DetectedBodyType = BodyType.String },
                 DateTime = p.Answer.Time.UtcDateTime,
             },
-            MappingGuid = BuiltInMapping,
-            MappingTitle = Title,
+            MappingGuid = BuiltInBehaviour.MappingGuid,
+            MappingTitle = BuiltInBehaviour.Title,
         };
     }
 }

@@ -31,7 +31,7 @@ internal static class StubbingEndpoints
         {
             ["nearMisses"] = new JsonArray([.. Unmatched(server()).Where(e => e.PartialMappingGuid is not null).Select(e => (JsonNode?)new JsonObject
             {
-                ["Request"] = Entry(e)["Request"]!.DeepClone(),
+                ["Request"] = Request(e.RequestMessage!),
                 ["MappingGuid"] = e.PartialMappingGuid.ToString(),
                 ["MappingTitle"] = e.PartialMappingTitle,
                 ["MatchResult"] = Match(e.PartialMatchResult),
@@ -42,9 +42,18 @@ internal static class StubbingEndpoints
     private static IEnumerable<ILogEntry> Unmatched(KnowlarityServer? server) =>
         server is null ? [] : server.LogEntries.Where(e => e.MappingGuid is null && e.RequestMessage is { } r && !r.Path.StartsWith("/__admin", StringComparison.OrdinalIgnoreCase));
 
-    private static JsonObject Entry(ILogEntry e)
+    private static JsonObject Entry(ILogEntry e) => new()
     {
-        var r = e.RequestMessage!;
+        ["Guid"] = e.Guid.ToString(),
+        ["Request"] = Request(e.RequestMessage!),
+        ["Response"] = new JsonObject { ["StatusCode"] = BuiltInBehaviour.StatusOf(e.ResponseMessage) },
+        ["PartialMappingGuid"] = e.PartialMappingGuid?.ToString(),
+        ["PartialMappingTitle"] = e.PartialMappingTitle,
+        ["PartialRequestMatchResult"] = Match(e.PartialMatchResult),
+    };
+
+    private static JsonObject Request(WireMock.IRequestMessage r)
+    {
         var headers = new JsonObject();
         foreach (var (name, values) in r.Headers ?? new Dictionary<string, WireMock.Types.WireMockList<string>>())
         {
@@ -53,21 +62,13 @@ internal static class StubbingEndpoints
 
         return new JsonObject
         {
-            ["Guid"] = e.Guid.ToString(),
-            ["Request"] = new JsonObject
-            {
-                ["ClientIP"] = r.ClientIP,
-                ["DateTime"] = r.DateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                ["Path"] = r.Path,
-                ["AbsoluteUrl"] = r.AbsoluteUrl,
-                ["Method"] = r.Method,
-                ["Headers"] = headers,
-                ["Body"] = r.Body,
-            },
-            ["Response"] = new JsonObject { ["StatusCode"] = e.ResponseMessage?.StatusCode?.ToString() is { } s && int.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null },
-            ["PartialMappingGuid"] = e.PartialMappingGuid?.ToString(),
-            ["PartialMappingTitle"] = e.PartialMappingTitle,
-            ["PartialRequestMatchResult"] = Match(e.PartialMatchResult),
+            ["ClientIP"] = r.ClientIP,
+            ["DateTime"] = r.DateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["Path"] = r.Path,
+            ["AbsoluteUrl"] = r.AbsoluteUrl,
+            ["Method"] = r.Method,
+            ["Headers"] = headers,
+            ["Body"] = r.Body,
         };
     }
 
