@@ -49,7 +49,8 @@
     @rate-48000".
 
 .PARAMETER ReportDir
-    Where junit.xml, results.json, report.html and the captured audio go.
+    Where junit.xml, results.json, report.html and the captured audio go,
+    with Reqnroll's cucumber-messages.ndjson and reqnroll-report.html.
 
 .PARAMETER Set
     Simulator defaults to change, each NAME=VALUE (e.g. BargeInWarn=400);
@@ -60,6 +61,9 @@
 
 .PARAMETER Insecure
     Accept a bot's self-signed TLS certificate.
+.PARAMETER Bindings
+    Assemblies (.dll) of your own Reqnroll step bindings, used beside the
+    suites' (README, "Suites on Reqnroll, and your own steps").
 
 .PARAMETER Protosim
     A built protosim to run (its apphost or protosim.dll) instead of
@@ -111,6 +115,9 @@ param(
     [int] $Parallel,
 
     [switch] $Insecure,
+
+    [ValidateNotNullOrEmpty()]
+    [string[]] $Bindings,
 
     [ValidateNotNullOrEmpty()]
     [string] $Protosim = $env:PROTOSIM,
@@ -209,6 +216,14 @@ if ($ReportDir) { $arguments.Add('--report-dir'); $arguments.Add((Resolve-FromHe
 foreach ($pair in @($Set | Where-Object { $_ })) { $arguments.Add('--set'); $arguments.Add($pair) }
 if ($PSBoundParameters.ContainsKey('Parallel')) { $arguments.Add('--parallel'); $arguments.Add([string] $Parallel) }
 if ($Insecure) { $arguments.Add('--insecure') }
+foreach ($b in @($Bindings | Where-Object { $_ })) {
+    $full = Resolve-FromHere $b
+    if (-not (Test-Path -LiteralPath $full -PathType Leaf)) {
+        Write-Failure "-Bindings '$b' does not exist"
+        exit $UsageError
+    }
+    $arguments.Add('--bindings'); $arguments.Add($full)
+}
 foreach ($extra in @($PassThru | Where-Object { $null -ne $_ })) { $arguments.Add($extra) }
 
 $command = @(Resolve-Protosim)

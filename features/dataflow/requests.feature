@@ -15,7 +15,7 @@ Feature: Client events and Update during a session
 
   @DFW-013 @DFW-014 @DFW-024
   Scenario: An Update of the settings
-    Given the update parameters are "{\"Punctuation\": false, \"MinConfidence\": 0.4}"
+    Given the update parameters are '{"Punctuation": false, "MinConfidence": 0.4}'
     When the client runs the task "update-settings"
     Then the client opened the session as documented
     And the client updated the settings as documented

@@ -48,6 +48,12 @@ public sealed record RunRequest
     /// <summary>A .proto file to serve the Data Flow gRPC integration from instead of the assumed one (dataflow.md §5).</summary>
     public string? DataFlowProto { get; init; }
 
+    /// <summary>
+    /// Assemblies of the user's own Reqnroll step bindings (<c>--bindings PATH.dll</c>), loaded beside the suites'
+    /// bindings so a partner can extend a suite without forking it.
+    /// </summary>
+    public IReadOnlyList<string> BindingAssemblies { get; init; } = [];
+
     /// <summary>Watches the scenarios' sessions live (the dashboard of <c>run --dashboard</c>).</summary>
     public ISessionObserver? SessionObserver { get; init; }
 }
@@ -69,7 +75,18 @@ public static class ConformanceHost
             return (UsageError, null);
         }
 
-        var load = ConformanceRunner.Load(paths, [typeof(VoiceStreamSteps).Assembly, typeof(DataFlowSteps).Assembly, typeof(Cti.Steps.CtiSteps).Assembly]);
+        var (userBindings, bindingErrors) = UserBindings.Load(request.BindingAssemblies);
+        if (bindingErrors.Count > 0)
+        {
+            foreach (var e in bindingErrors)
+            {
+                await error.WriteLineAsync($"error: --bindings {e}");
+            }
+
+            return (UsageError, null);
+        }
+
+        var load = ConformanceRunner.Load(paths, [typeof(VoiceStreamSteps).Assembly, typeof(DataFlowSteps).Assembly, typeof(Cti.Steps.CtiSteps).Assembly, .. userBindings]);
         if (!load.Success)
         {
             await error.WriteLineAsync($"error: {load.Errors.Count} problem(s) in the suites; nothing was run:");
@@ -226,7 +243,7 @@ public static class ConformanceHost
             Target = request.Target?.ToString(),
             RunLabel = $"protosim run {string.Join(' ', paths)}",
         }, cancellationToken);
-        var main = result.ReportFiles.Where(f => Path.GetFileName(f) is "junit.xml" or "results.json" or "report.html").ToList();
+        var main = result.ReportFiles.Where(f => Path.GetFileName(f) is "junit.xml" or "results.json" or "report.html" or ConformanceRunner.MessagesFileName or ConformanceRunner.ReqnrollHtmlFileName).ToList();
         foreach (var file in main)
         {
             await output.WriteLineAsync($"report: {file}");

@@ -90,7 +90,8 @@ public static class Program
         var dataflowProto = new Option<string?>("--dataflow-proto") { Description = "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto." };
         var set = new Option<string[]>("--set") { Description = "Change a simulator default of knowlarity.md §5, e.g. --set BargeInWarn=400 (repeatable; `protosim rules --settings` lists them)." };
         var dashboard = new Option<bool>("--dashboard") { Description = "Show the run's sessions live in the dashboard (a loopback URL printed at the start); after the run it stays up until Ctrl-C." };
-        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting, set, dataflowProto, dashboard };
+        var bindings = new Option<string[]>("--bindings") { Description = "An assembly (.dll) of your own Reqnroll step bindings, used beside the suites' (repeatable)." };
+        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting, set, dataflowProto, bindings, dashboard };
         command.SetAction(async (parse, ct) =>
         {
             var targetText = parse.GetValue(target);
@@ -135,6 +136,7 @@ public static class Program
                 Parallel = parse.GetValue(parallel),
                 GreetingTimeout = TimeSpan.FromSeconds(parse.GetValue(greeting)),
                 DataFlowProto = parse.GetValue(dataflowProto),
+                BindingAssemblies = parse.GetValue(bindings) ?? [],
             };
             return parse.GetValue(dashboard)
                 ? await RunDashboard.RunAsync(request, output, error, ct)

@@ -19,13 +19,19 @@ namespace ProtocolSim.Conformance;
 /// </example>
 public sealed class ConformanceRunner
 {
+    /// <summary>Reqnroll's Cucumber Messages formatter output in the report directory.</summary>
+    public const string MessagesFileName = "cucumber-messages.ndjson";
+
+    /// <summary>Reqnroll's HTML formatter output in the report directory.</summary>
+    public const string ReqnrollHtmlFileName = "reqnroll-report.html";
+
     private readonly LoadResult _load;
 
     /// <summary>A runner for a successful load; throws <see cref="ArgumentException"/> when the load has errors.</summary>
     public ConformanceRunner(LoadResult load)
     {
         ArgumentNullException.ThrowIfNull(load);
-        if (!load.Success || load.Registry is null)
+        if (!load.Success || load.Session is null)
         {
             throw new ArgumentException($"cannot run a load with {load.Errors.Count} error(s); report LoadResult.Errors and exit with 2", nameof(load));
         }
@@ -35,19 +41,20 @@ public sealed class ConformanceRunner
 
     /// <summary>
     /// Loads the given paths (directories are searched recursively for *.feature; each feature belongs to the nearest
-    /// rules.yaml at or above its directory within that path) and binds their steps to the [Binding] classes of the
-    /// assemblies. Never throws for bad input: every problem is in <see cref="LoadResult.Errors"/>.
+    /// rules.yaml at or above its directory within that path) and matches their steps, with Reqnroll's matcher, to the
+    /// Reqnroll <c>[Binding]</c> classes of the assemblies. Never throws for bad input: every problem is in
+    /// <see cref="LoadResult.Errors"/>.
     /// </summary>
     public static LoadResult Load(IReadOnlyList<string> paths, IReadOnlyList<Assembly> bindingAssemblies)
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(bindingAssemblies);
-        return FeatureLoader.Load(paths, BindingRegistry.TypesOf(bindingAssemblies));
+        return FeatureLoader.Load(paths, new ReqnrollSession { BindingAssemblies = [.. bindingAssemblies.Distinct()] });
     }
 
     /// <summary>Like <see cref="Load"/>, with an explicit set of binding classes (tests, or a CLI that picks bindings).</summary>
     internal static LoadResult LoadTypes(IReadOnlyList<string> paths, IReadOnlyList<Type> bindingTypes) =>
-        FeatureLoader.Load(paths, bindingTypes);
+        FeatureLoader.Load(paths, new ReqnrollSession { BindingAssemblies = [.. bindingTypes.Select(t => t.Assembly).Distinct()], BindingTypes = bindingTypes.ToHashSet() });
 
     /// <summary>Loads only the rule catalogues of the suites under the paths (for listing rules); features are not parsed.</summary>
     public static LoadResult LoadCatalogues(IReadOnlyList<string> paths)
@@ -92,6 +99,15 @@ public sealed class ConformanceRunner
             }
         }
 
+        var reportDirectory = options.ReportDirectory is null ? null : Path.GetFullPath(options.ReportDirectory);
+        var reqnrollFiles = reportDirectory is null ? [] : new[] { Path.Combine(reportDirectory, MessagesFileName), Path.Combine(reportDirectory, ReqnrollHtmlFileName) };
+        var session = await RunSession.StartAsync(new ReqnrollSession
+        {
+            BindingAssemblies = _load.Session!.BindingAssemblies,
+            BindingTypes = _load.Session.BindingTypes,
+            MessagesFile = reportDirectory is null ? null : reqnrollFiles[0],
+            HtmlFile = reportDirectory is null ? null : reqnrollFiles[1],
+        }).ConfigureAwait(false);
         var progress = new ProgressReporter(options, selected.Count);
         using var gate = new SemaphoreSlim(options.MaxParallelScenarios);
         var running = new List<Task>();
@@ -104,7 +120,7 @@ public sealed class ConformanceRunner
                 continue;
             }
 
-            var executor = new ScenarioExecutor(scenario, _load.Registry!, options, DeriveSeed(options.Seed, scenario.Id));
+            var executor = new ScenarioExecutor(scenario, session, options, DeriveSeed(options.Seed, scenario.Id));
             if (scenario.IsSerial)
             {
                 // @serial: wait for everything running, run alone, then go on.
@@ -142,6 +158,19 @@ public sealed class ConformanceRunner
 
         await Task.WhenAll(running).ConfigureAwait(false);
 
+        // Ends Reqnroll's test run: its formatters write the Cucumber Messages NDJSON and the HTML report now.
+        var reqnrollErrors = new List<string>();
+        try
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A formatter or AfterTestRun failure is a report error, not a lost run.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            reqnrollErrors.Add($"Reqnroll's test run did not end cleanly: {ex.GetType().Name}: {ex.Message}");
+        }
+
         var scenarioResults = results.Select(r => r!).ToList();
         var result = new RunResult
         {
@@ -161,7 +190,7 @@ public sealed class ConformanceRunner
         if (options.ReportDirectory is not null)
         {
             var (files, errors) = await ConformanceReports.WriteAsync(result, options.ReportDirectory, CancellationToken.None).ConfigureAwait(false);
-            result = CopyWith(result, files, errors);
+            result = CopyWith(result, [.. files, .. reqnrollFiles.Where(File.Exists)], [.. errors, .. reqnrollErrors]);
             progress.Summary(result);
         }
         else

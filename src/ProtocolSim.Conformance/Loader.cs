@@ -1,7 +1,15 @@
+using System.Collections.Specialized;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Gherkin;
-using Gherkin.Pickles;
-using Ast = Gherkin.Ast;
+using Gherkin.CucumberMessages;
+using Gherkin.CucumberMessages.Pickles;
+using Io.Cucumber.Messages.Types;
+using Reqnroll;
+using Reqnroll.Bindings;
+using Reqnroll.BindingSkeletons;
+using Reqnroll.Infrastructure;
+using Messages = Io.Cucumber.Messages.Types;
 
 namespace ProtocolSim.Conformance;
 
@@ -19,13 +27,13 @@ public sealed class LoadResult
         IReadOnlyList<RuleCatalogue> catalogues,
         IReadOnlyList<FeatureDefinition> features,
         IReadOnlyList<ScenarioDefinition> scenarios,
-        BindingRegistry? registry)
+        ReqnrollSession? session)
     {
         Errors = errors;
         Catalogues = catalogues;
         FeatureDefinitions = features;
         ScenarioDefinitions = scenarios;
-        Registry = registry;
+        Session = session;
         Scenarios = scenarios.Select(s => new ScenarioInfo(s.Id, s.Feature.Name, s.Feature.DisplayPath, s.Name, s.Line, s.Tags, s.RuleIds)).ToList();
     }
 
@@ -47,18 +55,28 @@ public sealed class LoadResult
 
     internal IReadOnlyList<ScenarioDefinition> ScenarioDefinitions { get; }
 
-    internal BindingRegistry? Registry { get; }
+    /// <summary>The bindings the scenarios were matched against (null for a catalogue-only load).</summary>
+    internal ReqnrollSession? Session { get; }
 }
 
-/// <summary>Finds feature files and catalogues, parses and validates them, and binds steps.</summary>
+/// <summary>
+/// Finds feature files and catalogues, parses them with Gherkin into Cucumber messages (the pickles Reqnroll's runtime
+/// and formatters work on), validates tags against the catalogues and matches every step with Reqnroll's own step
+/// matcher, so an undefined, ambiguous or ill-fitting step is a load error with file and line, before anything runs.
+/// </summary>
 internal static partial class FeatureLoader
 {
     public const string CatalogueFileName = "rules.yaml";
 
-    public static LoadResult Load(IReadOnlyList<string> paths, IEnumerable<Type>? bindingTypes)
+    /// <summary>
+    /// The language Reqnroll is told the features are in: it names keywords in snippets and traces after it. Step
+    /// arguments convert with the invariant culture whatever it is (the runtime's binding culture).
+    /// </summary>
+    internal static readonly CultureInfo FeatureLanguage = CultureInfo.GetCultureInfo("en-US");
+
+    public static LoadResult Load(IReadOnlyList<string> paths, ReqnrollSession? session)
     {
         var errors = new List<LoadError>();
-        var registry = bindingTypes is null ? null : BindingRegistry.Build(bindingTypes, errors);
         var (files, catalogueFiles) = Discover(paths, errors);
         var catalogues = new CatalogueSet(errors);
         foreach (var catalogueFile in catalogueFiles)
@@ -69,10 +87,11 @@ internal static partial class FeatureLoader
         var features = new List<FeatureDefinition>();
         var scenarios = new List<ScenarioDefinition>();
         var reported = new HashSet<string>(StringComparer.Ordinal);
+        using var matcher = session is null ? null : StepMatcher.Start(session, errors);
         foreach (var (file, root, display) in files)
         {
             var catalogue = catalogues.For(file, root);
-            if (registry is null)
+            if (session is null)
             {
                 // Catalogue-only load (protosim rules): features are not parsed, but each needs a catalogue.
                 if (catalogue is null)
@@ -83,14 +102,14 @@ internal static partial class FeatureLoader
                 continue;
             }
 
-            var feature = ParseFeature(file, display, catalogue, errors, reported, registry, scenarios);
+            var feature = ParseFeature(file, display, catalogue, errors, reported, matcher, scenarios);
             if (feature is not null)
             {
                 features.Add(feature);
             }
         }
 
-        return new LoadResult(errors, catalogues.All, features, scenarios, registry);
+        return new LoadResult(errors, catalogues.All, features, scenarios, session);
     }
 
     private static (List<(string File, string Root, string Display)> Features, List<string> Catalogues) Discover(IReadOnlyList<string> paths, List<LoadError> errors)
@@ -153,14 +172,15 @@ internal static partial class FeatureLoader
         RuleCatalogue? catalogue,
         List<LoadError> errors,
         HashSet<string> reported,
-        BindingRegistry? registry,
+        StepMatcher? matcher,
         List<ScenarioDefinition> scenarios)
     {
-        Ast.GherkinDocument document;
+        string text;
+        Gherkin.Ast.GherkinDocument ast;
         try
         {
-            using var reader = new StreamReader(file);
-            document = new Parser().Parse(reader);
+            text = File.ReadAllText(file);
+            ast = new Parser().Parse(new StringReader(text));
         }
         catch (CompositeParserException ex)
         {
@@ -182,50 +202,19 @@ internal static partial class FeatureLoader
             return null;
         }
 
-        if (document.Feature is null)
+        if (ast.Feature is null)
         {
             return null;
         }
 
-        var feature = new FeatureDefinition
-        {
-            FullPath = file,
-            DisplayPath = display,
-            Name = document.Feature.Name?.Trim() ?? Path.GetFileNameWithoutExtension(file),
-            Description = document.Feature.Description?.Trim(),
-            Catalogue = catalogue,
-        };
-        if (catalogue is null)
-        {
-            errors.Add(NoCatalogue(display, document.Feature.Location.Line, file));
-        }
-
-        var dialect = new GherkinDialectProvider("en").GetDialect(document.Feature.Language ?? "en", document.Feature.Location);
-        var astSteps = new Dictionary<int, (Ast.Step Step, bool Background)>();
-        var examples = new Dictionary<int, (Ast.ScenarioOutline Outline, Ast.TableRow Header, Ast.TableRow Row)>();
-        foreach (var child in document.Feature.Children)
-        {
-            foreach (var step in child.Steps)
-            {
-                astSteps[step.Location.Line] = (step, child is Ast.Background);
-            }
-
-            if (child is Ast.ScenarioOutline outline)
-            {
-                foreach (var block in outline.Examples.Where(e => e.TableHeader is not null))
-                {
-                    foreach (var row in block.TableBody ?? [])
-                    {
-                        examples[row.Location.Line] = (outline, block.TableHeader, row);
-                    }
-                }
-            }
-        }
-
+        // Ids are the feature's path and a counter: unique across the run and the same in every run.
+        var ids = new PathIdGenerator(display);
+        GherkinDocument document;
         List<Pickle> pickles;
         try
         {
-            pickles = new Compiler().Compile(document);
+            document = new AstMessagesConverter(ids).ConvertGherkinDocumentToEventArgs(ast, display);
+            pickles = new PickleCompiler(ids).Compile(document);
         }
         catch (ParserException ex)
         {
@@ -233,94 +222,80 @@ internal static partial class FeatureLoader
             return null;
         }
 
-        foreach (var pickle in pickles)
+        var gherkinFeature = document.Feature;
+        var featureTags = gherkinFeature.Tags.Select(t => t.Name[1..]).ToArray();
+        var info = new FeatureInfo(
+            FeatureLanguage,
+            Path.GetDirectoryName(display)?.Replace('\\', '/') ?? string.Empty,
+            gherkinFeature.Name?.Trim() ?? Path.GetFileNameWithoutExtension(file),
+            gherkinFeature.Description?.Trim(),
+            ProgrammingLanguage.CSharp,
+            featureTags,
+            new FeatureMessages(new Source(display, text, SourceMediaType.TEXT_X_CUCUMBER_GHERKIN_PLAIN), document, pickles));
+        var feature = new FeatureDefinition
         {
-            var line = pickle.Locations.First().Line;
+            FullPath = file,
+            DisplayPath = display,
+            Name = info.Title,
+            Description = info.Description,
+            Catalogue = catalogue,
+            Info = info,
+        };
+        if (catalogue is null)
+        {
+            errors.Add(NoCatalogue(display, (int)gherkinFeature.Location.Line, file));
+        }
+
+        var nodes = new GherkinNodes(gherkinFeature);
+        for (var index = 0; index < pickles.Count; index++)
+        {
+            var pickle = pickles[index];
+            var (scenarioNode, rule) = nodes.Scenarios[pickle.AstNodeIds[0]];
+            var example = pickle.AstNodeIds.Count > 1 ? nodes.Rows[pickle.AstNodeIds[1]] : default;
+            var line = (int)(example.Row?.Location ?? scenarioNode.Location).Line;
             var name = pickle.Name?.Trim() ?? string.Empty;
-            if (examples.TryGetValue(line, out var example) && string.Equals(name, example.Outline.Name?.Trim(), StringComparison.Ordinal))
+            if (example.Row is not null && string.Equals(name, scenarioNode.Name?.Trim(), StringComparison.Ordinal))
             {
                 // The outline's name has no <placeholders>: name the example by its values so each reads apart.
-                var values = example.Header.Cells.Zip(example.Row.Cells, (h, v) => $"{h.Value}: {v.Value}");
+                var values = example.Header!.Cells.Zip(example.Row.Cells, (h, v) => $"{h.Value}: {v.Value}");
                 name = $"{name} ({string.Join(", ", values)})";
             }
 
             var tags = pickle.Tags.Select(t => t.Name).Distinct(StringComparer.Ordinal).ToList();
-            var ruleIds = new List<string>();
-            foreach (var tag in pickle.Tags)
-            {
-                if (!LooksLikeRuleTag().IsMatch(tag.Name))
-                {
-                    continue;
-                }
-
-                var id = tag.Name[1..];
-                var rule = catalogue?.Find(id);
-                if (catalogue is not null && rule is null)
-                {
-                    Report(errors, reported, new LoadError
-                    {
-                        Kind = LoadErrorKind.Tag,
-                        File = display,
-                        Line = tag.Location.Line,
-                        Column = tag.Location.Column,
-                        Message = $"tag {tag.Name} looks like a rule id but suite '{catalogue.Suite}' ({Path.GetFileName(catalogue.File)}) has no rule {id}",
-                    });
-                    continue;
-                }
-
-                if (rule is { Observable: false })
-                {
-                    Report(errors, reported, new LoadError
-                    {
-                        Kind = LoadErrorKind.Tag,
-                        File = display,
-                        Line = tag.Location.Line,
-                        Column = tag.Location.Column,
-                        Message = $"scenario '{name}' tags {tag.Name}, which is not observable ({rule.Reason}); no scenario can judge it",
-                    });
-                    continue;
-                }
-
-                if (!ruleIds.Contains(id, StringComparer.Ordinal))
-                {
-                    ruleIds.Add(id);
-                }
-            }
-
+            var ruleIds = RuleIdsOf(pickle, name, nodes, catalogue, display, errors, reported);
             var steps = new List<ScenarioStep>();
-            StepKeyword? previous = null;
+            var previous = StepDefinitionType.Given;
             foreach (var pickleStep in pickle.Steps)
             {
-                var stepLine = pickleStep.Locations.Last().Line;
-                astSteps.TryGetValue(stepLine, out var ast);
-                var keyword = ast.Step?.Keyword ?? "* ";
-                var type = Classify(dialect, keyword, previous);
-                previous = type;
-                var argument = pickleStep.Arguments.FirstOrDefault();
+                var (astStep, isBackground) = nodes.Steps[pickleStep.AstNodeIds[0]];
+                var (keywordType, definitionType) = Classify(nodes.Dialect, astStep, previous);
+                previous = definitionType;
                 var step = new ScenarioStep
                 {
-                    Keyword = keyword,
-                    KeywordType = type,
+                    Keyword = astStep.Keyword,
+                    KeywordType = keywordType,
+                    DefinitionType = definitionType,
                     Text = pickleStep.Text,
-                    Line = stepLine,
-                    IsBackground = ast.Background,
-                    Table = argument is PickleTable table ? table.Rows.Select(r => r.Cells.Select(c => c.Value).ToArray()).ToList() : null,
-                    DocString = argument is PickleString doc ? doc.Content : null,
+                    Line = (int)astStep.Location.Line,
+                    IsBackground = isBackground,
+                    Table = pickleStep.Argument?.DataTable is { } table ? table.Rows.Select(r => r.Cells.Select(c => c.Value).ToArray()).ToList() : null,
+                    DocString = pickleStep.Argument?.DocString?.Content,
                 };
                 if (step.Table is { } rows && rows[0].Distinct(StringComparer.Ordinal).Count() != rows[0].Length)
                 {
-                    Report(errors, reported, new LoadError { Kind = LoadErrorKind.Gherkin, File = display, Line = stepLine + 1, Message = "the data table's header names a column twice" });
+                    Report(errors, reported, new LoadError { Kind = LoadErrorKind.Gherkin, File = display, Line = step.Line + 1, Message = "the data table's header names a column twice" });
                     continue;
                 }
 
-                if (registry is not null)
-                {
-                    Bind(step, registry, display, errors, reported);
-                }
-
+                matcher?.Check(step, info, name, tags, display, errors, reported);
                 steps.Add(step);
             }
 
+            var inherited = rule is null ? featureTags : [.. featureTags, .. rule.Tags.Select(t => t.Name[1..])];
+            var own = pickle.Tags.Select(t => t.Name[1..]).Except(inherited, StringComparer.Ordinal).ToArray();
+            var arguments = example.Row is null ? null : example.Header!.Cells.Zip(example.Row.Cells).ToList();
+            var pickleIndex = index.ToString(CultureInfo.InvariantCulture);
+            var description = scenarioNode.Description?.Trim();
             scenarios.Add(new ScenarioDefinition
             {
                 Feature = feature,
@@ -329,69 +304,80 @@ internal static partial class FeatureLoader
                 Tags = tags,
                 RuleIds = ruleIds,
                 Steps = steps,
+                Rule = rule is null ? null : new RuleInfo(rule.Name, rule.Description?.Trim(), [.. rule.Tags.Select(t => t.Name[1..])]),
+                CreateInfo = () =>
+                {
+                    var values = new OrderedDictionary();
+                    foreach (var (header, value) in arguments ?? [])
+                    {
+                        values[header.Value] = value.Value;
+                    }
+
+                    return new Reqnroll.ScenarioInfo(name, description, own, values, inherited, pickleIndex);
+                },
             });
         }
 
         return feature;
     }
 
-    private static void Bind(ScenarioStep step, BindingRegistry registry, string display, List<LoadError> errors, HashSet<string> reported)
+    private static List<string> RuleIdsOf(Pickle pickle, string name, GherkinNodes nodes, RuleCatalogue? catalogue, string display, List<LoadError> errors, HashSet<string> reported)
     {
-        var matches = registry.Match(step.KeywordType, step.Text);
-        if (matches.Count > 1)
+        var ruleIds = new List<string>();
+        foreach (var tag in pickle.Tags)
         {
-            // Several attributes of one method, or bindings whose signature cannot take this step's argument.
-            var fitting = matches.Where(m => m.Binding.Accepts == step.ArgumentKind).ToList();
-            if (fitting.Count > 0)
+            if (!LooksLikeRuleTag().IsMatch(tag.Name))
             {
-                matches = fitting;
+                continue;
             }
 
-            if (matches.Select(m => m.Binding.Method).Distinct().Count() == 1)
+            var location = nodes.Tags[tag.AstNodeId].Location;
+            var id = tag.Name[1..];
+            var rule = catalogue?.Find(id);
+            if (catalogue is not null && rule is null)
             {
-                matches = [matches[0]];
+                Report(errors, reported, new LoadError
+                {
+                    Kind = LoadErrorKind.Tag,
+                    File = display,
+                    Line = (int)location.Line,
+                    Column = (int)(location.Column ?? 0),
+                    Message = $"tag {tag.Name} looks like a rule id but suite '{catalogue.Suite}' ({Path.GetFileName(catalogue.File)}) has no rule {id}",
+                });
+                continue;
+            }
+
+            if (rule is { Observable: false })
+            {
+                Report(errors, reported, new LoadError
+                {
+                    Kind = LoadErrorKind.Tag,
+                    File = display,
+                    Line = (int)location.Line,
+                    Column = (int)(location.Column ?? 0),
+                    Message = $"scenario '{name}' tags {tag.Name}, which is not observable ({rule.Reason}); no scenario can judge it",
+                });
+                continue;
+            }
+
+            if (!ruleIds.Contains(id, StringComparer.Ordinal))
+            {
+                ruleIds.Add(id);
             }
         }
 
-        switch (matches.Count)
-        {
-            case 0:
-                Report(errors, reported, new LoadError
-                {
-                    Kind = LoadErrorKind.UndefinedStep,
-                    File = display,
-                    Line = step.Line,
-                    Message = $"undefined step: {step.Display}",
-                    Snippet = SnippetGenerator.Create(step.KeywordType, step.Text, step.ArgumentKind),
-                });
-                return;
-            case 1:
-                var match = matches[0];
-                if (match.Binding.Accepts != step.ArgumentKind)
-                {
-                    Report(errors, reported, new LoadError
-                    {
-                        Kind = LoadErrorKind.Binding,
-                        File = display,
-                        Line = step.Line,
-                        Message = $"step '{step.Display}' has {Describe(step.ArgumentKind)} but {match.Binding.Describe()} takes {Describe(match.Binding.Accepts)}",
-                    });
-                    return;
-                }
-
-                step.Match = match;
-                return;
-            default:
-                Report(errors, reported, new LoadError
-                {
-                    Kind = LoadErrorKind.AmbiguousStep,
-                    File = display,
-                    Line = step.Line,
-                    Message = $"ambiguous step: {step.Display} matches {matches.Count} bindings:\n      " + string.Join("\n      ", matches.Select(m => m.Binding.Describe())),
-                });
-                return;
-        }
+        return ruleIds;
     }
+
+    /// <summary>The keyword as Reqnroll's runner takes it, and the Given/When/Then it stands for (And, But and * continue the previous one).</summary>
+    private static (StepDefinitionKeyword Keyword, StepDefinitionType Type) Classify(GherkinDialect dialect, Messages.Step step, StepDefinitionType previous) => step.KeywordType switch
+    {
+        Messages.StepKeywordType.CONTEXT => (StepDefinitionKeyword.Given, StepDefinitionType.Given),
+        Messages.StepKeywordType.ACTION => (StepDefinitionKeyword.When, StepDefinitionType.When),
+        Messages.StepKeywordType.OUTCOME => (StepDefinitionKeyword.Then, StepDefinitionType.Then),
+        _ when dialect.ButStepKeywords.Contains(step.Keyword, StringComparer.Ordinal) && step.Keyword.Trim() != "*" => (StepDefinitionKeyword.But, previous),
+        _ => (StepDefinitionKeyword.And, previous),
+    };
 
     private static LoadError NoCatalogue(string display, int line, string file) => new()
     {
@@ -400,29 +386,6 @@ internal static partial class FeatureLoader
         Line = line,
         Message = $"no {CatalogueFileName} for this feature: every feature belongs to a suite; put the suite's catalogue in {Path.GetDirectoryName(file)}",
     };
-
-    private static string Describe(StepArgumentKind kind) => kind switch
-    {
-        StepArgumentKind.DataTable => "a data table",
-        StepArgumentKind.DocString => "a doc string",
-        _ => "no table or doc string",
-    };
-
-    private static StepKeyword Classify(GherkinDialect dialect, string keyword, StepKeyword? previous)
-    {
-        bool In(string[] list) => list.Contains(keyword, StringComparer.Ordinal);
-        if (In(dialect.AndStepKeywords) || In(dialect.ButStepKeywords) || keyword.Trim() == "*")
-        {
-            return previous ?? StepKeyword.Given;
-        }
-
-        if (In(dialect.GivenStepKeywords))
-        {
-            return StepKeyword.Given;
-        }
-
-        return In(dialect.WhenStepKeywords) ? StepKeyword.When : In(dialect.ThenStepKeywords) ? StepKeyword.Then : previous ?? StepKeyword.Given;
-    }
 
     private static LoadError GherkinError(string display, ParserException ex)
     {
@@ -512,5 +475,205 @@ internal static partial class FeatureLoader
             All.Add(catalogue);
             return catalogue;
         }
+    }
+
+    /// <summary>The document's scenarios, example rows, steps and tags by id, as the pickles refer to them.</summary>
+    private sealed class GherkinNodes
+    {
+        public GherkinNodes(Messages.Feature feature)
+        {
+            Dialect = new GherkinDialectProvider("en").GetDialect(string.IsNullOrEmpty(feature.Language) ? "en" : feature.Language, null);
+            AddTags(feature.Tags);
+            foreach (var child in feature.Children)
+            {
+                Add(child.Background, child.Scenario, null);
+                if (child.Rule is { } rule)
+                {
+                    AddTags(rule.Tags);
+                    foreach (var ruleChild in rule.Children)
+                    {
+                        Add(ruleChild.Background, ruleChild.Scenario, rule);
+                    }
+                }
+            }
+        }
+
+        public GherkinDialect Dialect { get; }
+
+        public Dictionary<string, (Messages.Scenario Scenario, Messages.Rule? Rule)> Scenarios { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, (TableRow? Header, TableRow? Row)> Rows { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, (Messages.Step Step, bool Background)> Steps { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, Tag> Tags { get; } = new(StringComparer.Ordinal);
+
+        private void Add(Background? background, Messages.Scenario? scenario, Messages.Rule? rule)
+        {
+            foreach (var step in background?.Steps ?? [])
+            {
+                Steps[step.Id] = (step, true);
+            }
+
+            if (scenario is null)
+            {
+                return;
+            }
+
+            Scenarios[scenario.Id] = (scenario, rule);
+            AddTags(scenario.Tags);
+            foreach (var step in scenario.Steps)
+            {
+                Steps[step.Id] = (step, false);
+            }
+
+            foreach (var examples in scenario.Examples)
+            {
+                AddTags(examples.Tags);
+                foreach (var row in examples.TableBody)
+                {
+                    Rows[row.Id] = (examples.TableHeader, row);
+                }
+            }
+        }
+
+        private void AddTags(IEnumerable<Tag> tags)
+        {
+            foreach (var tag in tags)
+            {
+                Tags[tag.Id] = tag;
+            }
+        }
+    }
+
+    /// <summary>Message ids made of the feature's path and a counter.</summary>
+    private sealed class PathIdGenerator(string path) : IIdGenerator
+    {
+        private int _next;
+
+        public string GetNewId() => string.Create(CultureInfo.InvariantCulture, $"{path}#{_next++}");
+
+        public void Reset() => _next = 0;
+    }
+
+    /// <summary>
+    /// Reqnroll's step matcher and snippet generator over the session's bindings (a Reqnroll runtime of its own, torn
+    /// down after the load): what the runner will do with each step, decided before anything runs.
+    /// </summary>
+    private sealed class StepMatcher : IDisposable
+    {
+        private readonly ITestRunnerManager _manager;
+        private readonly ITestRunner _runner;
+        private readonly IStepDefinitionMatchService _matches;
+        private readonly IStepDefinitionSkeletonProvider _snippets;
+
+        /// <summary>An invalid step definition fails every match in Reqnroll: the bindings are reported, the steps not.</summary>
+        private bool _broken;
+
+        /// <summary>Reqnroll names the snippet's keyword from the culture's Gherkin dialect (the invariant culture has none).</summary>
+        private static readonly CultureInfo SnippetCulture = FeatureLanguage;
+
+        private StepMatcher(ITestRunnerManager manager, ITestRunner runner)
+        {
+            _manager = manager;
+            _runner = runner;
+            var container = runner.TestThreadContext.TestThreadContainer;
+            _matches = container.Resolve<IStepDefinitionMatchService>();
+            _snippets = container.Resolve<IStepDefinitionSkeletonProvider>();
+        }
+
+        public static StepMatcher Start(ReqnrollSession session, List<LoadError> errors)
+        {
+            var manager = session.Start();
+            var runner = manager.GetTestRunner();
+            var registry = runner.TestThreadContext.TestThreadContainer.Resolve<IBindingRegistry>();
+            var broken = false;
+            foreach (var error in registry.GetErrorMessages())
+            {
+                errors.Add(new LoadError { Kind = LoadErrorKind.Binding, File = "bindings", Message = $"{error.Type}: {error.Message}" });
+                broken = true;
+            }
+
+            return new StepMatcher(manager, runner) { _broken = broken };
+        }
+
+        public void Check(ScenarioStep step, FeatureInfo feature, string scenario, IReadOnlyList<string> tags, string display, List<LoadError> errors, HashSet<string> reported)
+        {
+            if (_broken)
+            {
+                return;
+            }
+
+            var context = new StepContext(feature.Title, scenario, tags.Select(t => t.TrimStart('@')), feature.Language);
+            var instance = new StepInstance(step.DefinitionType, step.KeywordType, step.Keyword, step.Text, step.DocString, step.CreateTable(), context);
+            BindingMatch match;
+            StepDefinitionAmbiguityReason reason;
+            List<BindingMatch> candidates;
+            try
+            {
+                match = _matches.GetBestMatch(instance, CultureInfo.InvariantCulture, out reason, out candidates);
+            }
+            catch (BindingException ex)
+            {
+                // An invalid step definition (say, an expression naming an unknown parameter type) fails every match.
+                Report(errors, reported, new LoadError { Kind = LoadErrorKind.Binding, File = "bindings", Message = ex.Message.ReplaceLineEndings(" ") });
+                return;
+            }
+
+            if (match.Success && _matches.Match(match.StepBinding, instance, CultureInfo.InvariantCulture).Success)
+            {
+                return;
+            }
+
+            if (match.Success)
+            {
+                // Reqnroll takes a lone candidate whose parameters do not fit and fails the step when it runs: say so now.
+                (reason, candidates) = (StepDefinitionAmbiguityReason.None, [match]);
+            }
+
+            var extra = step.Table is not null ? "a data table" : step.DocString is not null ? "a doc string" : "no table or doc string";
+            var error = (reason, candidates.Count) switch
+            {
+                (StepDefinitionAmbiguityReason.None, 0) => new LoadError
+                {
+                    Kind = LoadErrorKind.UndefinedStep,
+                    File = display,
+                    Line = step.Line,
+                    Message = $"undefined step: {step.Display}",
+                    Snippet = _snippets.GetStepDefinitionSkeleton(ProgrammingLanguage.CSharp, instance, StepDefinitionSkeletonStyle.CucumberExpressionAttribute, SnippetCulture).Trim(),
+                },
+                (StepDefinitionAmbiguityReason.None, 1) => new LoadError
+                {
+                    Kind = LoadErrorKind.Binding,
+                    File = display,
+                    Line = step.Line,
+                    Message = $"step '{step.Display}' (with {extra}) matches {Describe(candidates[0].StepBinding)}, but its {candidates[0].Arguments.Length} argument(s) do not fit the method's parameters",
+                },
+                (StepDefinitionAmbiguityReason.AmbiguousScopes, _) => new LoadError
+                {
+                    Kind = LoadErrorKind.UndefinedStep,
+                    File = display,
+                    Line = step.Line,
+                    Message = $"undefined step: {step.Display} (only bindings scoped away from this scenario match: {string.Join("; ", candidates.Select(c => Describe(c.StepBinding)))})",
+                },
+                _ => new LoadError
+                {
+                    Kind = LoadErrorKind.AmbiguousStep,
+                    File = display,
+                    Line = step.Line,
+                    Message = $"ambiguous step: {step.Display} matches {candidates.Count} bindings:\n      " + string.Join("\n      ", candidates.Select(c => Describe(c.StepBinding))),
+                },
+            };
+            Report(errors, reported, error);
+        }
+
+        public void Dispose()
+        {
+            _manager.ReleaseTestRunnerToPool(_runner);
+            _manager.DisposeAsync().GetAwaiter().GetResult();
+        }
+
+        private static string Describe(IStepDefinitionBinding binding) =>
+            $"{binding.Method.Type.FullName}.{binding.Method.Name}({string.Join(", ", binding.Method.Parameters.Select(p => p.Type.Name))}) [{binding.StepDefinitionType}(\"{binding.SourceExpression}\")]";
     }
 }

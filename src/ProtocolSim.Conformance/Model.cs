@@ -1,4 +1,6 @@
 using System.Text;
+using Reqnroll;
+using Reqnroll.Bindings;
 
 namespace ProtocolSim.Conformance;
 
@@ -15,9 +17,12 @@ internal sealed class FeatureDefinition
     public string? Description { get; init; }
 
     public RuleCatalogue? Catalogue { get; init; }
+
+    /// <summary>The feature as Reqnroll's runtime knows it (one instance, shared by the feature's scenarios), with its Cucumber messages.</summary>
+    public required FeatureInfo Info { get; init; }
 }
 
-/// <summary>One runnable scenario: a Scenario, or one example row of a Scenario Outline.</summary>
+/// <summary>One runnable scenario: a pickle (a Scenario, or one example row of a Scenario Outline).</summary>
 internal sealed class ScenarioDefinition
 {
     public required FeatureDefinition Feature { get; init; }
@@ -26,12 +31,19 @@ internal sealed class ScenarioDefinition
 
     public required int Line { get; init; }
 
+    /// <summary>Every tag that applies (feature, rule, scenario, examples), with '@'.</summary>
     public required IReadOnlyList<string> Tags { get; init; }
 
     /// <summary>Rule ids (without '@') the scenario tags, in tag order.</summary>
     public required IReadOnlyList<string> RuleIds { get; init; }
 
     public required IReadOnlyList<ScenarioStep> Steps { get; init; }
+
+    /// <summary>What Reqnroll's runtime is told about the scenario: a fresh <see cref="Reqnroll.ScenarioInfo"/> per execution.</summary>
+    public required Func<Reqnroll.ScenarioInfo> CreateInfo { get; init; }
+
+    /// <summary>The Gherkin Rule the scenario is under, or null.</summary>
+    public RuleInfo? Rule { get; init; }
 
     public string Id => $"{Feature.DisplayPath}:{Line}";
 
@@ -40,12 +52,17 @@ internal sealed class ScenarioDefinition
     public string Slug => Slugs.Make($"{Path.ChangeExtension(Feature.DisplayPath, null)}-{Line}-{Name}", 80);
 }
 
-/// <summary>One step of a scenario (Background steps included), bound to its definition.</summary>
+/// <summary>One step of a scenario (Background steps included), as Reqnroll's runner is asked to execute it.</summary>
 internal sealed class ScenarioStep
 {
+    /// <summary>The keyword as written, with its trailing space (e.g. <c>"And "</c>).</summary>
     public required string Keyword { get; init; }
 
-    public required StepKeyword KeywordType { get; init; }
+    /// <summary>The keyword's kind (And/But as such: Reqnroll resolves them to the block they continue).</summary>
+    public required StepDefinitionKeyword KeywordType { get; init; }
+
+    /// <summary>Given, When or Then: what the step definition must answer to.</summary>
+    public required StepDefinitionType DefinitionType { get; init; }
 
     public required string Text { get; init; }
 
@@ -58,21 +75,17 @@ internal sealed class ScenarioStep
 
     public string? DocString { get; init; }
 
-    public StepMatch? Match { get; set; }
-
-    public StepArgumentKind ArgumentKind => Table is not null ? StepArgumentKind.DataTable : DocString is not null ? StepArgumentKind.DocString : StepArgumentKind.None;
-
     public string Display => $"{Keyword.Trim()} {Text}";
 
     /// <summary>A fresh table per execution, so a step that adds rows cannot leak into another scenario.</summary>
-    public DataTable? CreateTable()
+    public Table? CreateTable()
     {
         if (Table is null)
         {
             return null;
         }
 
-        var table = new DataTable(Table[0]);
+        var table = new Table(Table[0]);
         foreach (var row in Table.Skip(1))
         {
             table.AddRow(row);

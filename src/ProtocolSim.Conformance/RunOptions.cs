@@ -9,7 +9,7 @@ public sealed class RunOptions
     /// <summary>Where junit.xml, results.json, report.html and audio/ are written; null writes no reports.</summary>
     public string? ReportDirectory { get; init; }
 
-    /// <summary>Run seed; each scenario's <see cref="ScenarioContext.Seed"/> derives from it and the scenario id.</summary>
+    /// <summary>Run seed; each scenario's <see cref="ConformanceContext.Seed"/> derives from it and the scenario id.</summary>
     public int Seed { get; init; }
 
     /// <summary>How many scenarios run at once (they wait on real time, not on the CPU). A scenario tagged @serial runs alone.</summary>

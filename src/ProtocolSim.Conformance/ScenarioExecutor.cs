@@ -1,11 +1,86 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
-using System.Runtime.ExceptionServices;
+using Reqnroll;
+using Reqnroll.BoDi;
+using Reqnroll.Bindings;
 
 namespace ProtocolSim.Conformance;
 
-/// <summary>Runs one scenario: hooks, steps, time-out, disposal, then judges what the steps recorded.</summary>
-internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegistry registry, RunOptions options, int seed)
+/// <summary>
+/// One run's Reqnroll runtime: its own test-runner manager (and so its own formatters), the runners' traces, and the
+/// types the bindings' constructors ask for that the run's services may provide.
+/// </summary>
+internal sealed class RunSession : IAsyncDisposable
+{
+    private RunSession(ITestRunnerManager manager, IReadOnlyList<Type> serviceTypes)
+    {
+        Manager = manager;
+        ServiceTypes = serviceTypes;
+    }
+
+    public ITestRunnerManager Manager { get; }
+
+    public ConcurrentDictionary<ITestRunner, RunnerTrace> Traces { get; } = new();
+
+    /// <summary>Constructor parameter types of the bindings (and of what they need, transitively): offered from the run's services first.</summary>
+    public IReadOnlyList<Type> ServiceTypes { get; }
+
+    public static async Task<RunSession> StartAsync(ReqnrollSession session)
+    {
+        var manager = session.Start();
+        await manager.FireTestRunStartAsync().ConfigureAwait(false);
+        return new RunSession(manager, ConstructorTypes(session));
+    }
+
+    public async ValueTask DisposeAsync() => await Manager.DisposeAsync().ConfigureAwait(false);
+
+    private static List<Type> ConstructorTypes(ReqnrollSession session)
+    {
+        var bindings = session.BindingTypes?.ToList() ?? session.BindingAssemblies.SelectMany(Types).Where(t => t.IsDefined(typeof(BindingAttribute), inherit: true)).ToList();
+        var seen = new HashSet<Type>();
+        var pending = new Queue<Type>(bindings);
+        var result = new List<Type>();
+        while (pending.TryDequeue(out var type))
+        {
+            foreach (var parameter in type.GetConstructors(BindingFlags.Public | BindingFlags.Instance).SelectMany(c => c.GetParameters()))
+            {
+                var wanted = parameter.ParameterType;
+                if (wanted.IsByRef || wanted.ContainsGenericParameters || !seen.Add(wanted) || wanted == typeof(ConformanceContext) || wanted == typeof(RuleRecorder))
+                {
+                    continue;
+                }
+
+                result.Add(wanted);
+                if (wanted.IsClass && !wanted.IsAbstract && wanted != typeof(string))
+                {
+                    pending.Enqueue(wanted);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static IEnumerable<Type> Types(Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            return ex.Types.Where(t => t is not null)!;
+        }
+    }
+}
+
+/// <summary>
+/// Runs one scenario on a runner of Reqnroll's runtime (hooks, steps, context injection, argument conversion are
+/// Reqnroll's), racing each phase against the scenario's time-out so a blocking step cannot hang the run, then
+/// judges what the steps recorded.
+/// </summary>
+internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession run, RunOptions options, int seed)
 {
     private enum Stop
     {
@@ -17,7 +92,11 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
         Cancelled,
     }
 
-    private readonly record struct Attempt(Stop Stop, string? Message, string? ViolatedRule = null);
+    private readonly record struct Attempt(Stop Stop, string? Message, string? ViolatedRule = null)
+    {
+        /// <summary>The phase was left running (time-out or cancellation): the runner cannot be used again.</summary>
+        public bool Abandoned => Stop is Stop.Timeout or Stop.Cancelled;
+    }
 
     public async Task<ScenarioResult> RunAsync(CancellationToken runToken)
     {
@@ -27,39 +106,88 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
         using var timeoutCts = new CancellationTokenSource(options.ScenarioTimeout, time);
         using var scenarioCts = CancellationTokenSource.CreateLinkedTokenSource(runToken, timeoutCts.Token);
         var services = options.Services ?? EmptyServiceProvider.Instance;
-        var context = new ScenarioContext(scenario, seed, services, time, scenarioCts.Token);
-        var container = new ScenarioContainer(context, services, time);
+        var context = new ConformanceContext(scenario, seed, services, time, scenarioCts.Token);
         var steps = new List<StepResult>();
         var stop = new Attempt(Stop.None, null);
+        var created = new List<object>();
+        var abandoned = false;
 
-        foreach (var hook in registry.Hooks.Where(h => h.IsBefore && h.AppliesTo(scenario.Tags)))
+        var runner = run.Manager.GetTestRunner(scenario.Feature.Info);
+        var trace = RunnerTrace.For(runner, run.Traces);
+        if (runner.FeatureContext is { } current && !ReferenceEquals(current.FeatureInfo, scenario.Feature.Info))
         {
-            var (attempt, duration) = await RunPhaseAsync(context, $"BeforeScenario hook {hook.Describe()}", null, ct => InvokeHook(hook, container, ct), timeoutCts, runToken, scenarioCts.Token).ConfigureAwait(false);
-            steps.Add(HookResult("BeforeScenario", hook, attempt, duration));
-            if (attempt.Stop != Stop.None)
-            {
-                stop = attempt;
-                break;
-            }
+            await runner.OnFeatureEndAsync().ConfigureAwait(false);
         }
+
+        if (runner.FeatureContext is null)
+        {
+            await runner.OnFeatureStartAsync(scenario.Feature.Info).ConfigureAwait(false);
+        }
+
+        runner.OnScenarioInitialize(scenario.CreateInfo(), scenario.Rule);
+        var container = runner.ScenarioContext.ScenarioContainer;
+        Register(container, context, services, time);
+        container.ObjectCreated += o =>
+        {
+            lock (created)
+            {
+                created.Add(o);
+            }
+        };
+        trace.TakeHooks();
+
+        var before = await RunPhaseAsync(context, "BeforeScenario hooks", null, runner, () => runner.OnScenarioStartAsync(), timeoutCts, hookFailure: true, runToken, scenarioCts.Token).ConfigureAwait(false);
+        var beforeHooks = trace.TakeHooks();
+        steps.AddRange(beforeHooks.Select(HookResult));
+        stop = before.Attempt;
+        if (stop.Stop == Stop.Error && beforeHooks.FirstOrDefault(h => h.Error is not null) is { } failedHook)
+        {
+            stop = stop with { Message = $"BeforeScenario hook {failedHook.Name} failed: {failedHook.Error!.GetType().Name}: {failedHook.Error.Message}" };
+        }
+
+        abandoned = before.Attempt.Abandoned;
 
         foreach (var step in scenario.Steps)
         {
-            if (stop.Stop != Stop.None)
+            if (abandoned)
             {
-                steps.Add(StepResultOf(step, StepStatus.NotRun, TimeSpan.Zero, null));
+                steps.Add(StepResultOf(step, StepStatus.NotRun, TimeSpan.Zero, null, null));
                 continue;
             }
 
-            var (attempt, duration) = await RunPhaseAsync(context, $"step '{step.Display}' (line {step.Line})", step, ct => InvokeStep(step, container, ct), timeoutCts, runToken, scenarioCts.Token).ConfigureAwait(false);
+            if (stop.Stop != Stop.None)
+            {
+                // Reqnroll skips it (its formatters still list it); no step code runs.
+                await InvokeStepAsync(runner, step).ConfigureAwait(false);
+                steps.Add(StepResultOf(step, StepStatus.NotRun, TimeSpan.Zero, null, null));
+                continue;
+            }
+
+            trace.BeginStep();
+            var (attempt, duration) = await RunPhaseAsync(context, $"step '{step.Display}' (line {step.Line})", step, runner, () => InvokeStepAsync(runner, step), timeoutCts, hookFailure: false, runToken, scenarioCts.Token).ConfigureAwait(false);
             var status = attempt.Stop switch
             {
                 Stop.None => StepStatus.Passed,
                 Stop.Inconclusive => StepStatus.Inconclusive,
                 _ => StepStatus.Failed,
             };
-            steps.Add(StepResultOf(step, status, duration, attempt.Message));
+            steps.Add(StepResultOf(step, status, duration, attempt.Message, trace.LastStepBinding));
             stop = attempt;
+            abandoned = attempt.Abandoned;
+        }
+
+        if (!abandoned)
+        {
+            try
+            {
+                // Ends Reqnroll's last block (and its formatters' test case); the outcome was read step by step above.
+                await runner.CollectScenarioErrorsAsync().ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The scenario's outcome is already known; this only reports it to Reqnroll.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
         }
 
         context.CurrentStep = null;
@@ -69,17 +197,27 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
         var cleanupErrors = new List<string>();
         using (var cleanupCts = new CancellationTokenSource(options.CleanupTimeout, time))
         {
-            foreach (var hook in registry.Hooks.Where(h => !h.IsBefore && h.AppliesTo(scenario.Tags)))
+            var after = await RunPhaseAsync(context, "AfterScenario hooks", null, runner, () => EndScenarioAsync(runner), cleanupCts, hookFailure: true, CancellationToken.None, cleanupCts.Token).ConfigureAwait(false);
+            var hooks = trace.TakeHooks();
+            steps.AddRange(hooks.Select(HookResult));
+            cleanupErrors.AddRange(hooks.Where(h => h.Error is not null).Select(h => $"AfterScenario hook {h.Name} failed: {h.Error!.GetType().Name}: {h.Error.Message}"));
+            if (after.Attempt.Abandoned)
             {
-                var (attempt, duration) = await RunPhaseAsync(context, $"AfterScenario hook {hook.Describe()}", null, ct => InvokeHook(hook, container, ct), cleanupCts, CancellationToken.None, cleanupCts.Token).ConfigureAwait(false);
-                steps.Add(HookResult("AfterScenario", hook, attempt, duration));
-                if (attempt.Stop is Stop.Error or Stop.Timeout or Stop.Violation)
-                {
-                    cleanupErrors.Add(attempt.Stop == Stop.Timeout ? $"AfterScenario hook {hook.Describe()} did not finish within {Seconds(options.CleanupTimeout)}" : attempt.Message!);
-                }
+                abandoned = true;
+                cleanupErrors.Add($"AfterScenario hooks did not finish within {Seconds(options.CleanupTimeout)}");
+            }
+            else if (after.Attempt.Stop != Stop.None && hooks.All(h => h.Error is null))
+            {
+                cleanupErrors.Add(after.Attempt.Message!);
             }
 
-            var dispose = container.DisposeAsync();
+            List<object> objects;
+            lock (created)
+            {
+                objects = [.. created];
+            }
+
+            var dispose = DisposeAsync(objects);
             var finished = await Task.WhenAny(dispose, Task.Delay(Timeout.InfiniteTimeSpan, cleanupCts.Token)).ConfigureAwait(false);
             if (finished == dispose)
             {
@@ -91,12 +229,82 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
             }
         }
 
+        if (!abandoned)
+        {
+            // A runner left inside a step that never returned is not given to another scenario.
+            run.Manager.ReleaseTestRunnerToPool(runner);
+        }
+
         return Judge(context, stop, steps, cleanupErrors, started, time.GetElapsedTime(startTimestamp));
     }
 
+    /// <summary>Offers the scenario what the bindings may ask for: the context, its recorder, the run's services.</summary>
+    private void Register(IObjectContainer container, ConformanceContext context, IServiceProvider services, TimeProvider time)
+    {
+        container.RegisterInstanceAs(context);
+        container.RegisterInstanceAs(context.Rules);
+        container.RegisterInstanceAs(services);
+        foreach (var type in run.ServiceTypes)
+        {
+            if (services.GetService(type) is { } service)
+            {
+                container.RegisterInstanceAs(service, type, dispose: false);
+            }
+        }
+
+        if (!run.ServiceTypes.Contains(typeof(TimeProvider)) || services.GetService(typeof(TimeProvider)) is null)
+        {
+            container.RegisterInstanceAs(time);
+        }
+    }
+
+    private static async Task EndScenarioAsync(ITestRunner runner)
+    {
+        // Reqnroll runs the AfterScenario hooks, then disposes the scenario container (and the IDisposable objects it created).
+        await runner.OnScenarioEndAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reqnroll's container disposes what it created that is <see cref="IDisposable"/>; what is only
+    /// <see cref="IAsyncDisposable"/> (the suites' scenario drivers) is disposed here, newest first.
+    /// </summary>
+    private static async Task<List<string>> DisposeAsync(List<object> created)
+    {
+        var errors = new List<string>();
+        for (var i = created.Count - 1; i >= 0; i--)
+        {
+            if (created[i] is not IAsyncDisposable asyncDisposable || created[i] is IDisposable)
+            {
+                continue;
+            }
+
+            try
+            {
+                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // A failing Dispose is reported with the scenario, never thrown out of the run.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                errors.Add($"disposing {created[i].GetType().Name} failed: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+
+        return errors;
+    }
+
+    private static Task InvokeStepAsync(ITestRunner runner, ScenarioStep step) => step.KeywordType switch
+    {
+        StepDefinitionKeyword.Given => runner.GivenAsync(step.Text, step.DocString, step.CreateTable(), step.Keyword),
+        StepDefinitionKeyword.When => runner.WhenAsync(step.Text, step.DocString, step.CreateTable(), step.Keyword),
+        StepDefinitionKeyword.Then => runner.ThenAsync(step.Text, step.DocString, step.CreateTable(), step.Keyword),
+        StepDefinitionKeyword.But => runner.ButAsync(step.Text, step.DocString, step.CreateTable(), step.Keyword),
+        _ => runner.AndAsync(step.Text, step.DocString, step.CreateTable(), step.Keyword),
+    };
+
     private static string Seconds(TimeSpan span) => string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.###} s");
 
-    private static StepResult StepResultOf(ScenarioStep step, StepStatus status, TimeSpan duration, string? error) => new()
+    private static StepResult StepResultOf(ScenarioStep step, StepStatus status, TimeSpan duration, string? error, string? binding) => new()
     {
         Keyword = step.Keyword.Trim(),
         Text = step.Text,
@@ -105,33 +313,38 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
         Status = status,
         Duration = duration,
         Error = error,
-        Binding = step.Match is { } m ? $"{m.Binding.Method.DeclaringType!.Name}.{m.Binding.Method.Name}" : null,
+        Binding = binding,
     };
 
-    private static StepResult HookResult(string keyword, HookBinding hook, Attempt attempt, TimeSpan duration) => new()
+    private static StepResult HookResult(HookRun hook) => new()
     {
-        Keyword = keyword,
-        Text = hook.Describe(),
+        Keyword = hook.IsBefore ? "BeforeScenario" : "AfterScenario",
+        Text = hook.Name,
         Line = 0,
         IsHook = true,
-        Status = attempt.Stop switch
+        Status = hook.Error switch
         {
-            Stop.None => StepStatus.Passed,
-            Stop.Inconclusive => StepStatus.Inconclusive,
+            null => StepStatus.Passed,
+            InconclusiveException => StepStatus.Inconclusive,
             _ => StepStatus.Failed,
         },
-        Duration = duration,
-        Error = attempt.Message,
-        Binding = $"{hook.Method.DeclaringType!.Name}.{hook.Method.Name}",
+        Duration = hook.Duration,
+        Error = hook.Error is null ? null : $"{hook.Error.GetType().Name}: {hook.Error.Message}",
+        Binding = hook.Binding,
     };
 
-    /// <summary>Runs one step or hook on the thread pool, racing it against the time-out so a blocking step cannot hang the run.</summary>
+    /// <summary>
+    /// Runs one phase (a step, or the hooks) on the thread pool, racing it against the time-out, and reads its outcome
+    /// from Reqnroll's scenario context (Reqnroll catches what a step or hook throws).
+    /// </summary>
     private async Task<(Attempt Attempt, TimeSpan Duration)> RunPhaseAsync(
-        ScenarioContext context,
+        ConformanceContext context,
         string what,
         ScenarioStep? step,
-        Func<CancellationToken, Task> body,
+        ITestRunner runner,
+        Func<Task> body,
         CancellationTokenSource timeout,
+        bool hookFailure,
         CancellationToken runToken,
         CancellationToken token)
     {
@@ -144,7 +357,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
             return (Cancelled(what, timeout, runToken), TimeSpan.Zero);
         }
 
-        var task = Task.Run(() => body(token), CancellationToken.None);
+        var task = Task.Run(body, CancellationToken.None);
         var finished = await Task.WhenAny(task, Task.Delay(Timeout.InfiniteTimeSpan, token)).ConfigureAwait(false);
         var duration = time.GetElapsedTime(start);
         if (finished != task)
@@ -154,12 +367,21 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
             return (Cancelled(what, timeout, runToken), duration);
         }
 
-        if (task.Exception is null && !task.IsCanceled)
+        Exception? error = task.IsCanceled ? new OperationCanceledException() : task.Exception?.InnerException;
+        if (error is null && runner.ScenarioContext is { ScenarioExecutionStatus: not ScenarioExecutionStatus.OK } scenarioContext && !hookFailure)
+        {
+            error = scenarioContext.TestError ?? new InvalidOperationException($"Reqnroll reported the step {scenarioContext.ScenarioExecutionStatus}");
+        }
+        else if (error is null && hookFailure && runner.ScenarioContext is { ScenarioExecutionStatus: not ScenarioExecutionStatus.OK, TestError: { } hookError })
+        {
+            error = hookError;
+        }
+
+        if (error is null)
         {
             return (new Attempt(Stop.None, null), duration);
         }
 
-        Exception error = task.IsCanceled ? new OperationCanceledException() : task.Exception!.InnerException ?? task.Exception!;
         while (error is TargetInvocationException { InnerException: { } inner })
         {
             error = inner;
@@ -189,80 +411,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
         return new Attempt(Stop.Cancelled, $"run cancelled during {what}");
     }
 
-    private static async Task InvokeStep(ScenarioStep step, ScenarioContainer container, CancellationToken token)
-    {
-        var match = step.Match ?? throw new InvalidOperationException($"step '{step.Display}' has no binding");
-        var method = match.Binding.Method;
-        var instance = method.IsStatic ? null : container.Resolve(method.DeclaringType!, token);
-        var parameters = method.GetParameters();
-        var arguments = new object?[parameters.Length];
-        var positional = 0;
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            var p = parameters[i];
-            if (p.ParameterType == typeof(CancellationToken))
-            {
-                arguments[i] = token;
-                continue;
-            }
-
-            if (positional < match.Arguments.Length)
-            {
-                if (!ArgumentConverter.TryConvert(match.Arguments[positional], p.ParameterType, out var value, out var error))
-                {
-                    throw new ArgumentException($"argument {positional + 1} of '{step.Text}': {error} for parameter '{p.Name}' of {method.DeclaringType!.Name}.{method.Name}");
-                }
-
-                arguments[i] = value;
-            }
-            else
-            {
-                arguments[i] = step.ArgumentKind == StepArgumentKind.DataTable ? step.CreateTable() : step.DocString;
-            }
-
-            positional++;
-        }
-
-        await InvokeAsync(method, instance, arguments).ConfigureAwait(false);
-    }
-
-    private static async Task InvokeHook(HookBinding hook, ScenarioContainer container, CancellationToken token)
-    {
-        var method = hook.Method;
-        var instance = method.IsStatic ? null : container.Resolve(method.DeclaringType!, token);
-        var arguments = method.GetParameters().Select(p => container.Resolve(p.ParameterType, token)).ToArray();
-        await InvokeAsync(method, instance, arguments).ConfigureAwait(false);
-    }
-
-    private static async Task InvokeAsync(MethodInfo method, object? instance, object?[] arguments)
-    {
-        object? result;
-        try
-        {
-            result = method.Invoke(instance, arguments);
-        }
-        catch (TargetInvocationException ex) when (ex.InnerException is not null)
-        {
-            ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
-            throw;
-        }
-
-        switch (result)
-        {
-            case Task task:
-                await task.ConfigureAwait(false);
-                break;
-            case ValueTask valueTask:
-                await valueTask.ConfigureAwait(false);
-                break;
-            case not null when result.GetType() is { IsGenericType: true } t && t.GetGenericTypeDefinition() == typeof(ValueTask<>):
-                var asTask = (Task)t.GetMethod(nameof(ValueTask<int>.AsTask))!.Invoke(result, null)!;
-                await asTask.ConfigureAwait(false);
-                break;
-        }
-    }
-
-    private ScenarioResult Judge(ScenarioContext context, Attempt stop, List<StepResult> steps, List<string> cleanupErrors, DateTimeOffset started, TimeSpan duration)
+    private ScenarioResult Judge(ConformanceContext context, Attempt stop, List<StepResult> steps, List<string> cleanupErrors, DateTimeOffset started, TimeSpan duration)
     {
         var tagged = scenario.RuleIds;
         var outcomes = context.Rules.Outcomes;
@@ -384,4 +533,12 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, BindingRegis
             Executed = true,
         };
     }
+}
+
+/// <summary>An empty service provider, for runs without services.</summary>
+internal sealed class EmptyServiceProvider : IServiceProvider
+{
+    public static EmptyServiceProvider Instance { get; } = new();
+
+    public object? GetService(Type serviceType) => null;
 }

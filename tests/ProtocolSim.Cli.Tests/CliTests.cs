@@ -50,6 +50,50 @@ public sealed class CliTests
         Assert.Contains("the caller whistles", err);
     }
 
+    /// <summary>A partner's own step, in an assembly the runner does not know until --bindings names it.</summary>
+    [Reqnroll.Binding]
+    public sealed class PartnerSteps(ProtocolSim.Conformance.ConformanceContext context)
+    {
+        [Reqnroll.Then("the partner's own step judges {word}")]
+        public void Judges(string rule) => context.Rules.Pass(rule, "judged by a partner binding");
+    }
+
+    [Fact]
+    public async Task Run_Bindings_AddsTheUsersStepDefinitions()
+    {
+        var dir = Directory.CreateTempSubdirectory("protosim-cli-");
+        var suite = Path.Combine(dir.FullName, "partner");
+        Directory.CreateDirectory(suite);
+        File.WriteAllText(Path.Combine(suite, "rules.yaml"), """
+            suite: partner-extension
+            title: A partner's extension
+            reference: partner.md
+            rules:
+              - id: PRT-001
+                statement: "The partner's rule"
+                strength: MUST
+                source: "partner.md"
+            """);
+        File.WriteAllText(Path.Combine(suite, "x.feature"), "Feature: x\n\n  @PRT-001\n  Scenario: y\n    Then the partner's own step judges PRT-001\n");
+        var reports = Path.Combine(dir.FullName, "reports");
+
+        var (without, _, err) = await RunCliAsync("run", suite);
+        var (with, output, _) = await RunCliAsync("run", suite, "--bindings", typeof(PartnerSteps).Assembly.Location, "--report-dir", reports);
+        var (missing, _, missingErr) = await RunCliAsync("run", suite, "--bindings", Path.Combine(dir.FullName, "nope.dll"));
+
+        Assert.Equal(2, without);
+        Assert.Contains("undefined step: Then the partner's own step judges PRT-001", err, StringComparison.Ordinal);
+        Assert.Equal(0, with);
+        Assert.Contains("1 passed, 0 failed", output, StringComparison.Ordinal);
+        Assert.Contains("cucumber-messages.ndjson", output, StringComparison.Ordinal);
+        var messages = File.ReadAllLines(Path.Combine(reports, "cucumber-messages.ndjson"));
+        Assert.Contains(messages, l => l.StartsWith("{\"pickle\":", StringComparison.Ordinal));
+        Assert.Contains(messages, l => l.Contains("\"status\":\"PASSED\"", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(reports, "reqnroll-report.html")));
+        Assert.Equal(2, missing);
+        Assert.Contains("nope.dll\": no such file", missingErr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_BadSettings_ReportsEveryProblemAndExitsWithUsageError()
     {

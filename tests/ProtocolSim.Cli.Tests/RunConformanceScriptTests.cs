@@ -72,7 +72,7 @@ public sealed class RunConformanceScriptTests
         return (process.ExitCode, await output, await error);
     }
 
-    private static readonly string[] Parameters = ["-Path", "-Target", "-ClientCommand", "-Tags", "-ReportDir", "-Set", "-Parallel", "-Insecure", "-Protosim", "-PassThru"];
+    private static readonly string[] Parameters = ["-Path", "-Target", "-ClientCommand", "-Tags", "-ReportDir", "-Set", "-Parallel", "-Insecure", "-Bindings", "-Protosim", "-PassThru"];
 
     [Fact]
     public async Task QuestionMark_PrintsHelp_AndRunsNothing()

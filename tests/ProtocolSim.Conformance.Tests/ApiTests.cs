@@ -2,40 +2,6 @@ using ProtocolSim.Core;
 
 namespace ProtocolSim.Conformance.Tests;
 
-public class DataTableTests
-{
-    [Fact]
-    public void Indexer_UnknownColumn_NamesTheColumnsThatExist()
-    {
-        var table = new DataTable("kind", "size");
-        var row = table.AddRow("text", "12");
-
-        var ex = Assert.Throws<KeyNotFoundException>(() => row["bytes"]);
-
-        Assert.Contains("no column 'bytes' (columns: kind, size)", ex.Message, StringComparison.Ordinal);
-        Assert.Equal("text", row[0]);
-        Assert.Equal(12, row.GetInt32("size"));
-        Assert.True(row.TryGetValue("kind", out var kind));
-        Assert.Equal("text", kind);
-        Assert.Equal([new KeyValuePair<string, string>("kind", "text"), new("size", "12")], row.ToList());
-    }
-
-    [Fact]
-    public void ToString_Table_RendersGherkinTable()
-    {
-        var table = new DataTable("a", "long name");
-        table.AddRow("x|y", "1");
-
-        Assert.Equal("| a    | long name |\n| x\\|y | 1         |\n", table.ToString());
-    }
-
-    [Fact]
-    public void Constructor_DuplicateColumn_Throws()
-    {
-        Assert.Throws<ArgumentException>(() => new DataTable("a", "a"));
-    }
-}
-
 public class RuleRecorderTests
 {
     private static RuleRecorder Recorder() => new(() => ("When x", 7), () => TimeSpan.FromSeconds(1));

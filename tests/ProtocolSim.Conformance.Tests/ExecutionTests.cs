@@ -37,7 +37,7 @@ public class ExecutionTests
     }
 
     [Binding]
-    public sealed class ConcurrencySteps(Rendezvous rendezvous, ScenarioContext context, Probe probe)
+    public sealed class ConcurrencySteps(Rendezvous rendezvous, ConformanceContext context, Probe probe)
     {
         [BeforeScenario]
         public void Enter() => rendezvous.Enter();
@@ -46,7 +46,7 @@ public class ExecutionTests
         public void Leave() => rendezvous.Leave();
 
         [When("every scenario has started")]
-        public Task AllStarted(CancellationToken token) => rendezvous.ArriveAndWaitAsync(token);
+        public Task AllStarted() => rendezvous.ArriveAndWaitAsync(context.CancellationToken);
 
         [When("the scenario is alone")]
         public void Alone() => probe.Values[context.ScenarioName] = rendezvous.InFlight;
@@ -56,10 +56,10 @@ public class ExecutionTests
     }
 
     [Binding]
-    public sealed class SlowSteps(ScenarioContext context)
+    public sealed class SlowSteps(ConformanceContext context)
     {
         [When("the bot never answers")]
-        public Task NeverAnswers(CancellationToken token) => Task.Delay(Timeout.InfiniteTimeSpan, token);
+        public Task NeverAnswers() => Task.Delay(Timeout.InfiniteTimeSpan, context.CancellationToken);
 
         [When("the step blocks on {string}")]
         public void Blocks(string name)
@@ -204,18 +204,18 @@ public class ExecutionTests
     }
 
     [Binding]
-    public sealed class CancelWhileWaiting(CancellationTokenSource cts)
+    public sealed class CancelWhileWaiting(CancellationTokenSource cts, ConformanceContext context)
     {
         [When("the run is cancelled while this step waits")]
-        public async Task CancelAndWait(CancellationToken token)
+        public async Task CancelAndWait()
         {
             await cts.CancelAsync();
-            await Task.Delay(Timeout.InfiniteTimeSpan, token);
+            await Task.Delay(Timeout.InfiniteTimeSpan, context.CancellationToken);
         }
     }
 
     [Binding]
-    public sealed class FailingHooks(ScenarioContext context)
+    public sealed class FailingHooks(ConformanceContext context)
     {
         [BeforeScenario("@inconclusive-hook")]
         public void NotReady() => throw new InconclusiveException("the fake could not start");

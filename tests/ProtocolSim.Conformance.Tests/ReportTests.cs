@@ -10,7 +10,7 @@ namespace ProtocolSim.Conformance.Tests;
 public class ReportTests
 {
     [Binding]
-    public sealed class EvidenceSteps(ScenarioContext context)
+    public sealed class EvidenceSteps(ConformanceContext context)
     {
         [When("the session is journaled with {int} s of caller audio")]
         public void Journal(int seconds)

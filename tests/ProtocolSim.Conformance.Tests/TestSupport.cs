@@ -109,7 +109,7 @@ public sealed class Probe
 
 /// <summary>Generic judging steps used by many tests.</summary>
 [Binding]
-public sealed class JudgeSteps(ScenarioContext context)
+public sealed class JudgeSteps(ConformanceContext context)
 {
     [StepDefinition("rule {word} passes")]
     public void Passes(string id) => context.Rules.Pass(id, $"{id} seen ok");

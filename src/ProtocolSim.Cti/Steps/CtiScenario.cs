@@ -26,13 +26,13 @@ public sealed class CtiSuiteSettings
 public sealed class CtiScenario : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-    private readonly ScenarioContext _scenario;
+    private readonly ConformanceContext _scenario;
     private readonly List<Action<CtiOptions>> _configure = [];
     private readonly List<Func<AgentWorld, AgentWorld>> _world = [];
     private readonly ScenarioDirectory _directory;
     private CtiHost? _host;
 
-    public CtiScenario(ScenarioContext scenario)
+    public CtiScenario(ConformanceContext scenario)
     {
         _scenario = scenario;
         Settings = scenario.Required<CtiSuiteSettings>("The CTI suite starts your desktop client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");

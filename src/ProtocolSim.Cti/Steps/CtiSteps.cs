@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
+using Reqnroll;
 using ProtocolSim.Cti.World;
 
 namespace ProtocolSim.Cti.Steps;
@@ -13,7 +14,7 @@ namespace ProtocolSim.Cti.Steps;
 /// answer and event.
 /// </summary>
 [Binding]
-public sealed class CtiSteps(CtiScenario cti, ScenarioContext scenario)
+public sealed class CtiSteps(CtiScenario cti, ConformanceContext scenario)
 {
     private static readonly string[] SocketRules = ["CTI-002", "CTI-003", "CTI-004", "CTI-005", "CTI-006", "CTI-007"];
     private static readonly string[] HttpRules = ["CTI-008", "CTI-009", "CTI-010", "CTI-011", "CTI-012", "CTI-013"];

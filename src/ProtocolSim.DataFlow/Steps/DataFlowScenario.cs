@@ -30,13 +30,13 @@ public sealed record TaskAudio(string Recording, int SampleRate, int Channels, s
 /// </summary>
 public sealed class DataFlowScenario : IAsyncDisposable
 {
-    private readonly ScenarioContext _scenario;
+    private readonly ConformanceContext _scenario;
     private readonly List<ProjectDefinition> _inlineProjects = [];
     private readonly Dictionary<string, string> _responses = new(StringComparer.Ordinal);
     private readonly ScenarioDirectory _directory;
     private WebApplication? _app;
 
-    public DataFlowScenario(ScenarioContext scenario)
+    public DataFlowScenario(ConformanceContext scenario)
     {
         _scenario = scenario;
         Settings = scenario.Required<DataFlowSuiteSettings>("The Data Flow suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");

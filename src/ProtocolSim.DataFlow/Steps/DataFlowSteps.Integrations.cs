@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
+using Reqnroll;
 using static ProtocolSim.DataFlow.Steps.SessionEvidence;
 
 namespace ProtocolSim.DataFlow.Steps;

@@ -57,7 +57,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
     /// <summary>How long the scenario waits for the client to act on a call before it places the next.</summary>
     private static readonly TimeSpan FollowUpPatience = TimeSpan.FromSeconds(4);
 
-    private readonly ScenarioContext _scenario;
+    private readonly ConformanceContext _scenario;
     private readonly List<Action<KnowlarityOptions>> _configure = [];
     private readonly List<Action<WireMock.Server.WireMockServer>> _stubs = [];
     private readonly ScenarioDirectory _directory;
@@ -67,7 +67,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte> _fetched = new(StringComparer.Ordinal);
     private KnowlarityServer? _app;
 
-    public KnowlarityScenario(ScenarioContext scenario)
+    public KnowlarityScenario(ConformanceContext scenario)
     {
         _scenario = scenario;
         Settings = scenario.Required<KnowlaritySuiteSettings>("The Knowlarity REST suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");

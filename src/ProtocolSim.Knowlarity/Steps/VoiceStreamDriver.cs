@@ -11,11 +11,11 @@ namespace ProtocolSim.Knowlarity.Steps;
 /// </summary>
 public sealed class VoiceStreamDriver : IAsyncDisposable
 {
-    private readonly ScenarioContext _scenario;
+    private readonly ConformanceContext _scenario;
     private readonly List<VoiceCall> _calls = [];
     private readonly string _scenarioNumber;
 
-    public VoiceStreamDriver(ScenarioContext scenario)
+    public VoiceStreamDriver(ConformanceContext scenario)
     {
         _scenario = scenario;
         Settings = scenario.Services.GetService(typeof(VoiceSuiteSettings)) as VoiceSuiteSettings

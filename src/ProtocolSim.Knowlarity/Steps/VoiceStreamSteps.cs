@@ -1,6 +1,7 @@
 using System.Globalization;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
+using Reqnroll;
 using ProtocolSim.Knowlarity.VoiceStream;
 using static ProtocolSim.Knowlarity.Steps.VoiceStreamDriver;
 
@@ -11,7 +12,7 @@ namespace ProtocolSim.Knowlarity.Steps;
 /// delegates to <see cref="VoiceStreamDriver"/> and judges the rules the scenario tags.
 /// </summary>
 [Binding]
-public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext scenario)
+public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContext scenario)
 {
     private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan ControlLimit = TimeSpan.FromSeconds(8);
@@ -40,7 +41,7 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ScenarioContext s
     public void GivenTheMetadataIsSentAs(MetadataEncoding encoding) => driver.Options = driver.Options with { MetadataEncoding = encoding };
 
     [Given("the metadata carries these extra keys:")]
-    public void GivenExtraMetadataKeys(DataTable table) =>
+    public void GivenExtraMetadataKeys(Table table) =>
         driver.Options = driver.Options with { ExtraMetadata = table.Rows.ToDictionary(r => r["key"], r => r["value"], StringComparer.Ordinal) };
 
     [Given("the first frame is sent {int} ms after the socket opens")]

@@ -12,14 +12,14 @@ public sealed record ScenarioLogEntry(TimeSpan At, string Message);
 /// <summary>
 /// The running scenario, injectable into binding constructors and hooks. One instance per scenario; thread-safe.
 /// </summary>
-public sealed class ScenarioContext
+public sealed class ConformanceContext
 {
     private readonly Lock _gate = new();
     private ImmutableList<SessionJournal> _journals = [];
     private ImmutableList<FileAttachment> _files = [];
     private ImmutableList<ScenarioLogEntry> _logs = [];
 
-    internal ScenarioContext(
+    internal ConformanceContext(
         ScenarioDefinition scenario,
         int seed,
         IServiceProvider services,
