@@ -127,7 +127,7 @@ public sealed class KnowlarityApi
             journal.AddFinding(f.RuleId, f.Message, f.Expected, f.Actual, requestEntry.Seq);
         }
 
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(result.Body, Wire);
+        var bytes = result.Utf8 ?? JsonSerializer.SerializeToUtf8Bytes(result.Body, Wire);
 
         // The answer is copied into the journal's chunks; the serialized array dies young.
         var answer = journal.Append(Direction.ToClient, FrameKind.Text, AnswerSummary(result.Status, request.Method, request.Path, requestEntry.Seq, handled), utf8Text: bytes);

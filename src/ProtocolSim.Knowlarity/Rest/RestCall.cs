@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ProtocolSim.Knowlarity.Rest;
@@ -25,10 +27,25 @@ internal enum AuthFamily
 /// <summary>A rule finding raised while a request was handled; journaled against the request entry.</summary>
 internal sealed record RuleFinding(string RuleId, string Message, string? Expected, string? Actual);
 
-/// <summary>An answer: status and JSON body (the fake's routes never answer with anything but JSON).</summary>
-internal readonly record struct ApiResult(int Status, JsonNode Body)
+/// <summary>
+/// An answer: status and JSON body (the fake's routes never answer with anything but JSON), as a node tree or, for a
+/// view of the account written while its lock is held, as the UTF-8 JSON itself (<see cref="Utf8"/>).
+/// </summary>
+internal readonly record struct ApiResult(int Status, JsonNode? Body, byte[]? Utf8 = null)
 {
     public static ApiResult Ok(JsonNode body) => new(200, body);
+
+    /// <summary>A 200 answer written straight to UTF-8 JSON (no copy of the account's nodes).</summary>
+    public static ApiResult Ok(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = KnowlarityApi.Wire.Encoder, SkipValidation = true }))
+        {
+            write(writer);
+        }
+
+        return new(200, null, buffer.WrittenSpan.ToArray());
+    }
 
     public static ApiResult Message(int status, string message) => new(status, new JsonObject { ["message"] = message });
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ProtocolSim.Knowlarity.Rest;
@@ -154,7 +155,13 @@ internal static class RestHandlers
                 .Where(n => (n["_cli_type"]?.GetValue<int>() ?? 0) == cliType)
                 .Where(n => type is null || string.Equals(n["number_type"]?.GetValue<string>(), type, StringComparison.OrdinalIgnoreCase))
                 .Where(n => pattern is null || MatchesPattern(n["number"]!.GetValue<string>(), pattern));
-            return ApiResult.Ok(new JsonObject { ["numbers"] = Visible(numbers) });
+            return ApiResult.Ok(w =>
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("numbers");
+                WriteVisible(w, numbers);
+                w.WriteEndObject();
+            });
         }
     }
 
@@ -638,7 +645,7 @@ internal static class RestHandlers
         lock (call.Account.Gate)
         {
             // 003-R Get Agents List: a bare array (KRS-028).
-            return ApiResult.Ok(Visible(call.Account.Agents.OfType<JsonObject>()));
+            return ApiResult.Ok(w => WriteVisible(w, call.Account.Agents.OfType<JsonObject>()));
         }
     }
 
@@ -648,7 +655,7 @@ internal static class RestHandlers
         lock (call.Account.Gate)
         {
             var agent = call.Account.Agents.OfType<JsonObject>().FirstOrDefault(a => a["id"]?.ToString() == id);
-            return agent is null ? ApiResult.Message(404, $"Agent {id} not found.") : ApiResult.Ok(Visible(agent));
+            return agent is null ? ApiResult.Message(404, $"Agent {id} not found.") : ApiResult.Ok(w => WriteVisible(w, agent));
         }
     }
 
@@ -667,7 +674,7 @@ internal static class RestHandlers
         lock (call.Account.Gate)
         {
             var task = call.Account.Tasks.OfType<JsonObject>().FirstOrDefault(t => t["id"]?.ToString() == id);
-            return task is null ? ApiResult.Message(404, $"Task {id} not found.") : ApiResult.Ok(Visible(task));
+            return task is null ? ApiResult.Message(404, $"Task {id} not found.") : ApiResult.Ok(w => WriteVisible(w, task));
         }
     }
 
@@ -1160,24 +1167,64 @@ internal static class RestHandlers
         string Link(int at) => $"/{call.Channel}/v1/account{call.Path}?limit={limit}&offset={at}";
         JsonNode? next = offset + take < items.Count ? Link(offset + take) : nullLinks ? null : "";
         JsonNode? previous = offset > 0 && take > 0 ? Link(Math.Max(0, offset - take)) : nullLinks ? null : "";
-        return ApiResult.Ok(new JsonObject
+        var meta = new JsonObject
         {
-            ["meta"] = new JsonObject
-            {
-                ["limit"] = limit,
-                ["next"] = next,
-                ["offset"] = numbersAsStrings ? offset.ToString(CultureInfo.InvariantCulture) : offset,
-                ["previous"] = previous,
-                ["total_count"] = numbersAsStrings ? items.Count.ToString(CultureInfo.InvariantCulture) : items.Count,
-            },
-            ["objects"] = Visible(page),
+            ["limit"] = limit,
+            ["next"] = next,
+            ["offset"] = numbersAsStrings ? offset.ToString(CultureInfo.InvariantCulture) : offset,
+            ["previous"] = previous,
+            ["total_count"] = numbersAsStrings ? items.Count.ToString(CultureInfo.InvariantCulture) : items.Count,
+        };
+        return ApiResult.Ok(w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("meta");
+            meta.WriteTo(w, KnowlarityApi.Wire);
+            w.WritePropertyName("objects");
+            WriteVisible(w, page);
+            w.WriteEndObject();
         });
     }
 
-    /// <summary>Copies without the fake's own <c>_</c> members.</summary>
-    private static JsonArray Visible(IEnumerable<JsonObject> items) => new(items.Select(i => (JsonNode?)Visible(i)).ToArray());
+    /// <summary>Writes the items as a JSON array, each without the fake's own <c>_</c> members.</summary>
+    private static void WriteVisible(Utf8JsonWriter writer, IEnumerable<JsonObject> items)
+    {
+        writer.WriteStartArray();
+        foreach (var item in items)
+        {
+            WriteVisible(writer, item);
+        }
 
-    private static JsonObject Visible(JsonObject item) => new(item.Where(p => !p.Key.StartsWith('_')).Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+        writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// Writes the item as JSON without the fake's own <c>_</c> members, from the account's nodes themselves (the
+    /// caller holds the account's lock, so the answer is one consistent view, as a copy would be).
+    /// </summary>
+    private static void WriteVisible(Utf8JsonWriter writer, JsonObject item)
+    {
+        writer.WriteStartObject();
+        foreach (var (key, value) in item)
+        {
+            if (key.StartsWith('_'))
+            {
+                continue;
+            }
+
+            writer.WritePropertyName(key);
+            if (value is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                value.WriteTo(writer, KnowlarityApi.Wire);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
 
     /// <summary>A phone number in the query (E.164, URL-encoded: KRS-006, KRS-007).</summary>
     private static string? QueryPhone(RestCall call, string name, string value)

@@ -221,7 +221,7 @@ internal static class RestRoutes
             Title = "Register for Notifications",
             RequestExample = new JsonObject { ["knowlarity_number"] = new JsonArray("+91906911XXXX") },
             SuccessExample = new JsonObject { ["message"] = "Successfully registered." },
-            Errors = [(400, RestHandlers.RegisterError("+91XXXXXXXXXX").Body)],
+            Errors = [(400, RestHandlers.RegisterError("+91XXXXXXXXXX").Body!)],
         }),
         new("PUT", "/notifications", AuthFamily.NotifyEnable, RestHandlers.EnableNotifications, new RouteDoc
         {
@@ -255,7 +255,7 @@ internal static class RestRoutes
 
     private static (int, JsonNode) BadKeyMessage => (401, new JsonObject { ["message"] = RestHandlers.AuthorizationMessage });
 
-    private static (int, JsonNode) Incorrect => (400, ApiResult.IncorrectInput.Body);
+    private static (int, JsonNode) Incorrect => (400, ApiResult.IncorrectInput.Body!);
 
     private static JsonObject ErrorBody(string message) => new() { ["error"] = new JsonObject { ["message"] = message } };
 
