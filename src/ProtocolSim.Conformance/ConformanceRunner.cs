@@ -99,15 +99,11 @@ public sealed class ConformanceRunner
             }
         }
 
-        var reportDirectory = options.ReportDirectory is null ? null : Path.GetFullPath(options.ReportDirectory);
-        var reqnrollFiles = reportDirectory is null ? [] : new[] { Path.Combine(reportDirectory, MessagesFileName), Path.Combine(reportDirectory, ReqnrollHtmlFileName) };
-        var session = await RunSession.StartAsync(new ReqnrollSession
-        {
-            BindingAssemblies = _load.Session!.BindingAssemblies,
-            BindingTypes = _load.Session.BindingTypes,
-            MessagesFile = reportDirectory is null ? null : reqnrollFiles[0],
-            HtmlFile = reportDirectory is null ? null : reqnrollFiles[1],
-        }).ConfigureAwait(false);
+        // The load's bindings, with Reqnroll's formatters writing beside our reports.
+        var reqnroll = options.ReportDirectory is { } directory
+            ? _load.Session! with { MessagesFile = Path.GetFullPath(Path.Combine(directory, MessagesFileName)), HtmlFile = Path.GetFullPath(Path.Combine(directory, ReqnrollHtmlFileName)) }
+            : _load.Session!;
+        var session = await RunSession.StartAsync(reqnroll).ConfigureAwait(false);
         var progress = new ProgressReporter(options, selected.Count);
         using var gate = new SemaphoreSlim(options.MaxParallelScenarios);
         var running = new List<Task>();
@@ -190,6 +186,7 @@ public sealed class ConformanceRunner
         if (options.ReportDirectory is not null)
         {
             var (files, errors) = await ConformanceReports.WriteAsync(result, options.ReportDirectory, CancellationToken.None).ConfigureAwait(false);
+            string[] reqnrollFiles = [reqnroll.MessagesFile!, reqnroll.HtmlFile!];
             result = CopyWith(result, [.. files, .. reqnrollFiles.Where(File.Exists)], [.. errors, .. reqnrollErrors]);
             progress.Summary(result);
         }

@@ -291,7 +291,8 @@ internal static partial class FeatureLoader
                 steps.Add(step);
             }
 
-            var inherited = rule is null ? featureTags : [.. featureTags, .. rule.Tags.Select(t => t.Name[1..])];
+            string[] ruleTags = rule is null ? [] : [.. rule.Tags.Select(t => t.Name[1..])];
+            var inherited = rule is null ? featureTags : [.. featureTags, .. ruleTags];
             var own = pickle.Tags.Select(t => t.Name[1..]).Except(inherited, StringComparer.Ordinal).ToArray();
             var arguments = example.Row is null ? null : example.Header!.Cells.Zip(example.Row.Cells).ToList();
             var pickleIndex = index.ToString(CultureInfo.InvariantCulture);
@@ -304,7 +305,7 @@ internal static partial class FeatureLoader
                 Tags = tags,
                 RuleIds = ruleIds,
                 Steps = steps,
-                Rule = rule is null ? null : new RuleInfo(rule.Name, rule.Description?.Trim(), [.. rule.Tags.Select(t => t.Name[1..])]),
+                Rule = rule is null ? null : new RuleInfo(rule.Name, rule.Description?.Trim(), ruleTags),
                 CreateInfo = () =>
                 {
                     var values = new OrderedDictionary();

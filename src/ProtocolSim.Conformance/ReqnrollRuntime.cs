@@ -58,7 +58,7 @@ public sealed class ConformancePlugin : IRuntimePlugin
 }
 
 /// <summary>What one Reqnroll runtime (one global container) of a load or a run is made of.</summary>
-internal sealed class ReqnrollSession
+internal sealed record ReqnrollSession
 {
     public required IReadOnlyList<Assembly> BindingAssemblies { get; init; }
 

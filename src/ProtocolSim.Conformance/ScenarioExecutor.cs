@@ -134,9 +134,8 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
                 created.Add(o);
             }
         };
-        trace.TakeHooks();
 
-        var before = await RunPhaseAsync(context, "BeforeScenario hooks", null, runner, () => runner.OnScenarioStartAsync(), timeoutCts, hookFailure: true, runToken, scenarioCts.Token).ConfigureAwait(false);
+        var before = await RunPhaseAsync(context, "BeforeScenario hooks", null, runner, () => runner.OnScenarioStartAsync(), timeoutCts, runToken, scenarioCts.Token).ConfigureAwait(false);
         var beforeHooks = trace.TakeHooks();
         steps.AddRange(beforeHooks.Select(HookResult));
         stop = before.Attempt;
@@ -164,7 +163,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
             }
 
             trace.BeginStep();
-            var (attempt, duration) = await RunPhaseAsync(context, $"step '{step.Display}' (line {step.Line})", step, runner, () => InvokeStepAsync(runner, step), timeoutCts, hookFailure: false, runToken, scenarioCts.Token).ConfigureAwait(false);
+            var (attempt, duration) = await RunPhaseAsync(context, $"step '{step.Display}' (line {step.Line})", step, runner, () => InvokeStepAsync(runner, step), timeoutCts, runToken, scenarioCts.Token).ConfigureAwait(false);
             var status = attempt.Stop switch
             {
                 Stop.None => StepStatus.Passed,
@@ -197,7 +196,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
         var cleanupErrors = new List<string>();
         using (var cleanupCts = new CancellationTokenSource(options.CleanupTimeout, time))
         {
-            var after = await RunPhaseAsync(context, "AfterScenario hooks", null, runner, () => EndScenarioAsync(runner), cleanupCts, hookFailure: true, CancellationToken.None, cleanupCts.Token).ConfigureAwait(false);
+            var after = await RunPhaseAsync(context, "AfterScenario hooks", null, runner, () => EndScenarioAsync(runner), cleanupCts, CancellationToken.None, cleanupCts.Token).ConfigureAwait(false);
             var hooks = trace.TakeHooks();
             steps.AddRange(hooks.Select(HookResult));
             cleanupErrors.AddRange(hooks.Where(h => h.Error is not null).Select(h => $"AfterScenario hook {h.Name} failed: {h.Error!.GetType().Name}: {h.Error.Message}"));
@@ -244,15 +243,17 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
         container.RegisterInstanceAs(context);
         container.RegisterInstanceAs(context.Rules);
         container.RegisterInstanceAs(services);
+        var timeProvided = false;
         foreach (var type in run.ServiceTypes)
         {
             if (services.GetService(type) is { } service)
             {
                 container.RegisterInstanceAs(service, type, dispose: false);
+                timeProvided |= type == typeof(TimeProvider);
             }
         }
 
-        if (!run.ServiceTypes.Contains(typeof(TimeProvider)) || services.GetService(typeof(TimeProvider)) is null)
+        if (!timeProvided)
         {
             container.RegisterInstanceAs(time);
         }
@@ -344,7 +345,6 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
         ITestRunner runner,
         Func<Task> body,
         CancellationTokenSource timeout,
-        bool hookFailure,
         CancellationToken runToken,
         CancellationToken token)
     {
@@ -367,14 +367,11 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
             return (Cancelled(what, timeout, runToken), duration);
         }
 
+        // After the AfterScenario hooks Reqnroll has cleaned the scenario context up (null): their errors are in the trace.
         Exception? error = task.IsCanceled ? new OperationCanceledException() : task.Exception?.InnerException;
-        if (error is null && runner.ScenarioContext is { ScenarioExecutionStatus: not ScenarioExecutionStatus.OK } scenarioContext && !hookFailure)
+        if (error is null && runner.ScenarioContext is { ScenarioExecutionStatus: not ScenarioExecutionStatus.OK } scenarioContext)
         {
-            error = scenarioContext.TestError ?? new InvalidOperationException($"Reqnroll reported the step {scenarioContext.ScenarioExecutionStatus}");
-        }
-        else if (error is null && hookFailure && runner.ScenarioContext is { ScenarioExecutionStatus: not ScenarioExecutionStatus.OK, TestError: { } hookError })
-        {
-            error = hookError;
+            error = scenarioContext.TestError ?? new InvalidOperationException($"Reqnroll reported {scenarioContext.ScenarioExecutionStatus}");
         }
 
         if (error is null)
