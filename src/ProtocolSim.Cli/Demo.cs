@@ -68,7 +68,7 @@ public static class Demo
             var label = suite is "cti" or "dataflow" ? $"{suite} ({clientName})" : suite;
             summary.Add(result is null
                 ? $"{label}: not run (exit {code})"
-                : $"{label}: {result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped scenarios; reports in {dir}");
+                : $"{label}: {result.Passed} passed, {result.Failed} failed, {result.Errors} harness errors, {result.Skipped} skipped scenarios; reports in {dir}");
         }
 
         await output.WriteLineAsync();

@@ -64,6 +64,7 @@ public static class Program
         var root = new RootCommand("ProtocolSim: faithful fakes of Knowlarity, Knovvu Data Flow and CTI, and conformance suites that judge your client rule by rule.");
         root.Subcommands.Add(RunCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));
+        root.Subcommands.Add(SelfTestCommand(output, error));
         root.Subcommands.Add(RulesCommand(output, error));
         root.Subcommands.Add(ServeCommand(output, error));
         root.Subcommands.Add(BenchCommand(output));
@@ -150,6 +151,30 @@ public static class Program
         var reportDir = new Option<string>("--report-dir") { Description = "Where the reports go.", DefaultValueFactory = _ => Path.Combine("reports", "demo") };
         var command = new Command("demo", "Run every suite against the bundled conforming reference clients and write the reports.") { reportDir };
         command.SetAction((parse, ct) => Demo.RunAsync(parse.GetValue(reportDir)!, output, error, ct));
+        return command;
+    }
+
+    private static Command SelfTestCommand(TextWriter output, TextWriter error)
+    {
+        var suites = new Option<string[]>("--suite") { Description = $"Suites to run (default: all): {string.Join(", ", SelfTestCatalog.Suites)}.", AllowMultipleArgumentsPerToken = true };
+        var clients = new Option<string[]>("--client") { Description = "Reference clients or bots to run (default: every one of the suites).", AllowMultipleArgumentsPerToken = true };
+        var repeat = new Option<int>("--repeat") { Description = "Runs of every client.", DefaultValueFactory = _ => 5 };
+        var cpuLoad = new Option<int>("--cpu-load") { Description = "Busy threads (normal priority) competing for the cores during the runs.", DefaultValueFactory = _ => 0 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Clients judged at the same time.", DefaultValueFactory = _ => 4 };
+        var reportDir = new Option<string>("--report-dir") { Description = "Where each run's reports and the table (selftest.md, selftest.json) go.", DefaultValueFactory = _ => Path.Combine("reports", "selftest") };
+        var command = new Command("selftest", "The repeatability gate: judge the bundled reference clients N times under CPU load and count, per client, the runs with the expected verdicts.")
+        {
+            suites, clients, repeat, cpuLoad, concurrency, reportDir,
+        };
+        command.SetAction((parse, ct) => SelfTestGate.RunAsync(new SelfTestRequest
+        {
+            Suites = parse.GetValue(suites) ?? [],
+            Clients = parse.GetValue(clients) ?? [],
+            Repeat = parse.GetValue(repeat),
+            CpuLoad = parse.GetValue(cpuLoad),
+            Concurrency = parse.GetValue(concurrency),
+            ReportDirectory = parse.GetValue(reportDir)!,
+        }, output, error, ct));
         return command;
     }
 

@@ -275,6 +275,7 @@ public sealed class ConformanceRunner
                     {
                         ScenarioStatus.Passed => "PASS",
                         ScenarioStatus.Failed => "FAIL",
+                        ScenarioStatus.Error => "ERROR",
                         _ => "SKIP",
                     };
                     var counter = _done.ToString(CultureInfo.InvariantCulture).PadLeft(_width);
@@ -288,7 +289,7 @@ public sealed class ConformanceRunner
 
                     if (result.Error is not null)
                     {
-                        writer.WriteLine($"        ERROR {result.Error}");
+                        writer.WriteLine($"        ERROR (harness, {result.ErrorKind}) {result.Error}");
                     }
 
                     if (result.SkipReason is not null)
@@ -314,7 +315,7 @@ public sealed class ConformanceRunner
             lock (_gate)
             {
                 var verdicts = string.Join(", ", Enum.GetValues<RuleVerdict>().Select(v => $"{result.Count(v)} {v.ToReportString()}"));
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped; rules: {verdicts}"));
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.Passed} passed, {result.Failed} failed, {result.Errors} harness errors, {result.Skipped} skipped; rules: {verdicts}"));
                 foreach (var error in result.ReportErrors)
                 {
                     writer.WriteLine($"report error: {error}");

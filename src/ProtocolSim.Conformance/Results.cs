@@ -2,7 +2,7 @@ using ProtocolSim.Core;
 
 namespace ProtocolSim.Conformance;
 
-/// <summary>Why a failed scenario failed without (only) a rule verdict.</summary>
+/// <summary>Why a scenario ended in a harness error (<see cref="ScenarioStatus.Error"/>) instead of verdicts.</summary>
 public enum ScenarioErrorKind
 {
     /// <summary>No error.</summary>
@@ -42,6 +42,9 @@ public sealed record StepResult
     /// <summary>The error or inconclusive reason, when the step did not pass.</summary>
     public string? Error { get; init; }
 
+    /// <summary>For a harness error: the exception with its stack trace (where the step or hook crashed).</summary>
+    public string? StackTrace { get; init; }
+
     /// <summary>The binding method that ran, e.g. <c>Steps.Greeting.WhenTheCallerSpeaks</c>.</summary>
     public string? Binding { get; init; }
 }
@@ -78,6 +81,9 @@ public sealed class ScenarioResult
     public string? Error { get; init; }
 
     public ScenarioErrorKind ErrorKind { get; init; }
+
+    /// <summary>For a harness error thrown by a step or hook: the exception with its stack trace.</summary>
+    public string? StackTrace { get; init; }
 
     public DateTimeOffset Started { get; init; }
 
@@ -175,9 +181,12 @@ public sealed class RunResult
 
     public int Skipped => Scenarios.Count(s => s.Status == ScenarioStatus.Skipped);
 
+    /// <summary>Scenarios that ended in a harness error.</summary>
+    public int Errors => Scenarios.Count(s => s.Status == ScenarioStatus.Error);
+
     /// <summary>How many rules got the verdict.</summary>
     public int Count(RuleVerdict verdict) => Rules.Count(r => r.Verdict == verdict);
 
-    /// <summary>1 when a MUST rule failed or a scenario ended with an unattributed error; otherwise 0.</summary>
+    /// <summary>1 when a MUST rule failed or a scenario ended in a harness error (its rules are unverified); otherwise 0.</summary>
     public int ExitCode => Rules.Any(r => r.Verdict == RuleVerdict.Fail) || Scenarios.Any(s => s.Error is not null) ? 1 : 0;
 }

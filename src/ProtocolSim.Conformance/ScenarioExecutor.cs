@@ -92,7 +92,8 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
         Cancelled,
     }
 
-    private readonly record struct Attempt(Stop Stop, string? Message, string? ViolatedRule = null)
+    /// <param name="StackTrace">For a harness error: the exception with its stack trace, as it was when the phase ended.</param>
+    private readonly record struct Attempt(Stop Stop, string? Message, string? ViolatedRule = null, string? StackTrace = null)
     {
         /// <summary>The phase was left running (time-out or cancellation): the runner cannot be used again.</summary>
         public bool Abandoned => Stop is Stop.Timeout or Stop.Cancelled;
@@ -141,7 +142,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
         stop = before.Attempt;
         if (stop.Stop == Stop.Error && beforeHooks.FirstOrDefault(h => h.Error is not null) is { } failedHook)
         {
-            stop = stop with { Message = $"BeforeScenario hook {failedHook.Name} failed: {failedHook.Error!.GetType().Name}: {failedHook.Error.Message}" };
+            stop = stop with { Message = $"BeforeScenario hook {failedHook.Name} failed: {failedHook.Error!.GetType().Name}: {failedHook.Error.Message}", StackTrace = failedHook.Error.ToString() };
         }
 
         abandoned = before.Attempt.Abandoned;
@@ -168,9 +169,10 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
             {
                 Stop.None => StepStatus.Passed,
                 Stop.Inconclusive => StepStatus.Inconclusive,
-                _ => StepStatus.Failed,
+                Stop.Violation => StepStatus.Failed,
+                _ => StepStatus.Error,
             };
-            steps.Add(StepResultOf(step, status, duration, attempt.Message, trace.LastStepBinding));
+            steps.Add(StepResultOf(step, status, duration, attempt.Message, trace.LastStepBinding) with { StackTrace = attempt.StackTrace });
             stop = attempt;
             abandoned = attempt.Abandoned;
         }
@@ -199,7 +201,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
             var after = await RunPhaseAsync(context, "AfterScenario hooks", null, runner, () => EndScenarioAsync(runner), cleanupCts, CancellationToken.None, cleanupCts.Token).ConfigureAwait(false);
             var hooks = trace.TakeHooks();
             steps.AddRange(hooks.Select(HookResult));
-            cleanupErrors.AddRange(hooks.Where(h => h.Error is not null).Select(h => $"AfterScenario hook {h.Name} failed: {h.Error!.GetType().Name}: {h.Error.Message}"));
+            cleanupErrors.AddRange(hooks.Where(h => h.Error is not null and not InconclusiveException).Select(h => $"AfterScenario hook {h.Name} failed: {h.Error!.GetType().Name}: {h.Error.Message}"));
             if (after.Attempt.Abandoned)
             {
                 abandoned = true;
@@ -327,10 +329,11 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
         {
             null => StepStatus.Passed,
             InconclusiveException => StepStatus.Inconclusive,
-            _ => StepStatus.Failed,
+            _ => StepStatus.Error,
         },
         Duration = hook.Duration,
         Error = hook.Error is null ? null : $"{hook.Error.GetType().Name}: {hook.Error.Message}",
+        StackTrace = hook.Error is null or InconclusiveException ? null : hook.Error.ToString(),
         Binding = hook.Binding,
     };
 
@@ -394,7 +397,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
             case OperationCanceledException when token.IsCancellationRequested:
                 return (Cancelled(what, timeout, runToken), duration);
             default:
-                return (new Attempt(Stop.Error, $"{what} failed: {error.GetType().Name}: {error.Message}"), duration);
+                return (new Attempt(Stop.Error, $"{what} failed: {error.GetType().Name}: {error.Message}", StackTrace: error.ToString()), duration);
         }
     }
 
@@ -466,18 +469,17 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
         var left = new List<string>();
         if (error is not null)
         {
-            // Every tagged rule the scenario had not judged fails with the error: nothing may pass unverified.
+            // Every tagged rule the scenario had not judged is an ERROR: unverified, and never a verdict on the client.
             foreach (var id in unjudged)
             {
                 var message = stop.Stop == Stop.None && errorKind == ScenarioErrorKind.Authoring
-                    ? $"scenario tags @{id} but no step judged it"
-                    : $"scenario failed before the rule was judged: {error}";
+                    ? $"harness error: scenario tags @{id} but no step judged it"
+                    : $"harness error before the rule was judged: {error}";
                 counted.Add(new RuleOutcome
                 {
                     RuleId = id,
-                    Kind = OutcomeKind.Fail,
-                    Expected = "the scenario to judge the rule",
-                    Actual = message,
+                    Kind = OutcomeKind.Error,
+                    Message = message,
                     Evidence = scenario.Id,
                     At = duration,
                 });
@@ -491,8 +493,8 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
         var catalogue = scenario.Feature.Catalogue;
         bool IsMust(string id) => catalogue?.Find(id)?.Strength is null or RuleStrength.Must;
         var mustFailed = counted.Any(o => o.Kind == OutcomeKind.Fail && IsMust(o.RuleId));
-        var status = mustFailed || error is not null
-            ? ScenarioStatus.Failed
+        var status = error is not null ? ScenarioStatus.Error
+            : mustFailed ? ScenarioStatus.Failed
             : stop.Stop == Stop.Inconclusive ? ScenarioStatus.Skipped : ScenarioStatus.Passed;
         string? skipReason = stop.Stop switch
         {
@@ -515,6 +517,7 @@ internal sealed class ScenarioExecutor(ScenarioDefinition scenario, RunSession r
             SkipReason = skipReason,
             Error = error,
             ErrorKind = errorKind,
+            StackTrace = stop.StackTrace ?? steps.FirstOrDefault(st => st.StackTrace is not null)?.StackTrace,
             Started = started,
             Duration = duration,
             Seed = seed,

@@ -42,14 +42,22 @@ internal static class Verdicts
         }
 
         var fails = outcomes.Where(o => o.Outcome.Kind == OutcomeKind.Fail).ToList();
+        var errors = outcomes.Where(o => o.Outcome.Kind == OutcomeKind.Error).ToList();
+        if (fails.Count > 0 && rule.Strength == RuleStrength.Must)
+        {
+            // The client broke it: a harness error in another scenario does not make that less true.
+            return (RuleVerdict.Fail, Join(fails.Select(f => $"{f.ScenarioId}: {f.Outcome.Describe()}")));
+        }
+
+        if (errors.Count > 0)
+        {
+            // Unverified: whatever passed elsewhere, one scenario that should have judged it could not.
+            return (RuleVerdict.Error, Join(errors.Select(e => $"{e.ScenarioId}: {e.Outcome.Describe()}")));
+        }
+
         if (fails.Count > 0)
         {
-            var verdict = rule.Strength switch
-            {
-                RuleStrength.Must => RuleVerdict.Fail,
-                RuleStrength.Should => RuleVerdict.NonStrict,
-                _ => RuleVerdict.Info,
-            };
+            var verdict = rule.Strength == RuleStrength.Should ? RuleVerdict.NonStrict : RuleVerdict.Info;
             return (verdict, Join(fails.Select(f => $"{f.ScenarioId}: {f.Outcome.Describe()}")));
         }
 

@@ -22,6 +22,12 @@ public enum RuleVerdict
     /// <summary>A MUST rule failed at least once.</summary>
     Fail,
 
+    /// <summary>
+    /// Not failed, but a scenario tagging it ended in a harness error (a step or hook threw, timed out, or the suite is
+    /// mis-authored) before judging it: the rule is unverified, and the defect is the harness's, not the client's.
+    /// </summary>
+    Error,
+
     /// <summary>A SHOULD rule failed at least once.</summary>
     NonStrict,
 
@@ -41,8 +47,14 @@ public enum ScenarioStatus
     /// <summary>Completed with no failed MUST rule and no error (SHOULD/MAY failures are warnings).</summary>
     Passed,
 
-    /// <summary>A MUST rule failed, or the scenario ended with an error (including authoring errors and time-outs).</summary>
+    /// <summary>A MUST rule failed (judged on what the client did).</summary>
     Failed,
+
+    /// <summary>
+    /// A harness error: a step or hook threw something that is not a verdict, the scenario timed out or was cancelled,
+    /// or the suite is mis-authored. Rules it had not judged get <see cref="RuleVerdict.Error"/>, never a verdict.
+    /// </summary>
+    Error,
 
     /// <summary>Inconclusive, or filtered out by the tag expression, or not started because the run was cancelled.</summary>
     Skipped,
@@ -54,8 +66,11 @@ public enum StepStatus
     /// <summary>Completed.</summary>
     Passed,
 
-    /// <summary>Threw an error or a rule violation, or timed out.</summary>
+    /// <summary>Threw a rule violation.</summary>
     Failed,
+
+    /// <summary>Threw something that is not a verdict (a harness error), or timed out.</summary>
+    Error,
 
     /// <summary>Threw <see cref="InconclusiveException"/>.</summary>
     Inconclusive,
@@ -75,16 +90,20 @@ public enum OutcomeKind
 
     /// <summary>An observation about the rule, not a judgement.</summary>
     Info,
+
+    /// <summary>Added by the engine: the scenario ended in a harness error before the rule was judged.</summary>
+    Error,
 }
 
 /// <summary>The spellings used in reports, JSON and the CLI.</summary>
 public static class ConformanceNames
 {
-    /// <summary>PASS, FAIL, NON-STRICT, INFO, SKIPPED or NOT-COVERED.</summary>
+    /// <summary>PASS, FAIL, ERROR, NON-STRICT, INFO, SKIPPED or NOT-COVERED.</summary>
     public static string ToReportString(this RuleVerdict verdict) => verdict switch
     {
         RuleVerdict.Pass => "PASS",
         RuleVerdict.Fail => "FAIL",
+        RuleVerdict.Error => "ERROR",
         RuleVerdict.NonStrict => "NON-STRICT",
         RuleVerdict.Info => "INFO",
         RuleVerdict.Skipped => "SKIPPED",
@@ -101,31 +120,34 @@ public static class ConformanceNames
         _ => throw new ArgumentOutOfRangeException(nameof(strength), strength, null),
     };
 
-    /// <summary>passed, failed or skipped.</summary>
+    /// <summary>passed, failed, error or skipped.</summary>
     public static string ToReportString(this ScenarioStatus status) => status switch
     {
         ScenarioStatus.Passed => "passed",
         ScenarioStatus.Failed => "failed",
+        ScenarioStatus.Error => "error",
         ScenarioStatus.Skipped => "skipped",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 
-    /// <summary>passed, failed, inconclusive or not-run.</summary>
+    /// <summary>passed, failed, error, inconclusive or not-run.</summary>
     public static string ToReportString(this StepStatus status) => status switch
     {
         StepStatus.Passed => "passed",
         StepStatus.Failed => "failed",
+        StepStatus.Error => "error",
         StepStatus.Inconclusive => "inconclusive",
         StepStatus.NotRun => "not-run",
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
     };
 
-    /// <summary>PASS, FAIL or INFO.</summary>
+    /// <summary>PASS, FAIL, INFO or ERROR.</summary>
     public static string ToReportString(this OutcomeKind kind) => kind switch
     {
         OutcomeKind.Pass => "PASS",
         OutcomeKind.Fail => "FAIL",
         OutcomeKind.Info => "INFO",
+        OutcomeKind.Error => "ERROR",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

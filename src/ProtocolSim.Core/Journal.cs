@@ -124,8 +124,8 @@ public sealed class SessionJournal
     private readonly TimeProvider _time;
     private readonly long _startTimestamp;
     private readonly Redactor _redactor;
-    // Append-only array: a snapshot (array, count) stays valid because slots below the count never change and a full
-    // array is replaced, not reused.
+    // Append-only array: a snapshot (array, count) stays valid because slots below the count only ever change to a
+    // copy of their entry with an audio link (LinkAudio) and a full array is replaced, not reused.
     private JournalEntry[] _entries = new JournalEntry[32];
     private int _entryCount;
 
@@ -257,6 +257,23 @@ public sealed class SessionJournal
 
         Appended?.Invoke(this, entry, null);
         return entry;
+    }
+
+    /// <summary>
+    /// Links an entry to its place in an audio track, once that place is known: a transport journals a frame when it
+    /// reads it (its stamp), and the session that handles the frame later knows where its audio went. The entry is
+    /// replaced by a copy with the link (a snapshot taken before still holds the entry without it).
+    /// </summary>
+    public void LinkAudio(long seq, string track, TimeSpan offset)
+    {
+        lock (_gate)
+        {
+            var index = (int)(seq - 1);
+            if (index >= 0 && index < _entryCount && _entries[index].Seq == seq)
+            {
+                _entries[index] = _entries[index] with { AudioTrack = track, AudioOffset = offset };
+            }
+        }
     }
 
     private ReadOnlyMemory<byte> Keep(ReadOnlySpan<byte> text)

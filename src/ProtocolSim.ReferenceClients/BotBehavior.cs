@@ -12,6 +12,12 @@ internal enum MetadataMode
     /// <summary>Lenient, but closes with 1008 on keys other than the four documented (strict-metadata-keys).</summary>
     StrictKeys,
 
+    /// <summary>
+    /// Lenient, but JSON-decodes every extra key's string value too; a Python-repr value such as
+    /// <c>'ivr_data': "{'lang': 'en'}"</c> fails, and the bot closes at once with 1011 "bad metadata" (repr-values-close).
+    /// </summary>
+    ReprValuesClose,
+
     /// <summary>Verloop JSON object keyed by <c>uuid</c>.</summary>
     Verloop,
 

@@ -132,6 +132,26 @@ internal static class CallMetadataParser
             }
         }
 
+        if (mode == MetadataMode.ReprValuesClose)
+        {
+            foreach (var value in obj!.Where(p => !StreamNodeKeys.Contains(p.Key)).Select(p => p.Value))
+            {
+                if (value is JsonValue v && v.TryGetValue<string>(out var raw) && raw.TrimStart().StartsWith('{'))
+                {
+                    try
+                    {
+                        _ = JsonNode.Parse(raw);
+                    }
+                    catch (JsonException)
+                    {
+                        // json.loads("{'lang': 'en'}") raises; the bot's handler closes with 1011 and its message.
+                        rejection = new(System.Net.WebSockets.WebSocketCloseStatus.InternalServerError, "bad metadata");
+                        return null;
+                    }
+                }
+            }
+        }
+
         var callId = Text(obj!["callid"]);
         if (string.IsNullOrEmpty(callId))
         {

@@ -14,6 +14,15 @@ public static class ReferenceBots
         new("conforming", BotDialect.StreamNode, [], "Conforming Stream-Node bot (003-V).", b => b with { GreetingDelay = TimeSpan.FromMilliseconds(100) }),
         new("verloop-conforming", BotDialect.Verloop, [], "Conforming Verloop bot (002).", b => b with { GreetingDelay = TimeSpan.FromMilliseconds(100) }),
 
+        // Streaming TTS at about real time: 100 ms chunks every 80 ms, so the peer never has more than a few hundred
+        // ms queued while the bot talks. Barge-in must be judged for it all the same (issue 17).
+        new("streaming-tts", BotDialect.StreamNode, [], "Conforming bot that streams each reply at about real time: 100 ms chunks every 80 ms.",
+            b => b with { GreetingDelay = TimeSpan.FromMilliseconds(100), DripInterval = TimeSpan.FromMilliseconds(80) }),
+        new("streaming-no-killaudio", BotDialect.StreamNode, ["KVS-023"], "Streams at about real time (100 ms every 80 ms); on barge-in cancels the reply but sends no killAudio.",
+            b => b with { GreetingDelay = TimeSpan.FromMilliseconds(100), DripInterval = TimeSpan.FromMilliseconds(80), SendKillAudio = false }),
+        new("streaming-stale-chunks", BotDialect.StreamNode, ["KVS-025"], "Streams at about real time (100 ms every 80 ms); sends killAudio on barge-in but keeps streaming the interrupted reply.",
+            b => b with { GreetingDelay = TimeSpan.FromMilliseconds(100), DripInterval = TimeSpan.FromMilliseconds(80), CancelOnBargeIn = false }),
+
         // Stream-Node variants
         new("wrong-path", BotDialect.StreamNode, ["KVS-001"], "Serves /bot instead of /voice (so /voice answers 404).",
             b => b with { Path = "/bot" }),
@@ -28,6 +37,9 @@ public static class ReferenceBots
         new("strict-metadata-keys", BotDialect.StreamNode, ["KVS-007"],
             "Closes with 1008 when the metadata has keys other than the four documented.",
             b => b with { Metadata = MetadataMode.StrictKeys }),
+        new("repr-values-close", BotDialect.StreamNode, ["KVS-007"],
+            "JSON-decodes the values of extra metadata keys; a Python-repr value (ivr_data \"{'lang': 'en'}\") closes at once with 1011 \"bad metadata\".",
+            b => b with { Metadata = MetadataMode.ReprValuesClose }),
         new("no-greeting", BotDialect.StreamNode, ["KVS-008"], "Never greets (still answers speech).",
             b => b with { Greeting = GreetingMode.Never }),
         new("late-greeting", BotDialect.StreamNode, ["KVS-008"], "Greets 4.5 s after the metadata.",

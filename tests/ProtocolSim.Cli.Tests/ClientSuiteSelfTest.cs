@@ -33,6 +33,7 @@ internal static class ClientSuiteSelfTest
         output.WriteLine(progress.ToString());
         output.WriteLine(errors.ToString());
         Assert.NotNull(result);
+        HarnessErrors.AssertNone(result, clientName, reportDir);
 
         // A broken MAY rule is INFO: it counts as broken here.
         var failed = result.Rules.Where(r => r.Verdict is RuleVerdict.Fail or RuleVerdict.NonStrict || r.Verdict == RuleVerdict.Info && r.Rule.Strength == RuleStrength.May)

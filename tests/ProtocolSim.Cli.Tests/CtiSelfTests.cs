@@ -13,21 +13,13 @@ public abstract class CtiSelfTestBase(ITestOutputHelper output)
 {
     protected const int Shards = 2;
 
-    private static readonly HashSet<string> SocketRules = ["CTI-002", "CTI-003", "CTI-004", "CTI-005", "CTI-006", "CTI-007"];
-    private static readonly HashSet<string> HttpRules = ["CTI-008", "CTI-009", "CTI-010", "CTI-011", "CTI-012", "CTI-013"];
-
     public static IEnumerable<object[]> ClientsOfShard(int shard) =>
         CtiReferenceClients.All.Select((c, i) => (c, i)).Where(x => x.i % Shards == shard).Select(x => new object[] { x.c.Name });
 
     protected Task RunAgainstAsync(string clientName)
     {
         var info = CtiReferenceClients.Get(clientName);
-        IReadOnlySet<string> notApplicable = info.Transport switch
-        {
-            CtiTransportKind.Socket => HttpRules,
-            CtiTransportKind.Http => SocketRules,
-            _ => SocketRules.Union(HttpRules).ToHashSet(),
-        };
+        var notApplicable = SelfTestCatalog.CtiNotApplicable(info.Transport);
         return ClientSuiteSelfTest.RunAsync(output, Suite, clientName, info.Conforming, info.BreaksRules,
             (environment, log, ct) => CtiReferenceClients.RunAsync(clientName, environment, log, ct), parallel: 8, notApplicable);
     }

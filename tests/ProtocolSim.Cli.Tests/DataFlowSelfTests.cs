@@ -24,19 +24,7 @@ public abstract class DataFlowSelfTestBase(ITestOutputHelper output)
     }
 
     /// <summary>The rules a client of one integration cannot be judged on (the other integrations' scenarios skip).</summary>
-    internal static IReadOnlySet<string> NotApplicable(DataFlowTransport transport)
-    {
-        var ids = ConformanceRunner.LoadCatalogues([Suite]).Catalogues.SelectMany(c => c.Rules).Select(r => r.Id).ToList();
-        bool Of(string id, string family) => id.StartsWith(family, StringComparison.Ordinal);
-        return transport switch
-        {
-            DataFlowTransport.WebSocket => ids.Where(id => Of(id, "DFG-") || Of(id, "DFH-")).ToHashSet(StringComparer.Ordinal),
-            DataFlowTransport.Grpc => ids.Where(id => id == "DFW-002" || Of(id, "DFH-")).ToHashSet(StringComparer.Ordinal),
-
-            // HTTP: the streaming rules, except the two with scope H that its own scenario judges.
-            _ => ids.Where(id => Of(id, "DFG-") || (Of(id, "DFW-") && id is not ("DFW-013" or "DFW-033"))).ToHashSet(StringComparer.Ordinal),
-        };
-    }
+    internal static IReadOnlySet<string> NotApplicable(DataFlowTransport transport) => SelfTestCatalog.DataFlowNotApplicable(transport);
 
     internal static string Suite => Path.Combine(RepositoryPaths.Features(), "dataflow");
 }

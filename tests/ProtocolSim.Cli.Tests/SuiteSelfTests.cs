@@ -39,6 +39,7 @@ public abstract class SuiteSelfTestBase(ITestOutputHelper output)
         output.WriteLine(progress.ToString());
         output.WriteLine(errors.ToString());
         Assert.NotNull(result);
+        HarnessErrors.AssertNone(result, botName, reportDir);
 
         var failed = result.Rules.Where(r => r.Verdict is RuleVerdict.Fail or RuleVerdict.NonStrict).Select(r => r.Rule.Id).Order(StringComparer.Ordinal).ToList();
         var expected = info.BreaksRules.Order(StringComparer.Ordinal).ToList();

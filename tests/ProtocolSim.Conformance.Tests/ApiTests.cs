@@ -38,7 +38,10 @@ public class RuleRecorderTests
     [Fact]
     public void Names_Verdicts_UseReportSpellings()
     {
-        Assert.Equal(["PASS", "FAIL", "NON-STRICT", "INFO", "SKIPPED", "NOT-COVERED"], Enum.GetValues<RuleVerdict>().Select(v => v.ToReportString()));
+        Assert.Equal(["PASS", "FAIL", "ERROR", "NON-STRICT", "INFO", "SKIPPED", "NOT-COVERED"], Enum.GetValues<RuleVerdict>().Select(v => v.ToReportString()));
         Assert.Equal(["MUST", "SHOULD", "MAY"], Enum.GetValues<RuleStrength>().Select(v => v.ToReportString()));
+        Assert.Equal(["passed", "failed", "error", "skipped"], Enum.GetValues<ScenarioStatus>().Select(v => v.ToReportString()));
+        Assert.Equal(["passed", "failed", "error", "inconclusive", "not-run"], Enum.GetValues<StepStatus>().Select(v => v.ToReportString()));
+        Assert.Equal(["PASS", "FAIL", "INFO", "ERROR"], Enum.GetValues<OutcomeKind>().Select(v => v.ToReportString()));
     }
 }

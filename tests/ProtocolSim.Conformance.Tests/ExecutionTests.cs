@@ -147,10 +147,11 @@ public class ExecutionTests
         var result = await suite.RunAsync([typeof(SlowSteps)], new RunOptions { ScenarioTimeout = TimeSpan.FromMilliseconds(200) });
 
         var scenario = result.Scenarios[0];
-        Assert.Equal(ScenarioStatus.Failed, scenario.Status);
+        Assert.Equal(ScenarioStatus.Error, scenario.Status);
         Assert.Equal(ScenarioErrorKind.Timeout, scenario.ErrorKind);
         Assert.Equal("timed out after 0.2 s in step 'When the bot never answers' (line 4)", scenario.Error);
-        Assert.Equal(RuleVerdict.Fail, result.Rules.Single(r => r.Rule.Id == "TST-001").Verdict);
+        Assert.Equal(StepStatus.Error, scenario.Steps.Single(s => s.Line == 4).Status);
+        Assert.Equal(RuleVerdict.Error, result.Rules.Single(r => r.Rule.Id == "TST-001").Verdict);
         Assert.Equal(1, result.ExitCode);
     }
 
@@ -242,7 +243,7 @@ public class ExecutionTests
     }
 
     [Fact]
-    public async Task Run_AfterHookThrows_ScenarioFailsWithError()
+    public async Task Run_AfterHookThrows_ScenarioIsAHarnessError()
     {
         using var suite = new TempSuite();
         suite.Add("h.feature", "Feature: H\n  @TST-001 @failing-after\n  Scenario: S\n    Then rule TST-001 is judged\n");
@@ -250,8 +251,9 @@ public class ExecutionTests
         var result = await suite.RunAsync([typeof(FailingHooks)]);
 
         var scenario = result.Scenarios[0];
-        Assert.Equal(ScenarioStatus.Failed, scenario.Status);
+        Assert.Equal(ScenarioStatus.Error, scenario.Status);
         Assert.Contains("cleanup broke", scenario.Error, StringComparison.Ordinal);
+        Assert.Contains("cleanup broke", scenario.Steps.Single(s => s.IsHook && s.Status == StepStatus.Error).StackTrace, StringComparison.Ordinal);
         Assert.Equal(1, result.ExitCode);
     }
 }

@@ -172,7 +172,7 @@ public class InjectionTests
         var result = await suite.RunAsync([typeof(UnresolvableSteps), typeof(StaticSteps)]);
 
         var scenario = result.Scenarios[0];
-        Assert.Equal(ScenarioStatus.Failed, scenario.Status);
+        Assert.Equal(ScenarioStatus.Error, scenario.Status);
         // Reqnroll's container names what it could not resolve and the path to it.
         Assert.Contains("System.IComparable", scenario.Error, StringComparison.Ordinal);
         Assert.Contains("NeedsInterface", scenario.Error, StringComparison.Ordinal);

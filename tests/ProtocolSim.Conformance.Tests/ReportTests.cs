@@ -169,6 +169,39 @@ public class ReportTests
     }
 
     [Fact]
+    public async Task Run_HarnessError_IsAnErrorWithItsStackTraceInEveryReport()
+    {
+        using var suite = new TempSuite();
+
+        var (result, dir) = await RunAsync(suite, "Feature: Crash\n  @TST-001\n  Scenario: Step crashes\n    When the step crashes\n    Then rule TST-001 passes\n");
+
+        Assert.Equal(1, result.ExitCode);
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "results.json")));
+        var root = json.RootElement;
+        Assert.Equal(1, root.GetProperty("summary").GetProperty("scenarios").GetProperty("error").GetInt32());
+        Assert.Equal(0, root.GetProperty("summary").GetProperty("scenarios").GetProperty("failed").GetInt32());
+        Assert.Equal(1, root.GetProperty("summary").GetProperty("rules").GetProperty("error").GetInt32());
+        Assert.Equal("ERROR", root.GetProperty("rules")[0].GetProperty("verdict").GetString());
+        var scenario = root.GetProperty("scenarios")[0];
+        Assert.Equal("error", scenario.GetProperty("status").GetString());
+        Assert.Equal("Exception", scenario.GetProperty("errorKind").GetString());
+        Assert.Contains($"{nameof(JudgeSteps)}.{nameof(JudgeSteps.Crash)}", scenario.GetProperty("stackTrace").GetString(), StringComparison.Ordinal);
+        Assert.Equal("error", scenario.GetProperty("steps")[0].GetProperty("status").GetString());
+        Assert.Contains("InvalidOperationException: boom", scenario.GetProperty("steps")[0].GetProperty("stackTrace").GetString(), StringComparison.Ordinal);
+
+        var testSuite = Assert.Single(XDocument.Load(Path.Combine(dir, "junit.xml")).Root!.Elements("testsuite"));
+        Assert.Equal(("1", "0"), (testSuite.Attribute("errors")!.Value, testSuite.Attribute("failures")!.Value));
+        var error = testSuite.Element("testcase")!.Element("error")!;
+        Assert.Equal("harness-exception", error.Attribute("type")!.Value);
+        Assert.Contains(nameof(JudgeSteps.Crash), error.Value, StringComparison.Ordinal);
+
+        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains("<span class=\"badge s-error\">ERROR</span>", html, StringComparison.Ordinal);
+        Assert.Contains("Harness error (Exception):", html, StringComparison.Ordinal);
+        Assert.Contains("<summary>stack trace</summary><pre>System.InvalidOperationException: boom", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_Html_SelfContainedEscapedAndEmbedsAudio()
     {
         using var suite = new TempSuite();

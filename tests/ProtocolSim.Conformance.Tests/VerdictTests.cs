@@ -116,18 +116,19 @@ public class VerdictTests
     }
 
     [Fact]
-    public async Task Run_TaggedRuleLeftUnjudged_ScenarioFailsWithAuthoringError()
+    public async Task Run_TaggedRuleLeftUnjudged_ScenarioIsAHarnessErrorWithAuthoringKind()
     {
         var (result, progress) = await RunAsync("Feature: F\n  @TST-001 @TST-002\n  Scenario: S\n    Then rule TST-001 passes\n");
 
         var scenario = result.Scenarios[0];
-        Assert.Equal(ScenarioStatus.Failed, scenario.Status);
+        Assert.Equal(ScenarioStatus.Error, scenario.Status);
         Assert.Equal(ScenarioErrorKind.Authoring, scenario.ErrorKind);
         Assert.Equal("scenario tags @TST-002 but no step judged it", scenario.Error);
-        Assert.Equal(RuleVerdict.Fail, Rule(result, "TST-002").Verdict);
+        Assert.Equal(RuleVerdict.Error, Rule(result, "TST-002").Verdict);
         Assert.Equal(RuleVerdict.Pass, Rule(result, "TST-001").Verdict);
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("ERROR scenario tags @TST-002 but no step judged it", progress, StringComparison.Ordinal);
+        Assert.Equal(1, result.Errors);
+        Assert.Contains("ERROR (harness, Authoring) scenario tags @TST-002 but no step judged it", progress, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -136,7 +137,7 @@ public class VerdictTests
         var (result, _) = await RunAsync("Feature: F\n  @TST-001\n  Scenario: S\n    Then rule TST-001 passes\n    And rule TST-002 fails\n");
 
         var scenario = result.Scenarios[0];
-        Assert.Equal(ScenarioStatus.Failed, scenario.Status);
+        Assert.Equal(ScenarioStatus.Error, scenario.Status);
         Assert.Equal(ScenarioErrorKind.Authoring, scenario.ErrorKind);
         Assert.Contains("step 'And rule TST-002 fails' (line 5) recorded FAIL for TST-002, which the scenario does not tag", scenario.Error, StringComparison.Ordinal);
         Assert.Single(scenario.RejectedOutcomes);
@@ -145,20 +146,40 @@ public class VerdictTests
     }
 
     [Fact]
-    public async Task Run_UnattributedException_FailsUnjudgedRulesAndKeepsJudgedOnes()
+    public async Task Run_UnattributedException_IsAHarnessErrorWithItsStackTraceAndKeepsJudgedRules()
     {
         var (result, _) = await RunAsync("Feature: F\n  @TST-001 @TST-002\n  Scenario: S\n    Given rule TST-001 passes\n    When the step crashes\n    Then rule TST-002 passes\n");
 
         var scenario = result.Scenarios[0];
-        Assert.Equal(ScenarioStatus.Failed, scenario.Status);
+        Assert.Equal(ScenarioStatus.Error, scenario.Status);
         Assert.Equal(ScenarioErrorKind.Exception, scenario.ErrorKind);
         Assert.Equal("step 'When the step crashes' (line 5) failed: InvalidOperationException: boom", scenario.Error);
-        Assert.Equal([StepStatus.Passed, StepStatus.Failed, StepStatus.NotRun], scenario.Steps.Select(s => s.Status));
+        Assert.Equal([StepStatus.Passed, StepStatus.Error, StepStatus.NotRun], scenario.Steps.Select(s => s.Status));
         Assert.Equal(RuleVerdict.Pass, Rule(result, "TST-001").Verdict);
-        Assert.Equal(RuleVerdict.Fail, Rule(result, "TST-002").Verdict);
+        Assert.Equal(RuleVerdict.Error, Rule(result, "TST-002").Verdict);
         var synthesized = scenario.Outcomes.Single(o => o.RuleId == "TST-002");
-        Assert.Equal("scenario failed before the rule was judged: step 'When the step crashes' (line 5) failed: InvalidOperationException: boom", synthesized.Actual);
+        Assert.Equal(OutcomeKind.Error, synthesized.Kind);
+        Assert.Equal("harness error before the rule was judged: step 'When the step crashes' (line 5) failed: InvalidOperationException: boom", synthesized.Message);
+
+        // Where it crashed: the exception with the step method's frame, on the scenario and on the step.
+        Assert.StartsWith("System.InvalidOperationException: boom", scenario.StackTrace, StringComparison.Ordinal);
+        Assert.Contains($"{nameof(JudgeSteps)}.{nameof(JudgeSteps.Crash)}", scenario.StackTrace, StringComparison.Ordinal);
+        Assert.Equal(scenario.StackTrace, scenario.Steps[1].StackTrace);
+        Assert.Null(scenario.Steps[0].StackTrace);
         Assert.Equal(1, result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Run_RuleFailedInOneScenarioAndErrorInAnother_IsFail_PassAndErrorIsError()
+    {
+        var (result, _) = await RunAsync(
+            "Feature: F\n  @TST-002\n  Scenario: A\n    Then rule TST-002 fails\n  @TST-002\n  Scenario: B\n    When the step crashes\n"
+            + "  @TST-001\n  Scenario: C\n    Then rule TST-001 passes\n  @TST-001\n  Scenario: D\n    When the step crashes\n");
+
+        Assert.Equal([ScenarioStatus.Failed, ScenarioStatus.Error, ScenarioStatus.Passed, ScenarioStatus.Error], result.Scenarios.Select(s => s.Status));
+        Assert.Equal(RuleVerdict.Fail, Rule(result, "TST-002").Verdict);
+        Assert.Equal(RuleVerdict.Error, Rule(result, "TST-001").Verdict);
+        Assert.Contains("harness error before the rule was judged", Rule(result, "TST-001").Evidence, StringComparison.Ordinal);
     }
 
     [Fact]

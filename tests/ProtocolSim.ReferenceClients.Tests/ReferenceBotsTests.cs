@@ -11,12 +11,12 @@ public sealed class ReferenceBotsTests
         var all = ReferenceBots.All;
 
         Assert.Equal(all.Count, all.Select(b => b.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count());
-        Assert.Equal(["conforming", "verloop-conforming"], all.Where(b => b.Conforming).Select(b => b.Name));
+        Assert.Equal(["conforming", "verloop-conforming", "streaming-tts"], all.Where(b => b.Conforming).Select(b => b.Name));
         Assert.All(all.Where(b => !b.Conforming), b => Assert.NotEmpty(b.BreaksRules));
         Assert.All(all, b => Assert.All(b.BreaksRules, r =>
             Assert.Matches(b.Dialect == BotDialect.StreamNode ? "^KVS-0[0-9]{2}$" : "^KVV-0[0-9]{2}$", r)));
         Assert.All(all, b => Assert.StartsWith("/", b.Path, StringComparison.Ordinal));
-        Assert.Equal(42, all.Count); // 2 conforming, 29 Stream-Node and 11 Verloop variants
+        Assert.Equal(46, all.Count); // 3 conforming, 32 Stream-Node and 11 Verloop variants
     }
 
     [Fact]

@@ -129,6 +129,22 @@ public sealed class VariantTests
     }
 
     [Fact]
+    public async Task ReprValuesClose_PythonReprValue_Closes1011BadMetadata_PlainValue_Greets()
+    {
+        await using var bot = await BotHost.StartAsync("repr-values-close");
+        await using (var peer = await bot.ConnectAsync())
+        {
+            await peer.SendTextAsync("{'callid': 'c1', 'virtual_number': '+911', 'customer_number': '+912', 'call_type': 'inbound', 'ivr_data': \"{'lang': 'en'}\"}");
+
+            Assert.Equal(WebSocketCloseStatus.InternalServerError, await peer.WaitForCloseAsync());
+        }
+
+        await using var plain = await bot.ConnectAsync();
+        await plain.SendTextAsync("{'callid': 'c2', 'virtual_number': '+911', 'customer_number': '+912', 'call_type': 'inbound', 'client_meta_id': 'cm-20931'}");
+        Assert.Equal("playAudio", (await plain.ReceiveAsync("the greeting")).MessageType);
+    }
+
+    [Fact]
     public async Task CrashOnText_TextAfterMetadata_Closes1011()
     {
         await using var bot = await BotHost.StartAsync("crash-on-text");

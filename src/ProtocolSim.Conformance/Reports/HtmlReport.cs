@@ -43,6 +43,7 @@ internal static class HtmlReport
         OutcomeKind.Fail when warning => "<span class=\"badge v-non-strict\">FAIL (warning)</span>",
         OutcomeKind.Fail => "<span class=\"badge v-fail\">FAIL</span>",
         OutcomeKind.Pass => "<span class=\"badge v-pass\">PASS</span>",
+        OutcomeKind.Error => "<span class=\"badge v-error\">ERROR</span>",
         _ => "<span class=\"badge v-info\">INFO</span>",
     };
 
@@ -67,9 +68,9 @@ internal static class HtmlReport
         Meta("Suites", string.Join(", ", result.Catalogues.Select(c => $"{c.Title} ({c.Suite})")));
         Meta("Exit code", result.ExitCode.ToString(inv) + (result.Cancelled ? " (run cancelled)" : string.Empty));
         sb.Append("</dl>\n<p class=\"overall ").Append(result.ExitCode == 0 ? "ok" : "bad").Append("\">")
-            .Append(result.ExitCode == 0 ? "No MUST rule failed." : "At least one MUST rule failed or a scenario ended in error.")
+            .Append(result.ExitCode == 0 ? "No MUST rule failed." : result.Errors > 0 ? "A scenario ended in a harness error (its rules are unverified), or a MUST rule failed." : "At least one MUST rule failed.")
             .Append("</p>\n<div class=\"counts\"><span>Scenarios:</span>")
-            .Append(inv, $"<span class=\"badge s-passed\">{result.Passed} passed</span><span class=\"badge s-failed\">{result.Failed} failed</span><span class=\"badge s-skipped\">{result.Skipped} skipped</span>")
+            .Append(inv, $"<span class=\"badge s-passed\">{result.Passed} passed</span><span class=\"badge s-failed\">{result.Failed} failed</span><span class=\"badge s-error\">{result.Errors} harness errors</span><span class=\"badge s-skipped\">{result.Skipped} skipped</span>")
             .Append("<span>Rules:</span>");
         foreach (var verdict in Enum.GetValues<RuleVerdict>())
         {
@@ -121,12 +122,13 @@ internal static class HtmlReport
         sb.Append("<div class=\"filters\" role=\"toolbar\" aria-label=\"Show scenarios by status\" data-target=\"scenario-list\">");
         sb.Append(inv, $"<button type=\"button\" data-filter=\"all\" aria-pressed=\"true\">All ({result.Scenarios.Count})</button>");
         sb.Append(inv, $"<button type=\"button\" data-filter=\"failed\" aria-pressed=\"false\" class=\"s-failed\">failed ({result.Failed})</button>");
+        sb.Append(inv, $"<button type=\"button\" data-filter=\"error\" aria-pressed=\"false\" class=\"s-error\">harness error ({result.Errors})</button>");
         sb.Append(inv, $"<button type=\"button\" data-filter=\"passed\" aria-pressed=\"false\" class=\"s-passed\">passed ({result.Passed})</button>");
         sb.Append(inv, $"<button type=\"button\" data-filter=\"skipped\" aria-pressed=\"false\" class=\"s-skipped\">skipped ({result.Skipped})</button>");
         sb.Append("</div>\n<div id=\"scenario-list\">\n");
         foreach (var s in result.Scenarios)
         {
-            var open = s.Status == ScenarioStatus.Failed ? " open" : string.Empty;
+            var open = s.Status is ScenarioStatus.Failed or ScenarioStatus.Error ? " open" : string.Empty;
             sb.Append(inv, $"<section class=\"scenario\" id=\"s-{s.Slug}\" data-filter-value=\"{s.Status.ToReportString()}\">\n<details{open}>\n<summary>");
             sb.Append(StatusBadge(s.Status)).Append(" <span class=\"sname\">").Append(H(s.Name)).Append("</span> <span class=\"sid\">")
                 .Append(H(s.Id)).Append("</span> <span class=\"dur\">").Append(s.Duration.TotalSeconds.ToString("0.0 's'", inv)).Append("</span>");
@@ -145,7 +147,14 @@ internal static class HtmlReport
             sb.Append(inv, $" <span class=\"muted\">feature: {H(s.Feature)} · seed {s.Seed}</span></p>\n");
             if (s.Error is not null)
             {
-                sb.Append("<div class=\"error\"><strong>Error").Append(s.ErrorKind == ScenarioErrorKind.None ? string.Empty : $" ({s.ErrorKind})").Append(":</strong> ").Append(H(s.Error)).Append("</div>\n");
+                sb.Append("<div class=\"error\"><strong>Harness error").Append(s.ErrorKind == ScenarioErrorKind.None ? string.Empty : $" ({s.ErrorKind})").Append(":</strong> ").Append(H(s.Error))
+                    .Append(" <span class=\"muted\">(a defect of the harness or the suite, not a verdict on the client: the rules it had not judged are ERROR)</span>");
+                if (s.StackTrace is not null)
+                {
+                    sb.Append("<details><summary>stack trace</summary><pre>").Append(H(s.StackTrace)).Append("</pre></details>");
+                }
+
+                sb.Append("</div>\n");
             }
 
             if (s.SkipReason is not null)
@@ -213,6 +222,10 @@ internal static class HtmlReport
             if (step.Error is not null)
             {
                 sb.Append("<div class=\"sterr\">").Append(H(step.Error)).Append("</div>");
+                if (step.StackTrace is not null && step.StackTrace != s.StackTrace)
+                {
+                    sb.Append("<details><summary>stack trace</summary><pre>").Append(H(step.StackTrace)).Append("</pre></details>");
+                }
             }
 
             sb.Append("</li>\n");
@@ -418,7 +431,7 @@ internal static class HtmlReport
 
     private const string Css = """
 
-:root { --pass:#1a7f37; --fail:#cf222e; --warn:#bc4c00; --info:#0969da; --skip:#6e7781; --nc:#8250df; --bg:#fff; --fg:#1f2328; --muted:#59636e; --line:#d0d7de; }
+:root { --pass:#1a7f37; --fail:#cf222e; --warn:#bc4c00; --info:#0969da; --skip:#6e7781; --nc:#8250df; --err:#6639ba; --bg:#fff; --fg:#1f2328; --muted:#59636e; --line:#d0d7de; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; max-width: 1400px; padding: 1rem 1.5rem 3rem; }
 h1 { font-size: 1.6rem; margin: .2rem 0 .6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid var(--line); } h4 { margin: 1rem 0 .4rem; }
@@ -426,10 +439,10 @@ h1 { font-size: 1.6rem; margin: .2rem 0 .6rem; } h2 { margin-top: 2rem; border-b
 .overall { font-weight: 600; } .overall.ok { color: var(--pass); } .overall.bad { color: var(--fail); }
 .counts { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: 1rem; font-size: .78rem; font-weight: 700; color: #fff; background: var(--skip); white-space: nowrap; }
-.v-pass, .s-passed { background: var(--pass); } .v-fail, .s-failed { background: var(--fail); } .v-non-strict { background: var(--warn); } .v-info { background: var(--info); } .v-skipped, .s-skipped { background: var(--skip); } .v-not-covered { background: var(--nc); }
+.v-pass, .s-passed { background: var(--pass); } .v-fail, .s-failed { background: var(--fail); } .v-error, .s-error { background: var(--err); } .v-non-strict { background: var(--warn); } .v-info { background: var(--info); } .v-skipped, .s-skipped { background: var(--skip); } .v-not-covered { background: var(--nc); }
 .filters { display: flex; flex-wrap: wrap; gap: .4rem; margin: .6rem 0; }
 .filters button { --c: var(--fg); font: inherit; font-size: .85rem; font-weight: 600; padding: .25rem .7rem; border-radius: 1rem; border: 2px solid var(--c); background: #fff; color: var(--c); cursor: pointer; }
-.filters button.v-pass, .filters button.s-passed { --c: var(--pass); } .filters button.v-fail, .filters button.s-failed { --c: var(--fail); } .filters button.v-non-strict { --c: var(--warn); }
+.filters button.v-pass, .filters button.s-passed { --c: var(--pass); } .filters button.v-fail, .filters button.s-failed { --c: var(--fail); } .filters button.v-error, .filters button.s-error { --c: var(--err); } .filters button.v-non-strict { --c: var(--warn); }
 .filters button.v-info { --c: var(--info); } .filters button.v-skipped, .filters button.s-skipped { --c: var(--skip); } .filters button.v-not-covered { --c: var(--nc); }
 .filters button[aria-pressed="true"] { background: var(--c); color: #fff; }
 .filters button:focus-visible { outline: 3px solid var(--info); outline-offset: 2px; }
@@ -442,7 +455,7 @@ td.scen a { display: block; } .hidden { display: none; }
 .error { background: #ffebe9; border-left: 4px solid var(--fail); padding: .4rem .6rem; margin: .4rem 0; overflow-wrap: anywhere; }
 .note { background: #fff8c5; border-left: 4px solid #d4a72c; padding: .4rem .6rem; margin: .4rem 0; }
 .steps { padding-left: 1.6rem; } .steps li { margin: .15rem 0; } .kw { font-weight: 700; } .st { font-size: .75rem; text-transform: uppercase; color: var(--muted); }
-.st-passed .st { color: var(--pass); } .st-failed { color: var(--fail); } .st-inconclusive .st { color: var(--warn); } .st-not-run { color: var(--muted); } .hook { font-style: italic; } .sterr { font-family: ui-monospace, Consolas, monospace; font-size: .85rem; white-space: pre-wrap; }
+.st-passed .st { color: var(--pass); } .st-failed { color: var(--fail); } .st-error { color: var(--err); } .st-inconclusive .st { color: var(--warn); } .st-not-run { color: var(--muted); } .hook { font-style: italic; } .sterr { font-family: ui-monospace, Consolas, monospace; font-size: .85rem; white-space: pre-wrap; }
 tr.rejected td { background: #ffebe9; } pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa; padding: .5rem; border-radius: 4px; font-size: .82rem; margin: .3rem 0; }
 .journal { border-top: 1px dashed var(--line); margin-top: .8rem; } .label { font-size: .82rem; background: #eef1f4; border-radius: 4px; padding: 0 .35rem; }
 .findings { padding-left: 1.2rem; } .timeline { font-family: ui-monospace, Consolas, monospace; font-size: .82rem; }

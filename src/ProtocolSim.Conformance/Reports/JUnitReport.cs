@@ -60,7 +60,7 @@ internal static class JUnitReport
     {
         xml.WriteAttributeString("tests", scenarios.Count.ToString(CultureInfo.InvariantCulture));
         xml.WriteAttributeString("failures", scenarios.Count(s => s.Status == ScenarioStatus.Failed).ToString(CultureInfo.InvariantCulture));
-        xml.WriteAttributeString("errors", "0");
+        xml.WriteAttributeString("errors", scenarios.Count(s => s.Status == ScenarioStatus.Error).ToString(CultureInfo.InvariantCulture));
         xml.WriteAttributeString("skipped", scenarios.Count(s => s.Status == ScenarioStatus.Skipped).ToString(CultureInfo.InvariantCulture));
     }
 
@@ -81,11 +81,13 @@ internal static class JUnitReport
         xml.WriteAttributeString("file", ReportText.XmlSafe(scenario.FeaturePath));
         xml.WriteAttributeString("line", scenario.Line.ToString(CultureInfo.InvariantCulture));
         var rules = result.Rules.ToDictionary(r => r.Rule.Id, r => r.Rule, StringComparer.Ordinal);
-        if (scenario.Status == ScenarioStatus.Failed)
+        if (scenario.Status is ScenarioStatus.Failed or ScenarioStatus.Error)
         {
+            // JUnit's own distinction: <failure> for what the client did, <error> for the harness's defect.
+            var harness = scenario.Status == ScenarioStatus.Error;
             var failures = scenario.Outcomes.Where(o => o.Kind == OutcomeKind.Fail && !scenario.Warnings.Contains(o)).ToList();
             string message;
-            if (failures.Count > 0)
+            if (failures.Count > 0 && !harness)
             {
                 var first = failures[0];
                 message = $"{first.RuleId}: expected {first.Expected} but saw {first.Actual}";
@@ -118,7 +120,12 @@ internal static class JUnitReport
 
             if (scenario.Error is not null)
             {
-                details.Append(CultureInfo.InvariantCulture, $"error ({scenario.ErrorKind}): {scenario.Error}\n");
+                details.Append(CultureInfo.InvariantCulture, $"harness error ({scenario.ErrorKind}): {scenario.Error}\n");
+            }
+
+            if (scenario.StackTrace is not null)
+            {
+                details.Append(scenario.StackTrace).Append('\n');
             }
 
             foreach (var line in ReportText.JournalExcerpt(scenario, failures))
@@ -126,9 +133,9 @@ internal static class JUnitReport
                 details.Append(line).Append('\n');
             }
 
-            xml.WriteStartElement("failure");
+            xml.WriteStartElement(harness ? "error" : "failure");
             xml.WriteAttributeString("message", ReportText.XmlSafe(ReportText.Truncate(message, 1000)));
-            xml.WriteAttributeString("type", failures.Count > 0 ? "rule-violation" : scenario.ErrorKind.ToString().ToLowerInvariant());
+            xml.WriteAttributeString("type", harness ? $"harness-{scenario.ErrorKind.ToString().ToLowerInvariant()}" : "rule-violation");
             xml.WriteString(ReportText.XmlSafe(details.ToString()));
             xml.WriteEndElement();
         }
@@ -147,7 +154,7 @@ internal static class JUnitReport
             output.Append(CultureInfo.InvariantCulture, $"{verdict.ToReportString()} {warning.RuleId}: {warning.Describe()}\n");
         }
 
-        if (scenario.Status != ScenarioStatus.Failed && scenario.SkipReason is not null && scenario.Status != ScenarioStatus.Skipped)
+        if (scenario.Status == ScenarioStatus.Passed && scenario.SkipReason is not null)
         {
             output.Append(CultureInfo.InvariantCulture, $"note: {scenario.SkipReason}\n");
         }

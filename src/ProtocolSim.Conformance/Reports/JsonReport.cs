@@ -20,11 +20,12 @@ internal static class JsonReport
             exitCode = result.ExitCode,
             summary = new
             {
-                scenarios = new { passed = result.Passed, failed = result.Failed, skipped = result.Skipped },
+                scenarios = new { passed = result.Passed, failed = result.Failed, skipped = result.Skipped, error = result.Errors },
                 rules = new
                 {
                     pass = result.Count(RuleVerdict.Pass),
                     fail = result.Count(RuleVerdict.Fail),
+                    error = result.Count(RuleVerdict.Error),
                     nonStrict = result.Count(RuleVerdict.NonStrict),
                     info = result.Count(RuleVerdict.Info),
                     skipped = result.Count(RuleVerdict.Skipped),
@@ -62,6 +63,7 @@ internal static class JsonReport
                 durationMs = Math.Round(s.Duration.TotalMilliseconds),
                 error = s.Error,
                 errorKind = s.ErrorKind == ScenarioErrorKind.None ? null : s.ErrorKind.ToString(),
+                stackTrace = s.StackTrace,
                 seed = s.Seed,
                 judgedRules = s.Outcomes.Select(o => o.RuleId).Distinct(StringComparer.Ordinal),
                 unjudgedRules = s.UnjudgedRules,
@@ -78,6 +80,7 @@ internal static class JsonReport
                     status = st.Status.ToReportString(),
                     durationMs = Math.Round(st.Duration.TotalMilliseconds, 1),
                     error = st.Error,
+                    stackTrace = st.StackTrace,
                     binding = st.Binding,
                 }),
                 logs = s.Logs.Select(l => new { atMs = Math.Round(l.At.TotalMilliseconds, 1), message = l.Message }),

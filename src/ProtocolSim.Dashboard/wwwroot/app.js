@@ -440,13 +440,13 @@
       if (r.reports.length === 0) { body.replaceChildren(el('tr', {}, [el('td', { colspan: 6, className: 'muted', text: 'No report yet: protosim run and protosim demo write them here.' })])); return; }
       body.replaceChildren.apply(body, r.reports.map(function (x) {
         var s = x.summary || {}; var sc = s.scenarios || {}; var ru = s.rules || {};
-        var failed = (sc.failed || 0) > 0 || (ru.fail || 0) > 0;
+        var failed = (sc.failed || 0) > 0 || (sc.error || 0) > 0 || (ru.fail || 0) > 0 || (ru.error || 0) > 0;
         return el('tr', { className: failed ? 'bad' : 'ok' }, [
           el('td', {}, [el('strong', { text: x.title }), el('div', { className: 'muted', text: x.path })]),
           el('td', { text: x.started ? new Date(x.started).toLocaleString() : '' }),
           el('td', { text: x.durationMs !== undefined && x.durationMs !== null ? (x.durationMs / 1000).toFixed(1) + ' s' : '' }),
-          el('td', { text: x.error ? x.error : (sc.passed || 0) + ' passed, ' + (sc.failed || 0) + ' failed, ' + (sc.skipped || 0) + ' skipped' }),
-          el('td', { text: x.error ? '' : (ru.pass || 0) + ' pass, ' + (ru.fail || 0) + ' fail, ' + (ru.nonStrict || 0) + ' non-strict, ' + (ru.info || 0) + ' info, ' + (ru.notCovered || 0) + ' not covered' }),
+          el('td', { text: x.error ? x.error : (sc.passed || 0) + ' passed, ' + (sc.failed || 0) + ' failed, ' + (sc.error || 0) + ' harness errors, ' + (sc.skipped || 0) + ' skipped' }),
+          el('td', { text: x.error ? '' : (ru.pass || 0) + ' pass, ' + (ru.fail || 0) + ' fail, ' + (ru.error || 0) + ' error, ' + (ru.nonStrict || 0) + ' non-strict, ' + (ru.info || 0) + ' info, ' + (ru.notCovered || 0) + ' not covered' }),
           el('td', {}, [x.html ? el('a', { href: x.html, text: 'Open report' }) : el('span', { className: 'muted', text: 'no report.html' })])]);
       }));
     }).catch(function (err) { body.replaceChildren(el('tr', {}, [el('td', { colspan: 6, text: err.message })])); });

@@ -191,8 +191,34 @@ public static class DataFlowGrpcEndpoint
     private static bool DeadlinePassed(HttpContext context) =>
         context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() == ((int)StatusCode.DeadlineExceeded).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Reads StreamInput messages until the client half-closes (OK); grpc-dotnet's reader throws when the framing breaks.</summary>
+    /// <summary>
+    /// Reads StreamInput messages until the client half-closes (OK); grpc-dotnet's reader throws when the framing breaks.
+    /// Every message is journaled as it is read and handed to the session through a <see cref="SessionInbox"/>, so what
+    /// the session does never delays the reading, nor the stamp, of the next message or of the half-close. Returns once
+    /// the session has handled everything read (the caller then looks at its state).
+    /// </summary>
     private static async Task<Status> ReceiveAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
+    {
+        var inbox = new SessionInbox(journal);
+        var completed = false;
+        try
+        {
+            var status = await ReadAsync(requests, session, inbox, options, journal, secrets, cancellationToken);
+            completed = true;
+            await inbox.CompleteAsync();
+            return status;
+        }
+        finally
+        {
+            if (!completed)
+            {
+                // The read failed (a broken stream, a reset): what was read is still handled, then the read's error wins.
+                await inbox.CompleteAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private static async Task<Status> ReadAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, SessionInbox inbox, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
         // After FinalResult the client has HalfCloseWait to half-close; then the call completes anyway.
         var halfCloseDue = HalfCloseDueAsync(session.FinalResultSent, cancellationToken);
@@ -200,7 +226,7 @@ public static class DataFlowGrpcEndpoint
 
         // One token for every read: cancelled only to abandon the read pending when the call completes without a half-close.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        while (true)
+        while (!inbox.Failed)
         {
             var read = requests.MoveNext(reading.Token);
             if (await Task.WhenAny(read, halfCloseDue) != read)
@@ -214,12 +240,18 @@ public static class DataFlowGrpcEndpoint
 
             if (!await read)
             {
-                journal.Append(Direction.FromClient, FrameKind.Close, $"the client half-closed the request stream in state {session.State}");
-                if (session.State == SessionState.Active)
-                {
-                    journal.AddFinding("DFG-006", "The client half-closed an active session without Finalize or Stop.", "Finalize or Stop, then half-close, then read until FinalResult", "half-close while Active");
-                }
+                var halfClose = journal.Append(Direction.FromClient, FrameKind.Close, "the client half-closed the request stream");
 
+                // Judged on what the client had sent before it (the session has handled those messages by then).
+                await inbox.PostAsync(() =>
+                {
+                    if (session.State == SessionState.Active)
+                    {
+                        journal.AddFinding("DFG-006", "The client half-closed an active session without Finalize or Stop.", "Finalize or Stop, then half-close, then read until FinalResult", "half-close while Active", halfClose.Seq);
+                    }
+
+                    return Task.CompletedTask;
+                }, cancellationToken);
                 return Status.DefaultSuccess;
             }
 
@@ -234,7 +266,9 @@ public static class DataFlowGrpcEndpoint
                 // A note, not an error: the call may go on (the client's bytes are kept).
                 var entry = journal.Append(Direction.FromClient, FrameKind.Note, "a message that is not a StreamInput", bytes: payload);
                 journal.AddFinding(null, "A gRPC message does not parse as StreamInput.", $"the request message of {options.GrpcProto.Source}", e.Message, entry.Seq);
-                if (await session.RefuseUnparsableFirstAsync(cancellationToken))
+
+                // Whether it was the first message needs every earlier one handled: the one read that waits for the session.
+                if (await inbox.RunAsync(() => session.RefuseUnparsableFirstAsync(cancellationToken), cancellationToken))
                 {
                     // dataflow.md §5: the first message gets StartResponse Failed, and the call goes on.
                     continue;
@@ -243,7 +277,7 @@ public static class DataFlowGrpcEndpoint
                 return new Status(StatusCode.Internal, "Error starting gRPC call: the request message could not be parsed.");
             }
 
-            var seq = await DispatchAsync(input, session, journal, secrets, cancellationToken);
+            var seq = await DispatchAsync(input, session, inbox, journal, secrets, cancellationToken);
             if (!unknownReported && input.UnknownFields.Count > 0)
             {
                 unknownReported = true;
@@ -255,6 +289,9 @@ public static class DataFlowGrpcEndpoint
                     $"field(s) {string.Join(", ", input.UnknownFields)} in a {payload.Length} B message", seq);
             }
         }
+
+        // The session failed handling a message (its call was cancelled): CompleteAsync rethrows that.
+        return Status.DefaultSuccess;
     }
 
     private static async Task HalfCloseDueAsync(Task finalResult, CancellationToken cancellationToken)
@@ -263,21 +300,20 @@ public static class DataFlowGrpcEndpoint
         await Task.Delay(HalfCloseWait, cancellationToken);
     }
 
-    /// <summary>Journals the message and hands it to the session; returns its journal entry's number.</summary>
-    private static async Task<long> DispatchAsync(StreamMessage message, DataFlowSession session, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
+    /// <summary>Journals the message and queues it for the session; returns its journal entry's number.</summary>
+    private static async Task<long> DispatchAsync(StreamMessage message, DataFlowSession session, SessionInbox inbox, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
         if (message.Json is { } json)
         {
             var (entry, parsed) = SessionFrames.JournalClientText(journal, json, secrets);
-            await session.OnTextAsync(json, entry.Seq, cancellationToken, parsed);
+            await inbox.PostAsync(() => session.OnTextAsync(json, entry.Seq, cancellationToken, parsed), cancellationToken);
             return entry.Seq;
         }
 
         if (message.Audio is { } audio)
         {
-            var (track, at) = session.InputPlace;
-            var audioEntry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {audio.Length} B", bytes: audio, audioTrack: track, audioOffset: at);
-            await session.OnBinaryAsync(audio, audioEntry.Seq, cancellationToken);
+            var audioEntry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {audio.Length} B", bytes: audio);
+            await inbox.PostAsync(() => session.OnAudioAsync(audio, audioEntry.Seq, cancellationToken), cancellationToken);
             return audioEntry.Seq;
         }
 

@@ -274,12 +274,24 @@ public sealed class DataFlowSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Handles one binary message that the transport journaled as it read it: links that entry to the frame's place in
+    /// the input track (known now, with every earlier frame handled), then <see cref="OnBinaryAsync"/>.
+    /// </summary>
+    public Task OnAudioAsync(ReadOnlyMemory<byte> data, long entrySeq, CancellationToken cancellationToken) =>
+        OnBinaryAsync(data, entrySeq, cancellationToken, linkEntry: true);
+
     /// <summary>Handles one binary message: input audio in the Start format.</summary>
-    public async Task OnBinaryAsync(ReadOnlyMemory<byte> data, long entrySeq, CancellationToken cancellationToken)
+    public async Task OnBinaryAsync(ReadOnlyMemory<byte> data, long entrySeq, CancellationToken cancellationToken, bool linkEntry = false)
     {
         await _lock.WaitAsync(cancellationToken);
         try
         {
+            if (linkEntry && InputPlace is ({ } track, { } at))
+            {
+                Journal.LinkAudio(entrySeq, track, at);
+            }
+
             switch (State)
             {
                 case SessionState.Idle when LooksLikeJsonRequest(data.Span):

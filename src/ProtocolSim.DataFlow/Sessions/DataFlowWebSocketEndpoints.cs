@@ -125,10 +125,16 @@ public static class DataFlowWebSocketEndpoints
         }
     }
 
+    /// <summary>
+    /// Reads the socket until the client closes or the connection breaks. Every frame is journaled as it is read and
+    /// then handed to the session through a <see cref="SessionInbox"/>, so what the session does (and waits for) never
+    /// delays the reading, nor the stamp, of the client's next frame.
+    /// </summary>
     private static async Task ReceiveAsync(WebSocket socket, DataFlowSession session, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, WebSocketSink sink, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         using var message = new MemoryStream();
+        var inbox = new SessionInbox(journal);
         try
         {
             while (true)
@@ -136,14 +142,19 @@ public static class DataFlowWebSocketEndpoints
                 var result = await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    journal.Append(Direction.FromClient, FrameKind.Close, $"client closed: {(int?)socket.CloseStatus} \"{socket.CloseStatusDescription}\" in state {session.State}");
-                    if (session.State == SessionState.Active)
-                    {
-                        journal.AddFinding("DFW-016", "The client closed an active session without Finalize.", "Finalize, then FinalResult, then close", "close while Active");
-                    }
+                    var close = journal.Append(Direction.FromClient, FrameKind.Close, $"client closed: {(int?)socket.CloseStatus} \"{socket.CloseStatusDescription}\"");
 
-                    // The close reply goes through the send loop, after the frames already queued.
-                    await sink.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
+                    // Judged on what the client had sent before it (the session has handled those frames by then).
+                    await inbox.PostAsync(async () =>
+                    {
+                        if (session.State == SessionState.Active)
+                        {
+                            journal.AddFinding("DFW-016", "The client closed an active session without Finalize.", "Finalize, then FinalResult, then close", "close while Active", close.Seq);
+                        }
+
+                        // The close reply goes through the send loop, after the frames already queued.
+                        await sink.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
+                    }, cancellationToken);
                     return;
                 }
 
@@ -151,7 +162,7 @@ public static class DataFlowWebSocketEndpoints
                 {
                     // §5 MaxFrameBytes: bounded; the session ends with 1009 rather than buffering without limit.
                     journal.Append(Direction.FromClient, FrameKind.Error, $"message over {options.MaxFrameBytes} B; closing with 1009");
-                    await sink.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message over {options.MaxFrameBytes} bytes");
+                    await inbox.PostAsync(() => sink.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message over {options.MaxFrameBytes} bytes"), cancellationToken);
                     return;
                 }
 
@@ -167,13 +178,12 @@ public static class DataFlowWebSocketEndpoints
                 {
                     var text = Encoding.UTF8.GetString(bytes);
                     var (entry, parsed) = SessionFrames.JournalClientText(journal, text, secrets);
-                    await HandleAsync(() => session.OnTextAsync(text, entry.Seq, cancellationToken, parsed), journal, sink);
+                    await inbox.PostAsync(() => HandleAsync(() => session.OnTextAsync(text, entry.Seq, cancellationToken, parsed), journal, sink), cancellationToken);
                 }
                 else
                 {
-                    var (track, at) = session.InputPlace;
-                    var entry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {bytes.Length} B", bytes: bytes, audioTrack: track, audioOffset: at);
-                    await HandleAsync(() => session.OnBinaryAsync(bytes, entry.Seq, cancellationToken), journal, sink);
+                    var entry = journal.Append(Direction.FromClient, FrameKind.Binary, $"audio {bytes.Length} B", bytes: bytes);
+                    await inbox.PostAsync(() => HandleAsync(() => session.OnAudioAsync(bytes, entry.Seq, cancellationToken), journal, sink), cancellationToken);
                 }
             }
         }
@@ -184,6 +194,14 @@ public static class DataFlowWebSocketEndpoints
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            try
+            {
+                await inbox.CompleteAsync();
+            }
+            catch (OperationCanceledException)
+            {
+                // The request was aborted while the session handled a frame; the journal has every frame read.
+            }
         }
     }
 

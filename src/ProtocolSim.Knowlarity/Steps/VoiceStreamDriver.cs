@@ -40,6 +40,9 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
 
     public VoiceSuiteSettings Settings { get; }
 
+    /// <summary>The last barge-in: when the caller's speech onset was sent, and whether the bot was still sending its answer then.</summary>
+    public BargeInMoment? BargeIn { get; set; }
+
     public Random Random { get; }
 
     /// <summary>Options of the next call; Given steps change them.</summary>
@@ -119,11 +122,23 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the bot's audio has stopped playing and no playAudio has come for <paramref name="quiet"/>.</summary>
+    /// <summary>
+    /// Waits until the bot's audio has stopped playing and no playAudio has come for <paramref name="quiet"/>, or for
+    /// the bot's own cadence if that is longer (<see cref="ReplyCadence"/>: a bot that drips its chunks slowly is not
+    /// taken to have finished between two of them).
+    /// </summary>
     public async Task RequirePlaybackFinishedAsync(TimeSpan quiet, TimeSpan limit, VoiceCall? call = null)
     {
         call ??= Call;
-        var ok = await call.WaitUntilAsync(c => c.EndedAt is not null || (c.RemainingPlayback == TimeSpan.Zero && c.Now - LastAudioAt(c) >= quiet), limit, Token);
+        var spoken = call.Spoken;
+        var since = spoken.Count > 0 ? spoken[^1].SpeechEndAt ?? spoken[^1].FinishedAt ?? TimeSpan.Zero : TimeSpan.Zero;
+        TimeSpan Quiet(VoiceCall c)
+        {
+            var cadence = ReplyCadence([.. PlayAudioAfter(c, since).Select(m => m.At)]);
+            return cadence > quiet ? cadence : quiet;
+        }
+
+        var ok = await call.WaitUntilAsync(c => c.EndedAt is not null || (c.RemainingPlayback == TimeSpan.Zero && c.Now - LastAudioAt(c) >= Quiet(c)), limit, Token);
         if (call.EndedAt is not null)
         {
             throw new InconclusiveException($"The call ended while the bot was speaking ({DescribeEnd(call)}).");
@@ -198,6 +213,30 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
 
     public static TimeSpan LastAudioAt(VoiceCall call) => call.LastPlayAudioAt ?? TimeSpan.Zero;
 
+    /// <summary>
+    /// How long a pause in a reply's chunks means the reply is over: three times the median gap between their arrivals,
+    /// at least 200 ms. The median, so that one chunk delayed by a loaded machine does not stretch it; a bot that only
+    /// paused is found out by the steps that look again afterwards.
+    /// </summary>
+    public static TimeSpan ReplyCadence(List<TimeSpan> arrivals)
+    {
+        var floor = TimeSpan.FromMilliseconds(200);
+        if (arrivals.Count < 2)
+        {
+            return floor;
+        }
+
+        var gaps = new List<TimeSpan>(arrivals.Count - 1);
+        for (var i = 1; i < arrivals.Count; i++)
+        {
+            gaps.Add(arrivals[i] - arrivals[i - 1]);
+        }
+
+        gaps.Sort();
+        var median = gaps[gaps.Count / 2];
+        return median * 3 > floor ? median * 3 : floor;
+    }
+
     /// <summary>Judges every rule of <paramref name="candidates"/> that the scenario tags.</summary>
     public void JudgeTagged(IEnumerable<string> candidates, Action<string> judge)
     {
@@ -260,3 +299,6 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
         return new Guid(bytes).ToString();
     }
 }
+
+/// <summary>A barge-in: the caller's speech onset, whether the bot's answer was still being sent then, and why we think so.</summary>
+public sealed record BargeInMoment(TimeSpan Onset, bool StillSending, string Description);

@@ -16,7 +16,9 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
 {
     private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan ControlLimit = TimeSpan.FromSeconds(8);
-    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+    // How long without a chunk (and nothing queued) means the bot has finished a reply, at the least: long enough that
+    // a bot stalled for a moment by a loaded machine is not taken to have finished (see also ReplyCadence).
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(600);
     private static readonly TimeSpan PlaybackLimit = TimeSpan.FromSeconds(15);
 
     private RuleRecorder Rules => scenario.Rules;
@@ -118,8 +120,30 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
     public Task WhenTheCallerSays(string recording) => driver.SayAsync(recording);
 
     [When("the caller stays silent for {float} seconds")]
-    public Task WhenTheCallerStaysSilent(double seconds) =>
-        Task.Delay(TimeSpan.FromSeconds(seconds), driver.Settings.Pacer.Time, driver.Token);
+    public async Task WhenTheCallerStaysSilent(double seconds)
+    {
+        // The silence counts from the end of the greeting. If the bot sends more audio soon after its greeting seemed
+        // over (within a second of the greeting's last chunk: a bot stalled by a loaded machine resumes its greeting),
+        // that is taken as the rest of the greeting, and the silence starts again once it has played, up to three
+        // times. Audio that comes later, or again after that, is what KVS-010 judges as an answer to line noise.
+        var call = driver.RequireConnected();
+        var silence = TimeSpan.FromSeconds(seconds);
+        for (var attempt = 1; ; attempt++)
+        {
+            var from = driver.GreetingFinishedAt ?? call.Now;
+            var lastGreetingChunk = LastAudioAt(call);
+            await call.WaitUntilAsync(c => c.EndedAt is not null || c.Now >= from + silence, silence + TimeSpan.FromSeconds(1), driver.Token);
+            var resumed = PlayAudioAfter(call, from).FirstOrDefault();
+            if (attempt == 3 || driver.GreetingFinishedAt is null || call.EndedAt is not null || resumed is null || resumed.At - lastGreetingChunk > TimeSpan.FromSeconds(1))
+            {
+                return;
+            }
+
+            scenario.Log($"the bot sent more audio at {At(resumed.At)}, {(resumed.At - lastGreetingChunk).TotalMilliseconds:0} ms after its greeting's last chunk: taken as the rest of the greeting; the silence starts again when it has played");
+            await driver.RequirePlaybackFinishedAsync(Quiet, PlaybackLimit);
+            driver.GreetingFinishedAt = call.Now;
+        }
+    }
 
     [When("the bot answers")]
     public async Task WhenTheBotAnswers()
@@ -147,31 +171,108 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
     [When("the caller barges in with {string} while the bot is still sending its answer")]
     public async Task WhenTheCallerBargesInWhileSending(string recording)
     {
+        // KVS-023: "while bot audio is playing or queued", whatever the queue depth: a bot that streams its reply at
+        // about real time (100 ms chunks every 80 ms) never has much queued, yet it is talking. The onset lands a fixed
+        // time into the answer's playback, chosen from what the bot has shown so far: at most half its greeting.
         var call = driver.RequireConnected();
-        var ready = await call.WaitUntilAsync(
-            c => c.EndedAt is not null || (c.RemainingPlayback >= TimeSpan.FromSeconds(1) && c.Now - LastAudioAt(c) <= TimeSpan.FromMilliseconds(150)),
-            TimeSpan.FromSeconds(5), driver.Token);
-        if (!ready || call.EndedAt is not null)
+        var question = driver.LastUtterance();
+        var answer = PlayAudioAfter(call, question.SpeechEndAt ?? question.FinishedAt ?? TimeSpan.Zero).FirstOrDefault()
+            ?? throw new InconclusiveException($"The bot did not answer the caller ({DescribeEnd(call)}); see KVS-010 and KVS-022.");
+        var playStart = call.Playback.FirstOrDefault(p => p.Seq == answer.Seq)?.Start ?? answer.At;
+        var greeting = call.Messages.Where(m => m.Message.Kind == BotMessageKind.PlayAudio && m.At < (question.StartedAt ?? answer.At)).Sum(m => m.Message.AudioDuration.Ticks);
+        var into = greeting > 0 ? TimeSpan.FromTicks(Math.Min(call.Options.BargeInInto.Ticks, greeting / 2)) : call.Options.BargeInInto;
+        var speechStart = driver.Settings.Recordings.Get(recording, call.Options.SampleRate).SpeechStart ?? TimeSpan.Zero;
+        var startAt = playStart + into - speechStart;
+        await call.WaitUntilAsync(c => c.EndedAt is not null || c.Now >= startAt, startAt - call.Now + TimeSpan.FromSeconds(1), driver.Token);
+        if (call.EndedAt is not null)
         {
-            throw new InconclusiveException($"The bot never had 1 s of answer audio queued while still sending ({DescribeEnd(call)}).");
+            throw new InconclusiveException($"The call ended while the bot answered ({DescribeEnd(call)}).");
         }
 
-        await BargeInAsync(recording);
+        var spoken = await BargeInAsync(recording, $"{into.TotalMilliseconds:0} ms into the playback of the answer that started at {At(playStart)}");
+
+        // Whether the answer was still being sent at the onset (KVS-025 needs more of it to come): its last chunk came
+        // within the bot's own cadence (three times its longest gap so far, at least 200 ms).
+        var onset = spoken.SpeechOnsetAt!.Value;
+        var chunks = PlayAudioAfter(call, question.SpeechEndAt ?? TimeSpan.Zero).Where(m => m.At <= onset).Select(m => m.At).ToList();
+        var cadence = ReplyCadence(chunks);
+        var last = chunks.Count > 0 ? chunks[^1] : answer.At;
+        driver.BargeIn = new BargeInMoment(onset, onset - last <= cadence, $"last chunk of the answer at {At(last)}, {(onset - last).TotalMilliseconds:0} ms before the onset at {At(onset)} (the bot's cadence: {cadence.TotalMilliseconds:0} ms)");
     }
 
     [When("the caller barges in with {string} after the bot has sent its whole answer but while it is still playing")]
     public async Task WhenTheCallerBargesInAfterSending(string recording)
     {
+        // KVS-026: the bot has stopped sending (nothing for three times its longest gap between chunks, at least
+        // 200 ms) while enough of its answer is queued for the onset to land in it. A bot that only paused (it sends
+        // more before the onset: a stall under load looks like the end of a reply) is tried again on its next answer,
+        // up to three times, so the verdict does not depend on one pause.
         var call = driver.RequireConnected();
-        var ready = await call.WaitUntilAsync(
-            c => c.EndedAt is not null || (c.RemainingPlayback >= TimeSpan.FromMilliseconds(500) && c.Now - LastAudioAt(c) >= Quiet),
-            TimeSpan.FromSeconds(8), driver.Token);
-        if (!ready || call.EndedAt is not null)
+        var speechStart = driver.Settings.Recordings.Get(recording, call.Options.SampleRate).SpeechStart ?? TimeSpan.Zero;
+        var needed = speechStart + TimeSpan.FromMilliseconds(200);
+        const int Attempts = 3;
+        for (var attempt = 1; ; attempt++)
         {
-            throw new InconclusiveException($"The bot never stopped sending while at least 500 ms of its answer was still to play ({DescribeEnd(call)}).");
-        }
+            var previous = driver.LastUtterance();
+            var since = previous.SpeechEndAt ?? previous.FinishedAt ?? TimeSpan.Zero;
+            TimeSpan Quiet(VoiceCall c) => ReplyCadence([.. PlayAudioAfter(c, since).Select(m => m.At)]);
+            var over = await call.WaitUntilAsync(
+                c => c.EndedAt is not null || (PlayAudioAfter(c, since).Any() && c.Now - LastAudioAt(c) >= Quiet(c)),
+                TimeSpan.FromSeconds(8), driver.Token);
+            if (!over || call.EndedAt is not null)
+            {
+                throw new InconclusiveException($"The bot never stopped sending its answer within 8 s ({DescribeEnd(call)}).");
+            }
 
-        await BargeInAsync(recording);
+            if (call.RemainingPlayback < needed)
+            {
+                // Its queue was too short by the time the reply looked over (a late chunk under load drains it): ask again.
+                var shallow = $"{call.RemainingPlayback.TotalMilliseconds:0} ms of the answer was still queued when it looked over, less than the {needed.TotalMilliseconds:0} ms the onset needs";
+                if (attempt == Attempts)
+                {
+                    throw new InconclusiveException($"In {Attempts} answers the bot's queue at the end of sending was never deep enough to speak into: {shallow}.");
+                }
+
+                scenario.Log($"barge-in after the whole answer, attempt {attempt}: {shallow}; asking again");
+                await driver.SayAsync("question");
+                if (await driver.WaitForAnswerAsync(AnswerLimit + TimeSpan.FromSeconds(2)) is null)
+                {
+                    throw new InconclusiveException($"The bot did not answer the caller again ({DescribeEnd(call)}).");
+                }
+
+                continue;
+            }
+
+            var lastChunk = LastAudioAt(call);
+            var quiet = Quiet(call);
+            var spoken = await BargeInAsync(recording, $"after the whole answer was sent (last chunk at {At(lastChunk)}, then {quiet.TotalMilliseconds:0} ms without one)");
+            var onset = spoken.SpeechOnsetAt!.Value;
+            if (PlayAudioAfter(call, lastChunk).FirstOrDefault(m => m.At <= onset) is not { } resumed)
+            {
+                driver.BargeIn = new BargeInMoment(onset, StillSending: false, $"last chunk at {At(lastChunk)}, onset at {At(onset)}");
+                return;
+            }
+
+            // The bot had only paused: this onset was not after its whole answer, so it cannot tell KVS-026 apart.
+            var paused = $"the bot sent more of its answer at {At(resumed.At)} after {(resumed.At - lastChunk).TotalMilliseconds:0} ms without a chunk, before the caller's onset at {At(onset)}";
+            if (attempt == Attempts)
+            {
+                throw new InconclusiveException($"In {Attempts} attempts the bot never stopped sending for good before the caller spoke: {paused}.");
+            }
+
+            scenario.Log($"barge-in after the whole answer, attempt {attempt}: {paused}; trying again on the bot's next answer");
+            if (await driver.WaitForAnswerAsync(AnswerLimit + TimeSpan.FromSeconds(2)) is null)
+            {
+                throw new InconclusiveException($"The bot did not answer the caller again after attempt {attempt} ({DescribeEnd(call)}): {paused}.");
+            }
+        }
+    }
+
+    /// <summary>Bot audio queued on the peer's playback at <paramref name="at"/>, as it was before any killAudio cut it.</summary>
+    private static TimeSpan QueuedAt(VoiceCall call, TimeSpan at)
+    {
+        var end = call.Playback.Where(p => p.ReceivedAt <= at).Select(p => p.Start + p.Duration).DefaultIfEmpty(at).Max();
+        return end > at ? end - at : TimeSpan.Zero;
     }
 
     // ---------------------------------------------------------------- Then: connection
@@ -325,10 +426,14 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
             throw new InconclusiveException($"The bot neither spoke nor closed the call after the {what} ({DescribeEnd(call)}); see KVS-008.");
         }
 
+        // Evidence for either outcome, from what crossed the wire: the bot's close (a FAIL), its greeting or its answer.
+        var evidence = closedByBot
+            ? $"{what} sent at {At(call.FirstFrameAt ?? TimeSpan.Zero)}; {DescribeEnd(call)}{(call.FirstPlayAudioAt is { } spoke ? $", after speaking at {At(spoke)}" : ", without a word")}"
+            : call.FirstPlayAudioAt is { } g ? $"greeting at {At(g)}, call open 500 ms later" : answer is { } a ? $"answer at {At(a.At)}" : DescribeEnd(call);
         driver.JudgeTagged(["KVS-005", "KVS-006", "KVS-007", "KVV-004"], rule => Rules.Check(rule, !closedByBot,
             $"the bot speaks and keeps the call open after the {what}",
             DescribeEnd(call),
-            call.FirstPlayAudioAt is { } g ? $"greeting at {At(g)}, call open 500 ms later" : $"answer at {At(answer!.At)}"));
+            evidence));
     }
 
     [Then("the bot sends nothing before the first frame")]
@@ -529,7 +634,7 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         }
 
         driver.JudgeTagged(["KVS-023", "KVS-026"], rule => Rules.Check(rule, kill - onset <= deadline,
-            $"killAudio within {deadline.TotalMilliseconds:0} ms of the caller's speech onset at {At(onset)} (bot audio still playing: {call.Playback.Count} chunks queued)",
+            $"killAudio within {deadline.TotalMilliseconds:0} ms of the caller's speech onset at {At(onset)} (bot audio playing then, {QueuedAt(call, onset).TotalMilliseconds:0} ms of it queued)",
             kill is { } k ? $"killAudio {(k - onset).TotalMilliseconds:0} ms after the onset" : $"no killAudio within {deadline.TotalMilliseconds:0} ms",
             kill is { } ok ? $"killAudio {(ok - onset).TotalMilliseconds:0} ms after the onset" : null));
     }
@@ -570,6 +675,13 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         var end = barge.SpeechEndAt ?? call.Now;
         await call.WaitUntilAsync(c => c.Now >= end, TimeSpan.FromSeconds(5), driver.Token);
         var stale = call.Messages.Where(m => m.Message.Kind == BotMessageKind.PlayAudio && m.At > kill && m.At < end).ToList();
+        if (stale.Count == 0 && driver.BargeIn is { StillSending: false } moment)
+        {
+            // The whole answer had been sent before the caller spoke: no chunk of it was left to send after killAudio.
+            // (Chunks after killAudio would show it was still sending, whatever its cadence looked like before.)
+            throw new InconclusiveException($"The bot had sent its whole answer before the barge-in ({moment.Description}); KVS-025 is vacuous for that reply.");
+        }
+
         Rules.Check("KVS-025", stale.Count == 0, $"no playAudio between killAudio at {At(kill.Value)} and the end of the caller's speech at {At(end)}",
             stale.Count == 0 ? string.Empty : $"{stale.Count} chunk(s), {stale.Sum(s => s.Message.AudioDuration.TotalMilliseconds):0} ms of audio, first journal #{stale[0].Seq} at {At(stale[0].At)}");
     }
@@ -690,7 +802,7 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
 
     // ---------------------------------------------------------------- helpers
 
-    private async Task BargeInAsync(string recording)
+    private async Task<SpokenUtterance> BargeInAsync(string recording, string when)
     {
         var call = driver.Call;
         var spoken = await driver.StartSayingAsync(recording);
@@ -700,10 +812,19 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         }
 
         await call.WaitUntilAsync(c => spoken.OnsetSent || c.EndedAt is not null, TimeSpan.FromSeconds(5), driver.Token);
+        if (!spoken.OnsetSent)
+        {
+            throw new InconclusiveException($"The call ended before the caller's speech onset ({DescribeEnd(call)}).");
+        }
+
         if (!spoken.BargedIn)
         {
-            throw new InconclusiveException($"The bot's audio had stopped playing at the caller's speech onset ({At(spoken.SpeechOnsetAt!.Value)}); no barge-in to judge.");
+            // The bot's answer was over before the onset (it is shorter than the barge-in point): nothing to interrupt.
+            throw new InconclusiveException($"The bot's audio had stopped playing at the caller's speech onset ({At(spoken.SpeechOnsetAt!.Value)}, {when}); no barge-in to judge.");
         }
+
+        scenario.Log($"barge-in: the caller's speech onset at {At(spoken.SpeechOnsetAt!.Value)}, {when}, with {call.RemainingPlayback.TotalMilliseconds:0} ms of bot audio queued");
+        return spoken;
     }
 
     private async Task<(VoiceCall Call, TimeSpan Onset, TimeSpan? Kill)> WaitForKillAsync()

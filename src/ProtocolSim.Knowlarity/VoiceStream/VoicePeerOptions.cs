@@ -66,6 +66,13 @@ public sealed record VoicePeerOptions
     /// <summary>killAudio must arrive within this time of the caller's speech onset (KVS-023).</summary>
     public TimeSpan BargeInDeadline { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How far into the playback of the bot's answer the caller's speech onset lands when the caller barges in while
+    /// the bot is still sending (KVS-023/024/025); at most half the bot's greeting, so a bot of short replies is
+    /// interrupted while it plays. A simulator default: the documents give no number.
+    /// </summary>
+    public TimeSpan BargeInInto { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Barge-in above this is late (KVS-024).</summary>
     public TimeSpan BargeInWarn { get; init; } = TimeSpan.FromMilliseconds(300);
 

@@ -29,6 +29,8 @@ public static class VoicePeerOverrides
             (o, v) => o with { StrictAudio = bool.Parse(v) }),
         new("BargeInDeadline", "ms from the caller's speech onset to the killAudio deadline (KVS-023)", "1000",
             (o, v) => o with { BargeInDeadline = TimeSpan.FromMilliseconds(Int(v, 50, 10_000)) }),
+        new("BargeInInto", "ms into the playback of the bot's answer at which the caller's barge-in onset lands (at most half the greeting)", "1000",
+            (o, v) => o with { BargeInInto = TimeSpan.FromMilliseconds(Int(v, 100, 10_000)) }),
         new("BargeInWarn", "ms above which barge-in is late (KVS-024)", "300",
             (o, v) => o with { BargeInWarn = TimeSpan.FromMilliseconds(Int(v, 10, 10_000)) }),
         new("TtfaWarn", "seconds above which the first answer audio is late (KVS-022)", "1.5",

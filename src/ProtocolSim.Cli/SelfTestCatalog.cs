@@ -1,0 +1,149 @@
+using ProtocolSim.Conformance;
+using ProtocolSim.ReferenceClients;
+using ProtocolSim.ReferenceClients.Cti;
+using ProtocolSim.ReferenceClients.DataFlow;
+using ProtocolSim.ReferenceClients.Knowlarity;
+
+namespace ProtocolSim.Cli;
+
+/// <summary>
+/// One reference client (or bot) of a suite's self-test: which rules it is built to break, which rules do not apply
+/// to it (another integration's or transport's), and how to run the suite against it in process.
+/// </summary>
+public sealed record SelfTestSubject(
+    string Suite,
+    string Name,
+    bool Conforming,
+    IReadOnlySet<string> Breaks,
+    IReadOnlySet<string> NotApplicable,
+    int Parallel)
+{
+    /// <summary>Runs the suite once against this client; <paramref name="reportDirectory"/> receives the reports.</summary>
+    public async Task<(int ExitCode, RunResult? Result)> RunAsync(string reportDirectory, string title, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var features = Path.Combine(RepositoryPaths.Features(), Suite);
+        if (Suite.StartsWith("knowlarity/voice-stream", StringComparison.Ordinal) || Suite.StartsWith("knowlarity/verloop", StringComparison.Ordinal))
+        {
+            var info = ReferenceBots.Get(Name);
+            await using var bot = await ReferenceBotServer.StartAsync(Name, cancellationToken: cancellationToken);
+
+            // The peer dials the wss-url the Stream Node (or the Verloop registration) is configured with.
+            var configured = new UriBuilder(bot.Url) { Path = info.Dialect == BotDialect.StreamNode ? "/voice" : "/vaani/knowlarity/setup-call-streams" }.Uri;
+            return await ConformanceHost.RunAsync(new RunRequest
+            {
+                Paths = [features],
+                Target = configured,
+                Insecure = true,
+                ReportDirectory = reportDirectory,
+                Parallel = Parallel,
+                Title = title,
+            }, output, error, cancellationToken);
+        }
+
+        Func<IReadOnlyDictionary<string, string>, TextWriter, CancellationToken, Task<int>> run = Suite switch
+        {
+            "dataflow" => (environment, log, ct) => DataFlowReferenceClients.RunAsync(Name, environment, log, ct),
+            "cti" => (environment, log, ct) => CtiReferenceClients.RunAsync(Name, environment, log, ct),
+            _ => (environment, log, ct) => KnowlarityReferenceClients.RunAsync(Name, environment, log, ct),
+        };
+        return await ConformanceHost.RunAsync(new RunRequest
+        {
+            Paths = [features],
+            ClientLauncher = new InProcessClientLauncher($"reference client {Name} (in-process)", run),
+            ReportDirectory = reportDirectory,
+            Parallel = Parallel,
+            Title = title,
+        }, output, error, cancellationToken);
+    }
+
+    /// <summary>The rules this run broke: FAIL, NON-STRICT, or INFO of a MAY rule (a broken MAY rule is INFO).</summary>
+    public static IReadOnlySet<string> Broken(RunResult result) => result.Rules
+        .Where(r => r.Verdict is RuleVerdict.Fail or RuleVerdict.NonStrict || (r.Verdict == RuleVerdict.Info && r.Rule.Strength == RuleStrength.May))
+        .Select(r => r.Rule.Id).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How one run went: whether every rule this client breaks was caught, and what else it got wrong (a harness
+    /// error, a rule it does not break that failed, or, for a conforming client, an applicable rule that did not pass).
+    /// </summary>
+    public SelfTestJudgement Judge(RunResult result)
+    {
+        var broken = Broken(result);
+        var missed = Breaks.Where(id => !broken.Contains(id)).Order(StringComparer.Ordinal).Select(id => $"{id} not caught: {Verdict(result, id)}").ToList();
+        var wrong = new List<string>();
+        wrong.AddRange(result.Scenarios.Where(s => s.Status == ScenarioStatus.Error).Select(s => $"harness error in {s.Id}: {s.Error}"));
+        wrong.AddRange(broken.Where(id => !Breaks.Contains(id)).Order(StringComparer.Ordinal).Select(id => $"{id} failed, but the client does not break it: {Verdict(result, id)}"));
+        if (Conforming)
+        {
+            wrong.AddRange(result.Rules
+                .Where(r => r.Rule.Observable && !NotApplicable.Contains(r.Rule.Id) && r.Verdict != RuleVerdict.Pass && !broken.Contains(r.Rule.Id)
+                    && !(r.Rule.Strength == RuleStrength.May && r.Verdict == RuleVerdict.Info))
+                .Select(r => $"{r.Rule.Id} not passed: {r.Verdict.ToReportString()} {r.Evidence}"));
+        }
+
+        return new SelfTestJudgement(missed, wrong);
+    }
+
+    private static string Verdict(RunResult result, string id) =>
+        result.Rules.FirstOrDefault(r => r.Rule.Id == id) is { } rule ? $"{rule.Verdict.ToReportString()} {rule.Evidence}" : "not in the catalogue";
+}
+
+/// <summary>One run of a self-test: the rules the client breaks that went uncaught, and everything else that was wrong.</summary>
+public sealed record SelfTestJudgement(IReadOnlyList<string> Missed, IReadOnlyList<string> Wrong)
+{
+    /// <summary>Every rule the client breaks was caught.</summary>
+    public bool Caught => Missed.Count == 0;
+
+    /// <summary>No harness error, and no rule failed (or, for a conforming client, missed a pass) that should not have.</summary>
+    public bool Clean => Wrong.Count == 0;
+
+    public IEnumerable<string> Problems => Missed.Concat(Wrong);
+}
+
+/// <summary>Every suite's reference clients, as the self-tests and <c>protosim selftest</c> run them.</summary>
+public static class SelfTestCatalog
+{
+    private static readonly IReadOnlySet<string> None = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The suites, in the order the gate runs them.</summary>
+    public static IReadOnlyList<string> Suites { get; } = ["knowlarity/voice-stream", "knowlarity/verloop", "dataflow", "knowlarity/rest", "cti"];
+
+    public static IReadOnlyList<SelfTestSubject> All { get; } =
+    [
+        .. ReferenceBots.All.Select(b => new SelfTestSubject(b.Dialect == BotDialect.StreamNode ? "knowlarity/voice-stream" : "knowlarity/verloop", b.Name, b.Conforming, b.BreaksRules, None, Parallel: 8)),
+        .. DataFlowReferenceClients.All.Select(c => new SelfTestSubject("dataflow", c.Name, c.Conforming, c.BreaksRules, DataFlowNotApplicable(c.Transport), Parallel: 6)),
+        .. KnowlarityReferenceClients.All.Select(c => new SelfTestSubject("knowlarity/rest", c.Name, c.Conforming, c.BreaksRules, None, Parallel: 12)),
+        .. CtiReferenceClients.All.Select(c => new SelfTestSubject("cti", c.Name, c.Conforming, c.BreaksRules, CtiNotApplicable(c.Transport), Parallel: 8)),
+    ];
+
+    public static SelfTestSubject Get(string name) =>
+        All.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"no reference client or bot \"{name}\"; see protosim reference-bot --list and protosim reference-client --list", nameof(name));
+
+    /// <summary>The rules a Data Flow client of one integration cannot be judged on (the other integrations' scenarios skip).</summary>
+    public static IReadOnlySet<string> DataFlowNotApplicable(DataFlowTransport transport)
+    {
+        var ids = ConformanceRunner.LoadCatalogues([Path.Combine(RepositoryPaths.Features(), "dataflow")]).Catalogues.SelectMany(c => c.Rules).Select(r => r.Id).ToList();
+        static bool Of(string id, string family) => id.StartsWith(family, StringComparison.Ordinal);
+        return transport switch
+        {
+            DataFlowTransport.WebSocket => ids.Where(id => Of(id, "DFG-") || Of(id, "DFH-")).ToHashSet(StringComparer.Ordinal),
+            DataFlowTransport.Grpc => ids.Where(id => id == "DFW-002" || Of(id, "DFH-")).ToHashSet(StringComparer.Ordinal),
+
+            // HTTP: the streaming rules, except the two with scope H that its own scenario judges.
+            _ => ids.Where(id => Of(id, "DFG-") || (Of(id, "DFW-") && id is not ("DFW-013" or "DFW-033"))).ToHashSet(StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>The rules of the transports a CTI client does not use.</summary>
+    public static IReadOnlySet<string> CtiNotApplicable(CtiTransportKind transport)
+    {
+        HashSet<string> socket = ["CTI-002", "CTI-003", "CTI-004", "CTI-005", "CTI-006", "CTI-007"];
+        HashSet<string> http = ["CTI-008", "CTI-009", "CTI-010", "CTI-011", "CTI-012", "CTI-013"];
+        return transport switch
+        {
+            CtiTransportKind.Socket => http,
+            CtiTransportKind.Http => socket,
+            _ => socket.Union(http).ToHashSet(StringComparer.Ordinal),
+        };
+    }
+}

@@ -1,0 +1,67 @@
+using ProtocolSim.Conformance;
+using ProtocolSim.ReferenceClients;
+using Xunit.Abstractions;
+
+namespace ProtocolSim.Cli.Tests;
+
+/// <summary>
+/// Verdicts that once went wrong for a kind of client, each pinned down with the evidence the report must show
+/// (issue 17). The bots are reference bots, so the self-tests also run them through the whole suite.
+/// </summary>
+public sealed class SuiteSelfTestRegressions(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task MetadataThenClose_Kvs007_FailsWithTheBotsCloseAsEvidence()
+    {
+        // Once, the step dereferenced the answer it never got and KVS-007 was "failed before the rule was judged".
+        var result = await RunAsync("repr-values-close", Path.Combine("voice-stream", "metadata.feature"), "@KVS-007");
+
+        var scenario = Assert.Single(result.Scenarios, s => s.Executed);
+        Assert.Equal(ScenarioStatus.Failed, scenario.Status);
+        Assert.Null(scenario.Error);
+        var fail = Assert.Single(scenario.Outcomes);
+        Assert.Equal(("KVS-007", OutcomeKind.Fail), (fail.RuleId, fail.Kind));
+        Assert.Contains("the bot closed it (1011 \"bad metadata\")", fail.Actual, StringComparison.Ordinal);
+        Assert.Contains("without a word", fail.Evidence, StringComparison.Ordinal);
+        Assert.Equal(RuleVerdict.Fail, result.Rules.Single(r => r.Rule.Id == "KVS-007").Verdict);
+    }
+
+    [Theory]
+    [InlineData("streaming-tts", "@KVS-023", "KVS-023", OutcomeKind.Pass)]
+    [InlineData("streaming-no-killaudio", "@KVS-023", "KVS-023", OutcomeKind.Fail)]
+    [InlineData("streaming-tts", "@KVS-025", "KVS-025", OutcomeKind.Pass)]
+    [InlineData("streaming-stale-chunks", "@KVS-025", "KVS-025", OutcomeKind.Fail)]
+    public async Task StreamingBot_BargeIn_IsJudged(string botName, string tags, string rule, OutcomeKind expected)
+    {
+        // Once, a bot that streams at about real time never had 1 s queued, and every barge-in rule went SKIPPED.
+        var result = await RunAsync(botName, Path.Combine("voice-stream", "barge-in.feature"), tags);
+
+        var scenario = Assert.Single(result.Scenarios, s => s.Executed);
+        Assert.True(scenario.SkipReason is null || scenario.Status != ScenarioStatus.Skipped, $"{rule} was not judged: {scenario.SkipReason}");
+        var outcome = Assert.Single(scenario.Outcomes, o => o.RuleId == rule);
+        Assert.Equal(expected, outcome.Kind);
+        Assert.Contains(scenario.Logs, l => l.Message.StartsWith("barge-in: the caller's speech onset at", StringComparison.Ordinal));
+    }
+
+    private async Task<RunResult> RunAsync(string botName, string feature, string tags)
+    {
+        var info = ReferenceBots.Get(botName);
+        await using var bot = await ReferenceBotServer.StartAsync(botName);
+        var progress = new StringWriter();
+        var errors = new StringWriter();
+        var configured = new UriBuilder(bot.Url) { Path = info.Dialect == BotDialect.StreamNode ? "/voice" : "/vaani/knowlarity/setup-call-streams" }.Uri;
+        var (_, result) = await ConformanceHost.RunAsync(new RunRequest
+        {
+            Paths = [Path.Combine(RepositoryPaths.Features(), "knowlarity", feature)],
+            Target = configured,
+            Insecure = true,
+            Tags = tags,
+            Title = $"regression: {botName}",
+        }, progress, errors, CancellationToken.None);
+        output.WriteLine(progress.ToString());
+        output.WriteLine(errors.ToString());
+        Assert.NotNull(result);
+        HarnessErrors.AssertNone(result, botName, "(no report directory)");
+        return result;
+    }
+}
