@@ -18,10 +18,13 @@ public sealed record SelfTestSubject(
     IReadOnlySet<string> NotApplicable,
     int Parallel)
 {
-    /// <summary>Runs the suite once against this client; <paramref name="reportDirectory"/> receives the reports.</summary>
-    public async Task<(int ExitCode, RunResult? Result)> RunAsync(string reportDirectory, string title, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the suite (or one of its files, <paramref name="feature"/>, with a tag expression) once against this client;
+    /// <paramref name="reportDirectory"/>, if given, receives the reports.
+    /// </summary>
+    public async Task<(int ExitCode, RunResult? Result)> RunAsync(string? reportDirectory, string title, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? feature = null, string? tags = null)
     {
-        var features = Path.Combine(RepositoryPaths.Features(), Suite);
+        var features = Path.Combine(RepositoryPaths.Features(), Suite, feature ?? string.Empty);
         if (Suite.StartsWith("knowlarity/voice-stream", StringComparison.Ordinal) || Suite.StartsWith("knowlarity/verloop", StringComparison.Ordinal))
         {
             var info = ReferenceBots.Get(Name);
@@ -34,6 +37,7 @@ public sealed record SelfTestSubject(
                 Paths = [features],
                 Target = configured,
                 Insecure = true,
+                Tags = tags,
                 ReportDirectory = reportDirectory,
                 Parallel = Parallel,
                 Title = title,
@@ -50,6 +54,7 @@ public sealed record SelfTestSubject(
         {
             Paths = [features],
             ClientLauncher = new InProcessClientLauncher($"reference client {Name} (in-process)", run),
+            Tags = tags,
             ReportDirectory = reportDirectory,
             Parallel = Parallel,
             Title = title,

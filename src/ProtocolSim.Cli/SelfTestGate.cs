@@ -51,9 +51,7 @@ public static class SelfTestGate
         List<SelfTestSubject> subjects;
         try
         {
-            subjects = request.Clients.Count > 0
-                ? [.. request.Clients.Select(SelfTestCatalog.Get)]
-                : [.. SelfTestCatalog.All.Where(s => request.Suites.Count == 0 || request.Suites.Contains(s.Suite, StringComparer.Ordinal))];
+            subjects = request.Clients.Count > 0 ? [.. request.Clients.Select(SelfTestCatalog.Get)] : [.. SelfTestCatalog.All];
         }
         catch (ArgumentException ex)
         {

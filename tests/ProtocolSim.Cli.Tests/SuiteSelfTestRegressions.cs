@@ -14,7 +14,7 @@ public sealed class SuiteSelfTestRegressions(ITestOutputHelper output)
     public async Task MetadataThenClose_Kvs007_FailsWithTheBotsCloseAsEvidence()
     {
         // Once, the step dereferenced the answer it never got and KVS-007 was "failed before the rule was judged".
-        var result = await RunAsync("repr-values-close", Path.Combine("voice-stream", "metadata.feature"), "@KVS-007");
+        var result = await RunAsync("repr-values-close", "metadata.feature", "@KVS-007");
 
         var scenario = Assert.Single(result.Scenarios, s => s.Executed);
         Assert.Equal(ScenarioStatus.Failed, scenario.Status);
@@ -34,7 +34,7 @@ public sealed class SuiteSelfTestRegressions(ITestOutputHelper output)
     public async Task StreamingBot_BargeIn_IsJudged(string botName, string tags, string rule, OutcomeKind expected)
     {
         // Once, a bot that streams at about real time never had 1 s queued, and every barge-in rule went SKIPPED.
-        var result = await RunAsync(botName, Path.Combine("voice-stream", "barge-in.feature"), tags);
+        var result = await RunAsync(botName, "barge-in.feature", tags);
 
         var scenario = Assert.Single(result.Scenarios, s => s.Executed);
         Assert.True(scenario.SkipReason is null || scenario.Status != ScenarioStatus.Skipped, $"{rule} was not judged: {scenario.SkipReason}");
@@ -45,19 +45,9 @@ public sealed class SuiteSelfTestRegressions(ITestOutputHelper output)
 
     private async Task<RunResult> RunAsync(string botName, string feature, string tags)
     {
-        var info = ReferenceBots.Get(botName);
-        await using var bot = await ReferenceBotServer.StartAsync(botName);
         var progress = new StringWriter();
         var errors = new StringWriter();
-        var configured = new UriBuilder(bot.Url) { Path = info.Dialect == BotDialect.StreamNode ? "/voice" : "/vaani/knowlarity/setup-call-streams" }.Uri;
-        var (_, result) = await ConformanceHost.RunAsync(new RunRequest
-        {
-            Paths = [Path.Combine(RepositoryPaths.Features(), "knowlarity", feature)],
-            Target = configured,
-            Insecure = true,
-            Tags = tags,
-            Title = $"regression: {botName}",
-        }, progress, errors, CancellationToken.None);
+        var (_, result) = await SelfTestCatalog.Get(botName).RunAsync(null, $"regression: {botName}", progress, errors, CancellationToken.None, feature, tags);
         output.WriteLine(progress.ToString());
         output.WriteLine(errors.ToString());
         Assert.NotNull(result);

@@ -19,23 +19,10 @@ public abstract class SuiteSelfTestBase(ITestOutputHelper output)
     protected async Task RunAgainstAsync(string botName)
     {
         var info = ReferenceBots.Get(botName);
-        await using var bot = await ReferenceBotServer.StartAsync(botName);
-        var suite = info.Dialect == BotDialect.StreamNode ? "voice-stream" : "verloop";
         var progress = new StringWriter();
         var errors = new StringWriter();
         var reportDir = Path.Combine(Path.GetTempPath(), "protosim-selftest", botName);
-        // The peer dials the wss-url the Stream Node (or Verloop registration) is configured with, whatever path the bot serves.
-        var configured = new UriBuilder(bot.Url) { Path = info.Dialect == BotDialect.StreamNode ? "/voice" : "/vaani/knowlarity/setup-call-streams" }.Uri;
-        var (exitCode, result) = await ConformanceHost.RunAsync(new RunRequest
-        {
-            Paths = [Path.Combine(RepositoryPaths.Features(), "knowlarity", suite)],
-            Target = configured,
-            Insecure = true,
-            AllowPlainWs = false,
-            ReportDirectory = reportDir,
-            Parallel = 8,
-            Title = $"self-test: {botName}",
-        }, progress, errors, CancellationToken.None);
+        var (exitCode, result) = await SelfTestCatalog.Get(botName).RunAsync(reportDir, $"self-test: {botName}", progress, errors, CancellationToken.None);
         output.WriteLine(progress.ToString());
         output.WriteLine(errors.ToString());
         Assert.NotNull(result);

@@ -200,22 +200,20 @@ public static class DataFlowGrpcEndpoint
     private static async Task<Status> ReceiveAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
         var inbox = new SessionInbox(journal);
-        var completed = false;
+        Status status;
         try
         {
-            var status = await ReadAsync(requests, session, inbox, options, journal, secrets, cancellationToken);
-            completed = true;
-            await inbox.CompleteAsync();
-            return status;
+            status = await ReadAsync(requests, session, inbox, options, journal, secrets, cancellationToken);
         }
-        finally
+        catch
         {
-            if (!completed)
-            {
-                // The read failed (a broken stream, a reset): what was read is still handled, then the read's error wins.
-                await inbox.CompleteAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            // The read failed (a broken stream, a reset): what was read is still handled, then the read's error wins.
+            await inbox.CompleteAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
         }
+
+        await inbox.CompleteAsync();
+        return status;
     }
 
     private static async Task<Status> ReadAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, SessionInbox inbox, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)

@@ -160,11 +160,11 @@ public sealed class DataFlowSession : IAsyncDisposable
     public TimeSpan AudioTime => Format is null ? TimeSpan.Zero : TimeSpan.FromSeconds((double)_audioFrames / Format.SampleRate);
 
     /// <summary>
-    /// Where audio received now lands on the first input track, for its journal entry; no track while the session
-    /// takes no audio (before StartResponse Success, after Finalize or Stop) or keeps none (past
-    /// <see cref="DataFlowOptions.MaxCapturedAudio"/>).
+    /// Where audio handled now lands on the first input track, for its journal entry (<see cref="OnAudioAsync"/>); no
+    /// track while the session takes no audio (before StartResponse Success, after Finalize or Stop) or keeps none
+    /// (past <see cref="DataFlowOptions.MaxCapturedAudio"/>).
     /// </summary>
-    public (string? Track, TimeSpan? At) InputPlace =>
+    private (string? Track, TimeSpan? At) InputPlace =>
         State == SessionState.Active && Format is { } format && AudioTime < _options.MaxCapturedAudio ? (format.InputTrack(0), AudioTime) : (null, null);
 
     /// <summary>A Start is being answered (the project builds): its StartResponse is still to come.</summary>

@@ -28,7 +28,6 @@ internal sealed class SessionInbox
 
     private readonly SessionJournal _journal;
     private readonly Task _worker;
-    private int _pending;
     private bool _fullNoted;
 
     public SessionInbox(SessionJournal journal)
@@ -40,19 +39,20 @@ internal sealed class SessionInbox
     /// <summary>The worker stopped on a failure: <see cref="CompleteAsync"/> rethrows it.</summary>
     public bool Failed => _worker.IsFaulted || _worker.IsCanceled;
 
-    /// <summary>Queues <paramref name="work"/> after what is queued; waits only when <see cref="Capacity"/> items wait.</summary>
-    public async ValueTask PostAsync(Func<Task> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues <paramref name="work"/> after what is queued; waits only when <see cref="Capacity"/> items wait. False when
+    /// the worker has stopped (the session was cancelled): the frame is journaled, nothing handles it.
+    /// </summary>
+    public async ValueTask<bool> PostAsync(Func<Task> work, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _pending);
         if (_work.Writer.TryWrite(work))
         {
-            return;
+            return true;
         }
 
         if (_work.Reader.Completion.IsCompleted)
         {
-            Interlocked.Decrement(ref _pending);
-            return;
+            return false;
         }
 
         if (!_fullNoted)
@@ -64,16 +64,12 @@ internal sealed class SessionInbox
         try
         {
             await _work.Writer.WriteAsync(work, cancellationToken);
+            return true;
         }
         catch (ChannelClosedException)
         {
-            // The worker stopped (the session was cancelled): the frame is journaled, nothing handles it.
-            Interlocked.Decrement(ref _pending);
-        }
-        catch (OperationCanceledException)
-        {
-            Interlocked.Decrement(ref _pending);
-            throw;
+            // The worker stopped while this waited for room.
+            return false;
         }
     }
 
@@ -81,7 +77,7 @@ internal sealed class SessionInbox
     public async Task<T> RunAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await PostAsync(async () =>
+        var queued = await PostAsync(async () =>
         {
             try
             {
@@ -93,6 +89,13 @@ internal sealed class SessionInbox
                 throw;
             }
         }, cancellationToken);
+        if (!queued)
+        {
+            // Nothing will answer: the worker's failure is the answer.
+            await _worker;
+            throw new InvalidOperationException("The inbox was completed; nothing more is handled.");
+        }
+
         return await done.Task.WaitAsync(cancellationToken);
     }
 
@@ -117,14 +120,9 @@ internal sealed class SessionInbox
                 _work.Writer.TryComplete(ex);
                 while (_work.Reader.TryRead(out _))
                 {
-                    Interlocked.Decrement(ref _pending);
                 }
 
                 throw;
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _pending);
             }
         }
     }

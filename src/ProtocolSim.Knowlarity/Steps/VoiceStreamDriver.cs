@@ -131,10 +131,10 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
     {
         call ??= Call;
         var spoken = call.Spoken;
-        var since = spoken.Count > 0 ? spoken[^1].SpeechEndAt ?? spoken[^1].FinishedAt ?? TimeSpan.Zero : TimeSpan.Zero;
+        var since = spoken.Count > 0 ? ReplyFrom(spoken[^1]) : TimeSpan.Zero;
         TimeSpan Quiet(VoiceCall c)
         {
-            var cadence = ReplyCadence([.. PlayAudioAfter(c, since).Select(m => m.At)]);
+            var cadence = ReplyCadence(c, since);
             return cadence > quiet ? cadence : quiet;
         }
 
@@ -213,13 +213,18 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
 
     public static TimeSpan LastAudioAt(VoiceCall call) => call.LastPlayAudioAt ?? TimeSpan.Zero;
 
+    /// <summary>Where the bot's reply to an utterance starts: the end of its speech (or of its frames).</summary>
+    public static TimeSpan ReplyFrom(SpokenUtterance utterance) => utterance.SpeechEndAt ?? utterance.FinishedAt ?? TimeSpan.Zero;
+
     /// <summary>
-    /// How long a pause in a reply's chunks means the reply is over: three times the median gap between their arrivals,
-    /// at least 200 ms. The median, so that one chunk delayed by a loaded machine does not stretch it; a bot that only
-    /// paused is found out by the steps that look again afterwards.
+    /// How long a pause in a reply's chunks (those received after <paramref name="since"/>, up to <paramref name="until"/>)
+    /// means the reply is over: three times the median gap between their arrivals, at least 200 ms. The median, so that
+    /// one chunk delayed by a loaded machine does not stretch it; a bot that only paused is found out by the steps that
+    /// look again afterwards.
     /// </summary>
-    public static TimeSpan ReplyCadence(List<TimeSpan> arrivals)
+    public static TimeSpan ReplyCadence(VoiceCall call, TimeSpan since, TimeSpan? until = null)
     {
+        var arrivals = PlayAudioAfter(call, since).Where(m => until is null || m.At <= until).Select(m => m.At).ToList();
         var floor = TimeSpan.FromMilliseconds(200);
         if (arrivals.Count < 2)
         {

@@ -176,7 +176,8 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         // time into the answer's playback, chosen from what the bot has shown so far: at most half its greeting.
         var call = driver.RequireConnected();
         var question = driver.LastUtterance();
-        var answer = PlayAudioAfter(call, question.SpeechEndAt ?? question.FinishedAt ?? TimeSpan.Zero).FirstOrDefault()
+        var answerFrom = ReplyFrom(question);
+        var answer = PlayAudioAfter(call, answerFrom).FirstOrDefault()
             ?? throw new InconclusiveException($"The bot did not answer the caller ({DescribeEnd(call)}); see KVS-010 and KVS-022.");
         var playStart = call.Playback.FirstOrDefault(p => p.Seq == answer.Seq)?.Start ?? answer.At;
         var greeting = call.Messages.Where(m => m.Message.Kind == BotMessageKind.PlayAudio && m.At < (question.StartedAt ?? answer.At)).Sum(m => m.Message.AudioDuration.Ticks);
@@ -192,19 +193,18 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         var spoken = await BargeInAsync(recording, $"{into.TotalMilliseconds:0} ms into the playback of the answer that started at {At(playStart)}");
 
         // Whether the answer was still being sent at the onset (KVS-025 needs more of it to come): its last chunk came
-        // within the bot's own cadence (three times its longest gap so far, at least 200 ms).
+        // within the bot's own cadence (ReplyCadence: three times the median gap between its chunks, at least 200 ms).
         var onset = spoken.SpeechOnsetAt!.Value;
-        var chunks = PlayAudioAfter(call, question.SpeechEndAt ?? TimeSpan.Zero).Where(m => m.At <= onset).Select(m => m.At).ToList();
-        var cadence = ReplyCadence(chunks);
-        var last = chunks.Count > 0 ? chunks[^1] : answer.At;
+        var cadence = ReplyCadence(call, answerFrom, onset);
+        var last = PlayAudioAfter(call, answerFrom).LastOrDefault(m => m.At <= onset)?.At ?? answer.At;
         driver.BargeIn = new BargeInMoment(onset, onset - last <= cadence, $"last chunk of the answer at {At(last)}, {(onset - last).TotalMilliseconds:0} ms before the onset at {At(onset)} (the bot's cadence: {cadence.TotalMilliseconds:0} ms)");
     }
 
     [When("the caller barges in with {string} after the bot has sent its whole answer but while it is still playing")]
     public async Task WhenTheCallerBargesInAfterSending(string recording)
     {
-        // KVS-026: the bot has stopped sending (nothing for three times its longest gap between chunks, at least
-        // 200 ms) while enough of its answer is queued for the onset to land in it. A bot that only paused (it sends
+        // KVS-026: the bot has stopped sending (nothing for its ReplyCadence: three times the median gap between its
+        // chunks, at least 200 ms) while enough of its answer is queued for the onset to land in it. A bot that only paused (it sends
         // more before the onset: a stall under load looks like the end of a reply) is tried again on its next answer,
         // up to three times, so the verdict does not depend on one pause.
         var call = driver.RequireConnected();
@@ -213,9 +213,8 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         const int Attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
-            var previous = driver.LastUtterance();
-            var since = previous.SpeechEndAt ?? previous.FinishedAt ?? TimeSpan.Zero;
-            TimeSpan Quiet(VoiceCall c) => ReplyCadence([.. PlayAudioAfter(c, since).Select(m => m.At)]);
+            var since = ReplyFrom(driver.LastUtterance());
+            TimeSpan Quiet(VoiceCall c) => ReplyCadence(c, since);
             var over = await call.WaitUntilAsync(
                 c => c.EndedAt is not null || (PlayAudioAfter(c, since).Any() && c.Now - LastAudioAt(c) >= Quiet(c)),
                 TimeSpan.FromSeconds(8), driver.Token);
