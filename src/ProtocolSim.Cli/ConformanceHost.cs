@@ -1,8 +1,8 @@
-using ProtocolSim.Core;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Conformance;
+using ProtocolSim.Core;
 using ProtocolSim.DataFlow.Steps;
 using ProtocolSim.Knowlarity.Steps;
 using ProtocolSim.Knowlarity.VoiceStream;
@@ -67,6 +67,7 @@ public static class ConformanceHost
     /// <summary>Runs; returns the exit code (0 no MUST failed, 1 a MUST failed, 2 usage/configuration) and the result when it ran.</summary>
     public static async Task<(int ExitCode, RunResult? Result)> RunAsync(RunRequest request, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
+        HarnessThreadPool.Reserve();
         var paths = request.Paths.Count > 0 ? request.Paths : [RepositoryPaths.Features()];
         var missing = paths.Where(p => !Directory.Exists(p) && !File.Exists(p)).ToList();
         if (missing.Count > 0)

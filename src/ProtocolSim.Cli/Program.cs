@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ProtocolSim.Conformance;
+using ProtocolSim.Core;
 using ProtocolSim.Knowlarity.VoiceStream;
 using ProtocolSim.ReferenceClients;
 using ProtocolSim.ReferenceClients.DataFlow;
@@ -21,6 +22,7 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        HarnessThreadPool.Reserve();
         using var shutdown = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {

@@ -191,6 +191,9 @@ public sealed class SessionJournal
     /// <summary>Time elapsed since the journal was opened.</summary>
     public TimeSpan Elapsed => _time.GetElapsedTime(_startTimestamp);
 
+    /// <summary>The timestamp (of the journal's clock) of an offset into the session.</summary>
+    public long TimestampOf(TimeSpan offset) => _startTimestamp + (long)(offset.TotalSeconds * _time.TimestampFrequency);
+
     public void SetLabel(string key, string value)
     {
         lock (_gate)

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using ProtocolSim.DataFlow.Identity;
 
 namespace ProtocolSim.DataFlow.Tests;
@@ -13,7 +14,7 @@ namespace ProtocolSim.DataFlow.Tests;
 public sealed class IdentityTests : IAsyncLifetime
 {
     private const string Tenant = "5a0b2c3d-1111-4222-8333-944455566677";
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private WebApplication? _app;
     private HttpClient? _http;
 
@@ -200,14 +201,5 @@ public sealed class IdentityTests : IAsyncLifetime
     {
         var padded = text.Replace('-', '+').Replace('_', '/');
         return Convert.FromBase64String(padded.PadRight(padded.Length + ((4 - (padded.Length % 4)) % 4), '='));
-    }
-
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

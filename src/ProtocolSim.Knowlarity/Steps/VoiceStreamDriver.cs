@@ -14,6 +14,7 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
     private readonly ConformanceContext _scenario;
     private readonly List<VoiceCall> _calls = [];
     private readonly string _scenarioNumber;
+    private readonly IDisposable _stallWatch;
 
     public VoiceStreamDriver(ConformanceContext scenario)
     {
@@ -36,6 +37,7 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
             GreetingTimeout = Settings.GreetingTimeout,
             VirtualNumber = _scenarioNumber,
         }, Settings.Overrides);
+        _stallWatch = Settings.Stalls.Watch();
     }
 
     public VoiceSuiteSettings Settings { get; }
@@ -159,6 +161,9 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
         return spoken;
     }
 
+    /// <summary>Waits until the last frame of an utterance already started has been sent.</summary>
+    public Task WaitForUtteranceFinishedAsync(SpokenUtterance spoken) => WaitForUtteranceAsync(RequireConnected(), spoken, started: false);
+
     /// <summary>Speaks a recording and waits until its first frame has been sent.</summary>
     public async Task<SpokenUtterance> StartSayingAsync(string name)
     {
@@ -270,12 +275,21 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
 
     public static string At(TimeSpan t) => $"{t.TotalSeconds:0.000} s";
 
+    /// <summary>
+    /// How much of a window of the call's timeline the harness itself lost to stalls (<see cref="StallMonitor"/>): up
+    /// to that much of a delay measured in the window may be the harness's, not the bot's.
+    /// </summary>
+    public TimeSpan HarnessStalled(VoiceCall call, TimeSpan from, TimeSpan to) =>
+        Settings.Stalls.StalledBetween(call.Journal.TimestampOf(from), call.Journal.TimestampOf(to));
+
     public async ValueTask DisposeAsync()
     {
         foreach (var call in _calls)
         {
             await call.DisposeAsync();
         }
+
+        _stallWatch.Dispose();
     }
 
     private async Task WaitForUtteranceAsync(VoiceCall call, SpokenUtterance spoken, bool started)

@@ -21,6 +21,8 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(600);
     private static readonly TimeSpan PlaybackLimit = TimeSpan.FromSeconds(15);
 
+    private string? _bargeInRecording;
+
     private RuleRecorder Rules => scenario.Rules;
 
     // ---------------------------------------------------------------- Given
@@ -171,6 +173,7 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
     [When("the caller barges in with {string} while the bot is still sending its answer")]
     public async Task WhenTheCallerBargesInWhileSending(string recording)
     {
+        _bargeInRecording = recording;
         // KVS-023: "while bot audio is playing or queued", whatever the queue depth: a bot that streams its reply at
         // about real time (100 ms chunks every 80 ms) never has much queued, yet it is talking. The onset lands a fixed
         // time into the answer's playback, chosen from what the bot has shown so far: at most half its greeting.
@@ -589,17 +592,45 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
     [Then("the first answer audio arrives within the time-to-first-audio target")]
     public async Task ThenTheFirstAnswerAudioArrivesInTime()
     {
+        // A late answer is the bot's only if the harness did not lose the time itself: a stall of this process delays
+        // the stamp of whatever arrived in it (and a bot in the same process). When the stall explains the lateness,
+        // the caller asks again, up to three times; a stall can only lengthen what is measured, never shorten it.
         var call = driver.RequireConnected();
-        var answer = await driver.WaitForAnswerAsync(TimeSpan.FromSeconds(6));
-        var end = driver.LastUtterance().SpeechEndAt;
-        if (answer is null || end is null)
+        var warn = call.Options.TtfaWarn;
+        const int Attempts = 3;
+        var retaken = new List<string>();
+        for (var attempt = 1; ; attempt++)
         {
-            throw new InconclusiveException($"The bot did not answer within 6 s ({DescribeEnd(call)}); see KVS-010.");
-        }
+            var answer = await driver.WaitForAnswerAsync(TimeSpan.FromSeconds(6));
+            var end = driver.LastUtterance().SpeechEndAt;
+            if (answer is null || end is null)
+            {
+                throw new InconclusiveException($"The bot did not answer within 6 s ({DescribeEnd(call)}); see KVS-010.");
+            }
 
-        var ttfa = answer.At - end.Value;
-        Rules.Check("KVS-022", ttfa <= call.Options.TtfaWarn, $"first answer audio within {call.Options.TtfaWarn.TotalSeconds:0.0} s of the end of caller speech",
-            $"{ttfa.TotalMilliseconds:0} ms", $"time to first audio {ttfa.TotalMilliseconds:0} ms (journal #{answer.Seq})");
+            var ttfa = answer.At - end.Value;
+            var stalled = driver.HarnessStalled(call, end.Value, answer.At);
+            var measured = $"time to first audio {ttfa.TotalMilliseconds:0} ms (journal #{answer.Seq})";
+            if (ttfa <= warn || ttfa - stalled > warn)
+            {
+                var history = retaken.Count > 0 ? $"; measured again after {string.Join(", ", retaken)}" : string.Empty;
+                Rules.Check("KVS-022", ttfa <= warn, $"first answer audio within {warn.TotalSeconds:0.0} s of the end of caller speech",
+                    $"{ttfa.TotalMilliseconds:0} ms{(stalled > TimeSpan.Zero ? $" (the harness lost {stalled.TotalMilliseconds:0} ms of it)" : string.Empty)}{history}",
+                    measured + history);
+                return;
+            }
+
+            var why = $"{ttfa.TotalMilliseconds:0} ms with {stalled.TotalMilliseconds:0} ms of it lost by the harness itself";
+            if (attempt == Attempts)
+            {
+                throw new InconclusiveException($"In {Attempts} answers the harness itself was stalled long enough to explain the late answer: {string.Join(", ", retaken.Append(why))}.");
+            }
+
+            retaken.Add(why);
+            scenario.Log($"KVS-022, attempt {attempt}: {why}; asking again");
+            await driver.RequirePlaybackFinishedAsync(Quiet, PlaybackLimit);
+            await driver.SayAsync("question");
+        }
     }
 
     [Then("the bot keeps the call going and answers the caller")]
@@ -641,15 +672,46 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
     [Then("the barge-in latency is within the target")]
     public async Task ThenTheBargeInLatencyIsWithinTarget()
     {
-        var (call, onset, kill) = await WaitForKillAsync();
-        if (kill is null)
+        // As for KVS-022: a late killAudio the harness's own stall can explain is measured again on the bot's next
+        // answer (the caller barges in the same way), up to three times.
+        var warn = driver.Options.BargeInWarn;
+        const int Attempts = 3;
+        var retaken = new List<string>();
+        for (var attempt = 1; ; attempt++)
         {
-            throw new InconclusiveException($"No killAudio within the barge-in deadline ({DescribeEnd(call)}); see KVS-023.");
-        }
+            var (call, onset, kill) = await WaitForKillAsync();
+            if (kill is null)
+            {
+                throw new InconclusiveException($"No killAudio within the barge-in deadline ({DescribeEnd(call)}); see KVS-023.");
+            }
 
-        var latency = kill.Value - onset;
-        Rules.Check("KVS-024", latency <= call.Options.BargeInWarn, $"killAudio within {call.Options.BargeInWarn.TotalMilliseconds:0} ms of speech onset",
-            $"{latency.TotalMilliseconds:0} ms", $"barge-in latency {latency.TotalMilliseconds:0} ms");
+            var latency = kill.Value - onset;
+            var stalled = driver.HarnessStalled(call, onset, kill.Value);
+            if (latency <= warn || latency - stalled > warn)
+            {
+                var history = retaken.Count > 0 ? $"; measured again after {string.Join(", ", retaken)}" : string.Empty;
+                Rules.Check("KVS-024", latency <= warn, $"killAudio within {warn.TotalMilliseconds:0} ms of speech onset",
+                    $"{latency.TotalMilliseconds:0} ms{(stalled > TimeSpan.Zero ? $" (the harness lost {stalled.TotalMilliseconds:0} ms of it)" : string.Empty)}{history}",
+                    $"barge-in latency {latency.TotalMilliseconds:0} ms{history}");
+                return;
+            }
+
+            var why = $"{latency.TotalMilliseconds:0} ms with {stalled.TotalMilliseconds:0} ms of it lost by the harness itself";
+            if (attempt == Attempts)
+            {
+                throw new InconclusiveException($"In {Attempts} barge-ins the harness itself was stalled long enough to explain the late killAudio: {string.Join(", ", retaken.Append(why))}.");
+            }
+
+            retaken.Add(why);
+            scenario.Log($"KVS-024, attempt {attempt}: {why}; barging in again on the bot's next answer");
+            await driver.WaitForUtteranceFinishedAsync(driver.LastUtterance());
+            if (await driver.WaitForAnswerAsync(AnswerLimit) is null)
+            {
+                throw new InconclusiveException($"The bot did not answer the barge-in ({DescribeEnd(call)}).");
+            }
+
+            await WhenTheCallerBargesInWhileSending(_bargeInRecording ?? "bargein");
+        }
     }
 
     [Then("the bot sends no audio of the interrupted answer after killAudio")]

@@ -1,3 +1,5 @@
+using ProtocolSim.Core;
+
 namespace ProtocolSim.Knowlarity.VoiceStream;
 
 /// <summary>
@@ -28,4 +30,10 @@ public sealed record VoiceSuiteSettings
 
     /// <summary>The pacer shared by every call of the run.</summary>
     public MediaPacer Pacer { get; init; } = MediaPacer.Shared;
+
+    /// <summary>
+    /// The harness's own stalls, on the pacer's clock: the timing judges (KVS-022, KVS-024) measure again when the
+    /// harness lost enough of a window to explain a late verdict.
+    /// </summary>
+    public StallMonitor Stalls { get; init; } = StallMonitor.Shared;
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using ProtocolSim.Knowlarity.Rest;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
@@ -138,7 +139,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task Whatsapp_PermissionFlow_RefusesUntilGranted_AndRecordsAnEarlyRetry()
     {
-        var time = new ManualTime(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = await KnowlarityHost.StartAsync(o => o.PermissionGrantAfter = TimeSpan.FromSeconds(30), time);
         await host.RegisterAsync();
         var call = new { k_number = host.Account.SrNumber, agent_number = host.Account.AgentNumber, customer_number = "+919900000007", channel = "Whatsapp", call_permission_request = "true" };

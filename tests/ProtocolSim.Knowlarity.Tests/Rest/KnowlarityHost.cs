@@ -224,13 +224,3 @@ internal sealed class SseReader : IAsyncDisposable
         }
     }
 }
-
-/// <summary>A clock whose "now" moves only when told (timers still run in real time).</summary>
-internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using ProtocolSim.Knowlarity.Rest;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
@@ -253,7 +254,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Sound_Upload_IsPendingThenApprovedAfterReview()
     {
-        var time = new ManualTime(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         await using var host = await KnowlarityHost.StartAsync(o => o.SoundReviewAfter = TimeSpan.FromMinutes(10), time);
         var (status, body) = await host.PostAsync("/sound", new { soundname = "welcome-2", soundfile = "https://files.example.com/welcome-2.wav" });
         Assert.Equal(HttpStatusCode.OK, status);
