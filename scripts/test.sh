@@ -15,13 +15,17 @@ status=0
 # 2 cores can eat), then the Knowlarity REST fake's tests (they start a WireMock JVM and drive thousands of requests),
 # and last the dashboard's tests, which run Chromium beside the fakes. Right after the voice self-tests, alone, the
 # repeatability gate in its reduced form (docs/verdicts.md): the timing-sensitive bots twice each against two busy
-# threads, which would load the other phases' judges as much as the bots it measures.
+# threads, which would load the other phases' judges as much as the bots it measures. Then the hostile-client corpus
+# in its reduced form: a conforming client of every suite behind a proxy that closes, aborts, goes silent, garbles or
+# doubles its writes, where every scenario must still end in a verdict with evidence.
 dotnet test ProtocolSim.sln --nologo -c Release --no-build --logger "trx" --results-directory "$results" \
-    --filter "FullyQualifiedName!~SuiteSelfTest&FullyQualifiedName!~RepeatabilityGate&FullyQualifiedName!~DataFlowSelfTest&FullyQualifiedName!~DataFlowCliTests&FullyQualifiedName!~RunConformanceScriptTests&FullyQualifiedName!~KnowlaritySelfTest&FullyQualifiedName!~CtiSelfTest&FullyQualifiedName!~ProtocolSim.Knowlarity.Tests.Rest.&FullyQualifiedName!~ProtocolSim.Dashboard.Tests" || status=$?
+    --filter "FullyQualifiedName!~SuiteSelfTest&FullyQualifiedName!~RepeatabilityGate&FullyQualifiedName!~HostileCorpus&FullyQualifiedName!~DataFlowSelfTest&FullyQualifiedName!~DataFlowCliTests&FullyQualifiedName!~RunConformanceScriptTests&FullyQualifiedName!~KnowlaritySelfTest&FullyQualifiedName!~CtiSelfTest&FullyQualifiedName!~ProtocolSim.Knowlarity.Tests.Rest.&FullyQualifiedName!~ProtocolSim.Dashboard.Tests" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=voice-bots.trx" --results-directory "$results" \
     --filter "FullyQualifiedName~SuiteSelfTest" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=repeatability-gate.trx" --results-directory "$results" \
     --filter "FullyQualifiedName~RepeatabilityGate" || status=$?
+dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=hostile-corpus.trx" --results-directory "$results" \
+    --filter "FullyQualifiedName~HostileCorpus" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=dataflow-clients.trx" --results-directory "$results" \
     --filter "FullyQualifiedName~DataFlowSelfTest|FullyQualifiedName~DataFlowCliTests|FullyQualifiedName~RunConformanceScriptTests" || status=$?
 dotnet test tests/ProtocolSim.Cli.Tests --nologo -c Release --no-build --logger "trx;LogFileName=knowlarity-cti-clients.trx" --results-directory "$results" \

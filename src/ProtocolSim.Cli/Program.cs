@@ -6,6 +6,7 @@ using ProtocolSim.Core;
 using ProtocolSim.Knowlarity.VoiceStream;
 using ProtocolSim.ReferenceClients;
 using ProtocolSim.ReferenceClients.DataFlow;
+using ProtocolSim.ReferenceClients.Hostile;
 using ProtocolSim.ReferenceClients.Cti;
 using ProtocolSim.ReferenceClients.Knowlarity;
 
@@ -164,12 +165,16 @@ public static class Program
         var cpuLoad = new Option<int>("--cpu-load") { Description = "Busy threads (normal priority) competing for the cores during the runs.", DefaultValueFactory = _ => 0 };
         var concurrency = new Option<int>("--concurrency") { Description = "Clients judged at the same time.", DefaultValueFactory = _ => 4 };
         var reportDir = new Option<string>("--report-dir") { Description = "Where each run's reports and the table (selftest.md, selftest.json) go.", DefaultValueFactory = _ => Path.Combine("reports", "selftest") };
+        var hostile = new Option<bool>("--hostile") { Description = "Run the hostile-client corpus instead: each suite's conforming clients reach the fakes through a proxy that closes, aborts, goes silent, garbles or doubles their writes; every scenario must end in a verdict with evidence, never a harness error." };
+        var modes = new Option<string[]>("--mode") { Description = $"Hostile modes to run (default: the whole corpus): {string.Join(", ", HostileMode.Corpus.Select(m => m.Name))}.", AllowMultipleArgumentsPerToken = true };
         var command = new Command("selftest", "The repeatability gate: judge the bundled reference clients N times under CPU load and count, per client, the runs with the expected verdicts.")
         {
-            suites, clients, repeat, cpuLoad, concurrency, reportDir,
+            suites, clients, repeat, cpuLoad, concurrency, reportDir, hostile, modes,
         };
         command.SetAction((parse, ct) => SelfTestGate.RunAsync(new SelfTestRequest
         {
+            Hostile = parse.GetValue(hostile) || parse.GetValue(modes) is { Length: > 0 },
+            Modes = parse.GetValue(modes) ?? [],
             Suites = parse.GetValue(suites) ?? [],
             Clients = parse.GetValue(clients) ?? [],
             Repeat = parse.GetValue(repeat),

@@ -1,7 +1,9 @@
+using System.Net;
 using ProtocolSim.Conformance;
 using ProtocolSim.ReferenceClients;
 using ProtocolSim.ReferenceClients.Cti;
 using ProtocolSim.ReferenceClients.DataFlow;
+using ProtocolSim.ReferenceClients.Hostile;
 using ProtocolSim.ReferenceClients.Knowlarity;
 
 namespace ProtocolSim.Cli;
@@ -20,18 +22,20 @@ public sealed record SelfTestSubject(
 {
     /// <summary>
     /// Runs the suite (or one of its files, <paramref name="feature"/>, with a tag expression) once against this client;
-    /// <paramref name="reportDirectory"/>, if given, receives the reports.
+    /// <paramref name="reportDirectory"/>, if given, receives the reports. With <paramref name="hostile"/>, the client
+    /// (or bot) reaches the fakes (or the peer) only through a <see cref="HostileProxy"/> acting that way.
     /// </summary>
-    public async Task<(int ExitCode, RunResult? Result)> RunAsync(string? reportDirectory, string title, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? feature = null, string? tags = null)
+    public async Task<(int ExitCode, RunResult? Result)> RunAsync(string? reportDirectory, string title, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? feature = null, string? tags = null, HostileMode? hostile = null)
     {
         var features = Path.Combine(RepositoryPaths.Features(), Suite, feature ?? string.Empty);
         if (Suite.StartsWith("knowlarity/voice-stream", StringComparison.Ordinal) || Suite.StartsWith("knowlarity/verloop", StringComparison.Ordinal))
         {
             var info = ReferenceBots.Get(Name);
             await using var bot = await ReferenceBotServer.StartAsync(Name, cancellationToken: cancellationToken);
+            await using var proxy = hostile is null ? null : HostileProxy.Start(new IPEndPoint(IPAddress.Loopback, bot.Url.Port), hostile, upstreamIsHostile: true);
 
             // The peer dials the wss-url the Stream Node (or the Verloop registration) is configured with.
-            var configured = new UriBuilder(bot.Url) { Path = info.Dialect == BotDialect.StreamNode ? "/voice" : "/vaani/knowlarity/setup-call-streams" }.Uri;
+            var configured = new UriBuilder(bot.Url) { Path = info.Dialect == BotDialect.StreamNode ? "/voice" : "/vaani/knowlarity/setup-call-streams", Port = proxy?.Port ?? bot.Url.Port }.Uri;
             return await ConformanceHost.RunAsync(new RunRequest
             {
                 Paths = [features],
@@ -50,6 +54,16 @@ public sealed record SelfTestSubject(
             "cti" => (environment, log, ct) => CtiReferenceClients.RunAsync(Name, environment, log, ct),
             _ => (environment, log, ct) => KnowlarityReferenceClients.RunAsync(Name, environment, log, ct),
         };
+        if (hostile is not null)
+        {
+            var direct = run;
+            run = async (environment, log, ct) =>
+            {
+                await using var proxied = HostileEnvironment.Start(environment, hostile);
+                return await direct(proxied.Environment, log, ct);
+            };
+        }
+
         return await ConformanceHost.RunAsync(new RunRequest
         {
             Paths = [features],
@@ -68,7 +82,8 @@ public sealed record SelfTestSubject(
 
     /// <summary>
     /// How one run went: whether every rule this client breaks was caught, and what else it got wrong (a harness
-    /// error, a rule it does not break that failed, or, for a conforming client, an applicable rule that did not pass).
+    /// error, a rule it does not break that failed, a verdict without evidence, or, for a conforming client, an
+    /// applicable rule that did not pass).
     /// </summary>
     public SelfTestJudgement Judge(RunResult result)
     {
@@ -77,6 +92,7 @@ public sealed record SelfTestSubject(
         var wrong = new List<string>();
         wrong.AddRange(result.Scenarios.Where(s => s.Status == ScenarioStatus.Error).Select(s => $"harness error in {s.Id}: {s.Error}"));
         wrong.AddRange(broken.Where(id => !Breaks.Contains(id)).Order(StringComparer.Ordinal).Select(id => $"{id} failed, but the client does not break it: {Verdict(result, id)}"));
+        wrong.AddRange(WithoutEvidence(result));
         if (Conforming)
         {
             wrong.AddRange(result.Rules
@@ -87,6 +103,58 @@ public sealed record SelfTestSubject(
 
         return new SelfTestJudgement(missed, wrong);
     }
+
+    /// <summary>
+    /// How a run against a hostile client went: every scenario must end in a verdict with its evidence (a PASS with what
+    /// was seen, a FAIL with what was expected and seen, an INFO with its message) or SKIPPED with the reason, never
+    /// in a harness error.
+    /// </summary>
+    public static IReadOnlyList<string> JudgeHostile(RunResult result)
+    {
+        var problems = new List<string>();
+        foreach (var s in result.Scenarios.Where(s => s.Executed))
+        {
+            if (s.Status == ScenarioStatus.Error)
+            {
+                problems.Add($"harness error in {s.Id}: {s.Error}");
+                continue;
+            }
+
+            if (s.Status == ScenarioStatus.Skipped)
+            {
+                if (string.IsNullOrWhiteSpace(s.SkipReason))
+                {
+                    problems.Add($"{s.Id} skipped without a reason");
+                }
+
+                continue;
+            }
+
+            if (s.Outcomes.Count == 0)
+            {
+                problems.Add($"{s.Id} ended {s.Status} with no verdict");
+            }
+
+        }
+
+        problems.AddRange(WithoutEvidence(result));
+        return problems;
+    }
+
+    /// <summary>Verdicts that do not say what they were decided on: a PASS without what was seen, a FAIL without what was expected and seen, an INFO without its message.</summary>
+    public static IEnumerable<string> WithoutEvidence(RunResult result) =>
+        from s in result.Scenarios
+        from o in s.Outcomes
+        where !HasEvidence(o)
+        select $"{s.Id}: {o.RuleId} {o.Kind.ToString().ToUpperInvariant()} without evidence";
+
+    private static bool HasEvidence(RuleOutcome o) => o.Kind switch
+    {
+        OutcomeKind.Pass => !string.IsNullOrWhiteSpace(o.Evidence) || !string.IsNullOrWhiteSpace(o.Actual),
+        OutcomeKind.Fail => !string.IsNullOrWhiteSpace(o.Expected) && !string.IsNullOrWhiteSpace(o.Actual),
+        OutcomeKind.Info => !string.IsNullOrWhiteSpace(o.Message),
+        _ => true,
+    };
 
     private static string Verdict(RunResult result, string id) =>
         result.Rules.FirstOrDefault(r => r.Rule.Id == id) is { } rule ? $"{rule.Verdict.ToReportString()} {rule.Evidence}" : "not in the catalogue";

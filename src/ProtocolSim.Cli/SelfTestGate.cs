@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ProtocolSim.Conformance;
+using ProtocolSim.ReferenceClients.Hostile;
 
 namespace ProtocolSim.Cli;
 
@@ -25,6 +27,12 @@ public sealed record SelfTestRequest
 
     /// <summary>Where each run's reports and the gate's table (selftest.md, selftest.json) go.</summary>
     public required string ReportDirectory { get; init; }
+
+    /// <summary>Run the hostile-client corpus against the conforming clients instead of the gate.</summary>
+    public bool Hostile { get; init; }
+
+    /// <summary>The hostile modes to run (<see cref="HostileMode.Corpus"/> names); empty = all.</summary>
+    public IReadOnlyList<string> Modes { get; init; } = [];
 }
 
 /// <summary>
@@ -61,6 +69,22 @@ public static class SelfTestGate
 
         subjects = [.. subjects.Where(s => request.Suites.Count == 0 || request.Suites.Contains(s.Suite, StringComparer.Ordinal))];
         Directory.CreateDirectory(request.ReportDirectory);
+        if (request.Hostile)
+        {
+            List<HostileMode> modes;
+            try
+            {
+                modes = request.Modes.Count > 0 ? [.. request.Modes.Select(HostileMode.Get)] : [.. HostileMode.Corpus];
+            }
+            catch (ArgumentException ex)
+            {
+                await error.WriteLineAsync("error: " + ex.Message);
+                return ConformanceHost.UsageError;
+            }
+
+            return await RunHostileAsync(request.Clients.Count > 0 ? subjects : [.. subjects.Where(s => s.Conforming)], modes, request, output, cancellationToken);
+        }
+
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"selftest: {subjects.Count} reference client(s), {request.Repeat} run(s) each, {request.CpuLoad} busy thread(s) on {Environment.ProcessorCount} core(s), {request.Concurrency} at a time"));
 
@@ -117,6 +141,92 @@ public static class SelfTestGate
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"{subjects.Count - failedClients} of {subjects.Count} reference client(s) got their expected verdicts in {request.Repeat} of {request.Repeat} runs; table in {Path.Combine(request.ReportDirectory, "selftest.md")}"));
         return failedClients == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The hostile-client corpus (issue 17): every chosen client, through every hostile mode, <see cref="SelfTestRequest.Repeat"/>
+    /// times; a run is right when every scenario ended in a verdict with evidence or SKIPPED with its reason.
+    /// </summary>
+    private static async Task<int> RunHostileAsync(List<SelfTestSubject> subjects, List<HostileMode> modes, SelfTestRequest request, TextWriter output, CancellationToken cancellationToken)
+    {
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"selftest --hostile: {subjects.Count} client(s) x {modes.Count} hostile mode(s), {request.Repeat} run(s) each, {request.CpuLoad} busy thread(s), {request.Concurrency} at a time"));
+        var started = Stopwatch.StartNew();
+        var outcomes = new List<HostileOutcome>();
+        var gate = new Lock();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var load = StartLoad(request.CpuLoad, stop.Token);
+        try
+        {
+            var work = (from run in Enumerable.Range(1, request.Repeat) from subject in subjects from mode in modes select (run, subject, mode)).ToList();
+            var done = 0;
+            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = request.Concurrency, CancellationToken = cancellationToken }, async (item, ct) =>
+            {
+                var (run, subject, mode) = item;
+                var dir = Path.Combine(request.ReportDirectory, subject.Name, mode.Name, run.ToString(CultureInfo.InvariantCulture));
+                HostileOutcome outcome;
+                try
+                {
+                    var (_, result) = await subject.RunAsync(dir, $"selftest --hostile run {run}: {subject.Suite} against {subject.Name}, {mode.Name}", TextWriter.Null, TextWriter.Null, ct, hostile: mode);
+                    outcome = result is null
+                        ? new(subject, mode, run, null, ["the run did not start (see its report directory)"])
+                        : new(subject, mode, run, result.Scenarios.Where(s => s.Executed).GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count()), SelfTestSubject.JudgeHostile(result));
+                }
+#pragma warning disable CA1031 // A run that crashes is a finding of the corpus, reported with the others.
+                catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+                {
+                    outcome = new(subject, mode, run, null, [$"the run crashed: {ex.GetType().Name}: {ex.Message}"]);
+                }
+
+                lock (gate)
+                {
+                    outcomes.Add(outcome);
+                    done++;
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"[{done}/{work.Count}] {(outcome.Problems.Count == 0 ? "verdicts" : "PROBLEM"),-8} run {run} {subject.Name} ({subject.Suite}) {mode.Name}: {outcome.Counts}{(outcome.Problems.Count == 0 ? string.Empty : "; " + string.Join("; ", outcome.Problems.Take(3)))}"));
+                    output.Flush();
+                }
+            });
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(load);
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(inv, $"Hostile-client corpus: {subjects.Count} client(s) x {modes.Count} mode(s), {request.Repeat} run(s), {request.CpuLoad} busy thread(s) on {Environment.ProcessorCount} core(s), {started.Elapsed.TotalMinutes:0.0} min.\n\n");
+        sb.Append("| suite | client | hostile mode | what it does | scenarios: passed / failed / skipped | harness errors | what went wrong |\n|---|---|---|---|---|---:|---|\n");
+        foreach (var o in outcomes.OrderBy(o => subjects.IndexOf(o.Subject)).ThenBy(o => modes.IndexOf(o.Mode)).ThenBy(o => o.Run))
+        {
+            var problems = string.Join("; ", o.Problems.Take(3).Select(p => Truncate(p, 160))).Replace("|", "\\|", StringComparison.Ordinal);
+            sb.Append(inv, $"| {o.Subject.Suite} | {o.Subject.Name} | {o.Mode.Name} | {o.Mode.Description} | {o.Counts} | {o.Problems.Count(p => p.StartsWith("harness error", StringComparison.Ordinal))} | {problems} |\n");
+        }
+
+        var table = sb.ToString();
+        await File.WriteAllTextAsync(Path.Combine(request.ReportDirectory, "hostile.md"), table, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(request.ReportDirectory, "hostile.json"), JsonSerializer.Serialize(outcomes.Select(o => new
+        {
+            suite = o.Subject.Suite,
+            client = o.Subject.Name,
+            mode = o.Mode.Name,
+            run = o.Run,
+            scenarios = o.ByStatus?.ToDictionary(p => p.Key.ToString().ToLowerInvariant(), p => p.Value),
+            problems = o.Problems,
+        }), Indented), cancellationToken);
+        await output.WriteLineAsync();
+        await output.WriteAsync(table);
+        var bad = outcomes.Count(o => o.Problems.Count > 0);
+        await output.WriteLineAsync(string.Create(inv, $"{outcomes.Count - bad} of {outcomes.Count} hostile run(s) ended every scenario in a verdict with evidence; table in {Path.Combine(request.ReportDirectory, "hostile.md")}"));
+        return bad == 0 ? 0 : 1;
+    }
+
+    private sealed record HostileOutcome(SelfTestSubject Subject, HostileMode Mode, int Run, Dictionary<ScenarioStatus, int>? ByStatus, IReadOnlyList<string> Problems)
+    {
+        public string Counts => ByStatus is null ? "not run"
+            : string.Create(CultureInfo.InvariantCulture, $"{ByStatus.GetValueOrDefault(ScenarioStatus.Passed)} / {ByStatus.GetValueOrDefault(ScenarioStatus.Failed)} / {ByStatus.GetValueOrDefault(ScenarioStatus.Skipped)}");
     }
 
     private sealed record Outcome(SelfTestSubject Subject, int Run, SelfTestJudgement Judgement)

@@ -4,7 +4,8 @@ namespace ProtocolSim.Cli.Tests;
 
 /// <summary>
 /// A self-test fails on any harness error: a step or hook that threw something that is not a verdict, a scenario
-/// that timed out, a mis-authored scenario. Whatever a reference client does, every scenario must end in verdicts.
+/// that timed out, a mis-authored scenario. Whatever a reference client does, every scenario must end in verdicts,
+/// and every verdict must say what it was decided on.
 /// </summary>
 internal static class HarnessErrors
 {
@@ -15,6 +16,8 @@ internal static class HarnessErrors
             errors.Count == 0,
             $"{clientName}: {errors.Count} scenario(s) ended in a harness error instead of verdicts (report: {reportDir}/report.html):\n"
             + string.Join("\n", errors.Select(s => $"  {s.Id} {s.Name}: {s.ErrorKind}: {s.Error}\n{Indent(s.StackTrace)}")));
+        var bare = SelfTestSubject.WithoutEvidence(result).ToList();
+        Assert.True(bare.Count == 0, $"{clientName}: {bare.Count} verdict(s) without evidence (report: {reportDir}/report.html):\n  " + string.Join("\n  ", bare));
     }
 
     private static string Indent(string? text) =>

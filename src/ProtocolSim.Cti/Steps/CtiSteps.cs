@@ -455,7 +455,8 @@ public sealed class CtiSteps(CtiScenario cti, ConformanceContext scenario)
             }
         }
 
-        scenario.Rules.Check(rule, problems.Count == 0, "endSession at the end, a 404 taken as already ended", string.Join("; ", problems));
+        scenario.Rules.Check(rule, problems.Count == 0, "endSession at the end, a 404 taken as already ended", string.Join("; ", problems),
+            problems.Count == 0 ? $"{clients.Count} HTTP client(s) ended: {string.Join(", ", clients.Select(c => $"{c.Labels.GetValueOrDefault("client")} by {c.Labels.GetValueOrDefault("closed") ?? "endSession"}"))}" : null);
     }
 
     private void JudgeStatusFirst(string rule, CtiEvidence e)

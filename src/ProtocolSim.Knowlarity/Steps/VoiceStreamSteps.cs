@@ -744,7 +744,8 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         }
 
         Rules.Check("KVS-025", stale.Count == 0, $"no playAudio between killAudio at {At(kill.Value)} and the end of the caller's speech at {At(end)}",
-            stale.Count == 0 ? string.Empty : $"{stale.Count} chunk(s), {stale.Sum(s => s.Message.AudioDuration.TotalMilliseconds):0} ms of audio, first journal #{stale[0].Seq} at {At(stale[0].At)}");
+            stale.Count == 0 ? string.Empty : $"{stale.Count} chunk(s), {stale.Sum(s => s.Message.AudioDuration.TotalMilliseconds):0} ms of audio, first journal #{stale[0].Seq} at {At(stale[0].At)}",
+            stale.Count == 0 ? $"no playAudio from killAudio at {At(kill.Value)} to the end of the caller's speech at {At(end)}{(driver.BargeIn is { } at ? $" ({at.Description})" : string.Empty)}" : null);
     }
 
     // ---------------------------------------------------------------- Then: control

@@ -323,7 +323,11 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     }
 
     /// <summary>Sends a text frame (metadata, or an unexpected frame a scenario injects).</summary>
-    public Task SendTextAsync(string text, string summary, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a text frame. When the connection is already gone (the bot closed or aborted it), the frame is not sent and
+    /// the journal says so: what the bot did is for the judges that follow, not a failure of the step.
+    /// </summary>
+    public async Task SendTextAsync(string text, string summary, CancellationToken cancellationToken)
     {
         if (_lane is null)
         {
@@ -339,8 +343,15 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         {
         }
 
-        Journal.Append(Direction.ToClient, FrameKind.Text, summary, text: text, parsed: parsed);
-        return _lane.PostAsync(new Outgoing(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, Due: null), cancellationToken);
+        var entry = Journal.Append(Direction.ToClient, FrameKind.Text, summary, text: text, parsed: parsed);
+        try
+        {
+            await _lane.PostAsync(new Outgoing(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, Due: null), cancellationToken);
+        }
+        catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            Journal.Append(Direction.Internal, FrameKind.Note, $"#{entry.Seq} was not sent: the connection is gone ({Describe(ex)})");
+        }
     }
 
     /// <summary>Caller hang-up: the peer closes with 1000 and no message before it (knowlarity.md §4.1 item 9).</summary>
