@@ -83,7 +83,8 @@ public static class CtiMock
     }
 
     /// <summary>Builds and starts the mock on <paramref name="address"/>: HTTP (and WebSocket) on one port 0, the socket transport on another.</summary>
-    public static async Task<CtiHost> StartAsync(IPAddress address, Action<CtiOptions> configure, CancellationToken cancellationToken)
+    /// <param name="services">More services, registered first: e.g. a <see cref="TimeProvider"/> for tests on a fake clock.</param>
+    public static async Task<CtiHost> StartAsync(IPAddress address, Action<CtiOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null)
     {
         ListenOptions? tcp = null;
         var app = await SlimHost.StartAsync(
@@ -97,7 +98,11 @@ public static class CtiMock
                 });
                 o.Limits.MaxRequestBodySize = 2 * 1024 * 1024;
             },
-            services => services.AddCti(configure),
+            collection =>
+            {
+                services?.Invoke(collection);
+                collection.AddCti(configure);
+            },
             app =>
             {
                 app.UseWebSockets();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Cti.Transport;
 using ProtocolSim.Cti.World;
 
@@ -33,12 +34,12 @@ internal static class TestWorld
         return world!;
     }
 
-    public static Task<CtiHost> StartAsync(Action<CtiOptions>? configure = null) =>
+    public static Task<CtiHost> StartAsync(Action<CtiOptions>? configure = null, TimeProvider? time = null) =>
         CtiMock.StartAsync(System.Net.IPAddress.Loopback, o =>
         {
             o.World = Default();
             configure?.Invoke(o);
-        }, CancellationToken.None);
+        }, CancellationToken.None, services => services.AddSingleton(time ?? TimeProvider.System));
 }
 
 /// <summary>

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using ProtocolSim.Cti.World;
+using ProtocolSim.Tests.Shared;
 
 namespace ProtocolSim.Cti.Tests;
 
@@ -87,7 +88,10 @@ public sealed class HttpTransportTests
     [Fact]
     public async Task UnknownClientAndBadBodies_GetClearErrors_AndAnIdleClientIsEndedAtTheTimeout()
     {
-        await using var host = await TestWorld.StartAsync(o => o.SessionTimeout = TimeSpan.FromSeconds(2));
+        // On a fake clock: the client is ended when exactly the session timeout (60 s, cti.md §5) has gone by, in no
+        // real time at all.
+        var time = new SteppedTime(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var host = await TestWorld.StartAsync(time: time);
         using var http = new HttpClient { BaseAddress = new Uri(host.BaseUrl) };
         await PostAsync(http, "/direct/processRequest?clientId=nobody", new JsonObject { ["messageType"] = "coreRequest" }, HttpStatusCode.NotFound);
         Assert.Contains(host.Http.Front.Findings, f => f.RuleId == "CTI-008");
@@ -99,14 +103,23 @@ public sealed class HttpTransportTests
         }
 
         var journal = host.Processor.Journals.All.Single(j => j.Labels.GetValueOrDefault("client") == "idle");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!journal.Labels.ContainsKey("closed"))
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        journal.Appended += (_, entry, finding) =>
         {
-            await Task.Delay(20, timeout.Token);
-        }
+            if (entry is null && finding is null)
+            {
+                ended.TrySetResult(); // the session's end (its label says why)
+            }
+        };
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10)); // a hang fails; nothing waits on it
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(60), patience.Token);
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.DoesNotContain(journal.Findings, f => f.RuleId == "CTI-011"); // the watcher's timer is due at 60 s
+        time.Advance(TimeSpan.FromSeconds(1));
+        await ended.Task.WaitAsync(patience.Token);
 
+        Assert.Equal("60.0 s idle", Assert.Single(journal.Findings, f => f.RuleId == "CTI-011").Actual);
         Assert.Equal("session timeout", journal.Labels["closed"]);
-        Assert.Contains(journal.Findings, f => f.RuleId == "CTI-011");
         await PostAsync(http, "/direct/processRequest?clientId=idle", new JsonObject { ["messageType"] = "coreRequest" }, HttpStatusCode.NotFound);
     }
 }

@@ -69,7 +69,7 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
         var journal = new SessionJournal($"call-{_calls.Count + 1}", options.Dialect == VoiceDialect.StreamNode ? "knowlarity-voice-stream" : "knowlarity-verloop", Settings.Pacer.Time);
         _scenario.Attach(journal);
         _scenario.SessionObserver?.Show("voice", journal, _scenario.Label);
-        var call = new VoiceCall(options, journal, Settings.Pacer, seed: Random.Next());
+        var call = new VoiceCall(options, journal, Settings.Pacer, seed: Random.Next(), stalls: Settings.Stalls);
         _calls.Add(call);
         await call.ConnectAsync(Token);
         return call;

@@ -51,6 +51,7 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     private readonly VoicePeerOptions _options;
     private readonly MediaPacer _pacer;
     private readonly LatenessRecorder? _lateness;
+    private readonly StallMonitor? _stalls;
     private readonly CallerFeed _feed;
     private readonly PlaybackModel _playback = new();
     private readonly List<ReceivedMessage> _messages = [];
@@ -82,9 +83,11 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     private string? _closeDescription;
 
     /// <param name="journalAudioFrames">False (benchmarks only) keeps caller frames and caller audio out of the journal.</param>
-    public VoiceCall(VoicePeerOptions options, SessionJournal journal, MediaPacer? pacer = null, LatenessRecorder? lateness = null, int seed = 0, bool journalAudioFrames = true)
+    /// <param name="stalls">The harness's own stalls (on the pacer's clock): a chunk read late because the harness stalled does not count as an underrun (KVS-021).</param>
+    public VoiceCall(VoicePeerOptions options, SessionJournal journal, MediaPacer? pacer = null, LatenessRecorder? lateness = null, int seed = 0, bool journalAudioFrames = true, StallMonitor? stalls = null)
     {
         _options = options;
+        _stalls = stalls;
         Journal = journal;
         _pacer = pacer ?? MediaPacer.Shared;
         _lateness = lateness;
@@ -775,7 +778,10 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
             Journal.AddFinding("KVS-020", $"One playAudio carries {message.AudioDuration.TotalMilliseconds:0} ms of audio.", $"chunks of about 100 ms (at most {_options.MaxChunkDuration.TotalMilliseconds:0} ms)", $"{message.AudioDuration.TotalMilliseconds:0} ms", entry.Seq);
         }
 
-        if (item.UnderrunBefore is { } gap && gap >= TimeSpan.FromMilliseconds(20) && gap < TimeSpan.FromSeconds(1.5) && !CallerSpokeBetween(now - gap, now))
+        // A chunk this process was late to read (the harness stalled) only looks late: the stall is taken off the gap.
+        var seen = item.UnderrunBefore ?? TimeSpan.Zero;
+        var gap = _stalls is null || seen <= TimeSpan.Zero ? seen : seen - _stalls.StalledBetween(Journal.TimestampOf(now - seen), Journal.TimestampOf(now));
+        if (item.UnderrunBefore is not null && gap >= TimeSpan.FromMilliseconds(20) && seen < TimeSpan.FromSeconds(1.5) && !CallerSpokeBetween(now - seen, now))
         {
             // 003-V ch.2: chunks play "back-to-back with no gap" only when each arrives before the previous ends. A gap
             // between sentences (Pattern 2) is normal; three chunks in a row that each find the queue empty mean the

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using Microsoft.Extensions.Time.Testing;
 using ProtocolSim.Knowlarity.Rest;
+using ProtocolSim.Tests.Shared;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
 
@@ -86,26 +86,5 @@ public sealed class CallTimelineTests
 
         Assert.False(events.TryRead(out var extra), $"an event after the script: {extra.Name}");
         return seen;
-    }
-
-    /// <summary>A fake clock that says when a timer was created on it, and for how long.</summary>
-    private sealed class SteppedTime(DateTimeOffset start) : FakeTimeProvider(start)
-    {
-        private readonly Channel<TimeSpan> _created = Channel.CreateUnbounded<TimeSpan>();
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = base.CreateTimer(callback, state, dueTime, period);
-            _created.Writer.TryWrite(dueTime);
-            return timer;
-        }
-
-        /// <summary>Waits for a timer of <paramref name="due"/> created since the last one of that length was waited for.</summary>
-        public async Task WaitForTimerAsync(TimeSpan due, CancellationToken cancellationToken)
-        {
-            while (await _created.Reader.ReadAsync(cancellationToken) != due)
-            {
-            }
-        }
     }
 }
