@@ -134,7 +134,6 @@ public sealed record SelfTestSubject(
             {
                 problems.Add($"{s.Id} ended {s.Status} with no verdict");
             }
-
         }
 
         problems.AddRange(WithoutEvidence(result));

@@ -89,48 +89,19 @@ public static class SelfTestGate
             $"selftest: {subjects.Count} reference client(s), {request.Repeat} run(s) each, {request.CpuLoad} busy thread(s) on {Environment.ProcessorCount} core(s), {request.Concurrency} at a time"));
 
         var started = Stopwatch.StartNew();
-        var outcomes = new List<Outcome>();
-        var gate = new Lock();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var load = StartLoad(request.CpuLoad, stop.Token);
-        try
-        {
-            var work = Enumerable.Range(1, request.Repeat).SelectMany(run => subjects.Select(subject => (run, subject))).ToList();
-            var total = work.Count;
-            var done = 0;
-            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = request.Concurrency, CancellationToken = cancellationToken }, async (item, ct) =>
+        var work = Enumerable.Range(1, request.Repeat).SelectMany(run => subjects.Select(subject => (run, subject))).ToList();
+        var outcomes = await RunUnderLoadAsync(work, request, output,
+            async (item, ct) =>
             {
                 var (run, subject) = item;
                 var dir = Path.Combine(request.ReportDirectory, subject.Name, run.ToString(CultureInfo.InvariantCulture));
-                SelfTestJudgement judgement;
-                try
-                {
-                    var (_, result) = await subject.RunAsync(dir, $"selftest run {run}: {subject.Suite} against {subject.Name}", TextWriter.Null, TextWriter.Null, ct);
-                    judgement = result is null ? new([], ["the run did not start (see its report directory)"]) : subject.Judge(result);
-                }
-#pragma warning disable CA1031 // A run that crashes is a mismatch of the gate, reported with the others.
-                catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-                {
-                    judgement = new([], [$"the run crashed: {ex.GetType().Name}: {ex.Message}"]);
-                }
-
-                lock (gate)
-                {
-                    outcomes.Add(new Outcome(subject, run, judgement));
-                    done++;
-                    var ok = judgement.Caught && judgement.Clean;
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[{done}/{total}] {(ok ? "as expected" : "MISMATCH"),-11} run {run} {subject.Name} ({subject.Suite}){(ok ? string.Empty : ": " + string.Join("; ", judgement.Problems))}"));
-                    output.Flush();
-                }
-            });
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(load);
-        }
+                var (_, result) = await subject.RunAsync(dir, $"selftest run {run}: {subject.Suite} against {subject.Name}", TextWriter.Null, TextWriter.Null, ct);
+                return new Outcome(subject, run, result is null ? new([], ["the run did not start (see its report directory)"]) : subject.Judge(result));
+            },
+            (item, crash) => new Outcome(item.subject, item.run, new([], [crash])),
+            o => string.Create(CultureInfo.InvariantCulture,
+                $"{(o.AsExpected ? "as expected" : "MISMATCH"),-11} run {o.Run} {o.Subject.Name} ({o.Subject.Suite}){(o.AsExpected ? string.Empty : ": " + string.Join("; ", o.Judgement.Problems))}"),
+            cancellationToken);
 
         var table = Table(subjects, outcomes, request, started.Elapsed);
         await File.WriteAllTextAsync(Path.Combine(request.ReportDirectory, "selftest.md"), table, cancellationToken);
@@ -152,48 +123,21 @@ public static class SelfTestGate
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"selftest --hostile: {subjects.Count} client(s) x {modes.Count} hostile mode(s), {request.Repeat} run(s) each, {request.CpuLoad} busy thread(s), {request.Concurrency} at a time"));
         var started = Stopwatch.StartNew();
-        var outcomes = new List<HostileOutcome>();
-        var gate = new Lock();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var load = StartLoad(request.CpuLoad, stop.Token);
-        try
-        {
-            var work = (from run in Enumerable.Range(1, request.Repeat) from subject in subjects from mode in modes select (run, subject, mode)).ToList();
-            var done = 0;
-            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = request.Concurrency, CancellationToken = cancellationToken }, async (item, ct) =>
+        var work = (from run in Enumerable.Range(1, request.Repeat) from subject in subjects from mode in modes select (run, subject, mode)).ToList();
+        var outcomes = await RunUnderLoadAsync(work, request, output,
+            async (item, ct) =>
             {
                 var (run, subject, mode) = item;
                 var dir = Path.Combine(request.ReportDirectory, subject.Name, mode.Name, run.ToString(CultureInfo.InvariantCulture));
-                HostileOutcome outcome;
-                try
-                {
-                    var (_, result) = await subject.RunAsync(dir, $"selftest --hostile run {run}: {subject.Suite} against {subject.Name}, {mode.Name}", TextWriter.Null, TextWriter.Null, ct, hostile: mode);
-                    outcome = result is null
-                        ? new(subject, mode, run, null, ["the run did not start (see its report directory)"])
-                        : new(subject, mode, run, result.Scenarios.Where(s => s.Executed).GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count()), SelfTestSubject.JudgeHostile(result));
-                }
-#pragma warning disable CA1031 // A run that crashes is a finding of the corpus, reported with the others.
-                catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-                {
-                    outcome = new(subject, mode, run, null, [$"the run crashed: {ex.GetType().Name}: {ex.Message}"]);
-                }
-
-                lock (gate)
-                {
-                    outcomes.Add(outcome);
-                    done++;
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[{done}/{work.Count}] {(outcome.Problems.Count == 0 ? "verdicts" : "PROBLEM"),-8} run {run} {subject.Name} ({subject.Suite}) {mode.Name}: {outcome.Counts}{(outcome.Problems.Count == 0 ? string.Empty : "; " + string.Join("; ", outcome.Problems.Take(3)))}"));
-                    output.Flush();
-                }
-            });
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(load);
-        }
+                var (_, result) = await subject.RunAsync(dir, $"selftest --hostile run {run}: {subject.Suite} against {subject.Name}, {mode.Name}", TextWriter.Null, TextWriter.Null, ct, hostile: mode);
+                return result is null
+                    ? new HostileOutcome(subject, mode, run, null, ["the run did not start (see its report directory)"])
+                    : new HostileOutcome(subject, mode, run, result.Scenarios.Where(s => s.Executed).GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count()), SelfTestSubject.JudgeHostile(result));
+            },
+            (item, crash) => new HostileOutcome(item.subject, item.mode, item.run, null, [crash]),
+            o => string.Create(CultureInfo.InvariantCulture,
+                $"{(o.Problems.Count == 0 ? "verdicts" : "PROBLEM"),-8} run {o.Run} {o.Subject.Name} ({o.Subject.Suite}) {o.Mode.Name}: {o.Counts}{(o.Problems.Count == 0 ? string.Empty : "; " + string.Join("; ", o.Problems.Take(3)))}"),
+            cancellationToken);
 
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
@@ -232,6 +176,52 @@ public static class SelfTestGate
     private sealed record Outcome(SelfTestSubject Subject, int Run, SelfTestJudgement Judgement)
     {
         public bool AsExpected => Judgement.Caught && Judgement.Clean;
+    }
+
+    /// <summary>
+    /// Runs every item, <see cref="SelfTestRequest.Concurrency"/> at a time, while <see cref="SelfTestRequest.CpuLoad"/>
+    /// busy threads compete for the cores; prints a line per finished run. A run that crashes is an outcome too
+    /// (<paramref name="crashed"/>), reported with the others.
+    /// </summary>
+    private static async Task<List<T>> RunUnderLoadAsync<TItem, T>(
+        List<TItem> work, SelfTestRequest request, TextWriter output,
+        Func<TItem, CancellationToken, Task<T>> run, Func<TItem, string, T> crashed, Func<T, string> describe, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<T>();
+        var gate = new Lock();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var load = StartLoad(request.CpuLoad, stop.Token);
+        try
+        {
+            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = request.Concurrency, CancellationToken = cancellationToken }, async (item, ct) =>
+            {
+                T outcome;
+                try
+                {
+                    outcome = await run(item, ct);
+                }
+#pragma warning disable CA1031 // A run that crashes is a finding of the gate, reported with the others.
+                catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+                {
+                    outcome = crashed(item, $"the run crashed: {ex.GetType().Name}: {ex.Message}");
+                }
+
+                lock (gate)
+                {
+                    outcomes.Add(outcome);
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{outcomes.Count}/{work.Count}] {describe(outcome)}"));
+                    output.Flush();
+                }
+            });
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(load);
+        }
+
+        return outcomes;
     }
 
     /// <summary>Busy threads at normal priority: each spins until the gate is over.</summary>

@@ -36,9 +36,6 @@ public sealed class StallMonitor
     /// <summary>The process-wide monitor (on the system clock).</summary>
     public static StallMonitor Shared { get; } = new(TimeProvider.System);
 
-    /// <summary>The clock the monitor's timestamps are on.</summary>
-    public TimeProvider Time => _time;
-
     /// <summary>Starts watching (the timer runs while anyone watches); dispose to stop.</summary>
     public IDisposable Watch()
     {
@@ -54,7 +51,7 @@ public sealed class StallMonitor
         return new Lease(this);
     }
 
-    /// <summary>The time the process lost to stalls between two timestamps of <see cref="Time"/>.</summary>
+    /// <summary>The time the process lost to stalls between two timestamps of the monitor's clock.</summary>
     public TimeSpan StalledBetween(long fromTimestamp, long toTimestamp)
     {
         long lost = 0;

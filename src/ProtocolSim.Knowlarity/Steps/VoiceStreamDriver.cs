@@ -275,13 +275,6 @@ public sealed class VoiceStreamDriver : IAsyncDisposable
 
     public static string At(TimeSpan t) => $"{t.TotalSeconds:0.000} s";
 
-    /// <summary>
-    /// How much of a window of the call's timeline the harness itself lost to stalls (<see cref="StallMonitor"/>): up
-    /// to that much of a delay measured in the window may be the harness's, not the bot's.
-    /// </summary>
-    public TimeSpan HarnessStalled(VoiceCall call, TimeSpan from, TimeSpan to) =>
-        Settings.Stalls.StalledBetween(call.Journal.TimestampOf(from), call.Journal.TimestampOf(to));
-
     public async ValueTask DisposeAsync()
     {
         foreach (var call in _calls)

@@ -596,8 +596,6 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         // the stamp of whatever arrived in it (and a bot in the same process). When the stall explains the lateness,
         // the caller asks again, up to three times; a stall can only lengthen what is measured, never shorten it.
         var call = driver.RequireConnected();
-        var warn = call.Options.TtfaWarn;
-        const int Attempts = 3;
         var retaken = new List<string>();
         for (var attempt = 1; ; attempt++)
         {
@@ -609,25 +607,14 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
             }
 
             var ttfa = answer.At - end.Value;
-            var stalled = driver.HarnessStalled(call, end.Value, answer.At);
-            var measured = $"time to first audio {ttfa.TotalMilliseconds:0} ms (journal #{answer.Seq})";
-            if (ttfa <= warn || ttfa - stalled > warn)
+            if (JudgeLatency("KVS-022", ttfa, call.HarnessStalled(end.Value, answer.At), call.Options.TtfaWarn,
+                $"first answer audio within {call.Options.TtfaWarn.TotalSeconds:0.0} s of the end of caller speech",
+                $"time to first audio {ttfa.TotalMilliseconds:0} ms (journal #{answer.Seq})", retaken, attempt, "answers", "the late answer"))
             {
-                var history = retaken.Count > 0 ? $"; measured again after {string.Join(", ", retaken)}" : string.Empty;
-                Rules.Check("KVS-022", ttfa <= warn, $"first answer audio within {warn.TotalSeconds:0.0} s of the end of caller speech",
-                    $"{ttfa.TotalMilliseconds:0} ms{(stalled > TimeSpan.Zero ? $" (the harness lost {stalled.TotalMilliseconds:0} ms of it)" : string.Empty)}{history}",
-                    measured + history);
                 return;
             }
 
-            var why = $"{ttfa.TotalMilliseconds:0} ms with {stalled.TotalMilliseconds:0} ms of it lost by the harness itself";
-            if (attempt == Attempts)
-            {
-                throw new InconclusiveException($"In {Attempts} answers the harness itself was stalled long enough to explain the late answer: {string.Join(", ", retaken.Append(why))}.");
-            }
-
-            retaken.Add(why);
-            scenario.Log($"KVS-022, attempt {attempt}: {why}; asking again");
+            scenario.Log($"KVS-022, attempt {attempt}: {retaken[^1]}; asking again");
             await driver.RequirePlaybackFinishedAsync(Quiet, PlaybackLimit);
             await driver.SayAsync("question");
         }
@@ -674,8 +661,6 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
     {
         // As for KVS-022: a late killAudio the harness's own stall can explain is measured again on the bot's next
         // answer (the caller barges in the same way), up to three times.
-        var warn = driver.Options.BargeInWarn;
-        const int Attempts = 3;
         var retaken = new List<string>();
         for (var attempt = 1; ; attempt++)
         {
@@ -686,24 +671,14 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
             }
 
             var latency = kill.Value - onset;
-            var stalled = driver.HarnessStalled(call, onset, kill.Value);
-            if (latency <= warn || latency - stalled > warn)
+            if (JudgeLatency("KVS-024", latency, call.HarnessStalled(onset, kill.Value), call.Options.BargeInWarn,
+                $"killAudio within {call.Options.BargeInWarn.TotalMilliseconds:0} ms of speech onset",
+                $"barge-in latency {latency.TotalMilliseconds:0} ms", retaken, attempt, "barge-ins", "the late killAudio"))
             {
-                var history = retaken.Count > 0 ? $"; measured again after {string.Join(", ", retaken)}" : string.Empty;
-                Rules.Check("KVS-024", latency <= warn, $"killAudio within {warn.TotalMilliseconds:0} ms of speech onset",
-                    $"{latency.TotalMilliseconds:0} ms{(stalled > TimeSpan.Zero ? $" (the harness lost {stalled.TotalMilliseconds:0} ms of it)" : string.Empty)}{history}",
-                    $"barge-in latency {latency.TotalMilliseconds:0} ms{history}");
                 return;
             }
 
-            var why = $"{latency.TotalMilliseconds:0} ms with {stalled.TotalMilliseconds:0} ms of it lost by the harness itself";
-            if (attempt == Attempts)
-            {
-                throw new InconclusiveException($"In {Attempts} barge-ins the harness itself was stalled long enough to explain the late killAudio: {string.Join(", ", retaken.Append(why))}.");
-            }
-
-            retaken.Add(why);
-            scenario.Log($"KVS-024, attempt {attempt}: {why}; barging in again on the bot's next answer");
+            scenario.Log($"KVS-024, attempt {attempt}: {retaken[^1]}; barging in again on the bot's next answer");
             await driver.WaitForUtteranceFinishedAsync(driver.LastUtterance());
             if (await driver.WaitForAnswerAsync(AnswerLimit) is null)
             {
@@ -712,6 +687,34 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
 
             await WhenTheCallerBargesInWhileSending(_bargeInRecording ?? "bargein");
         }
+    }
+
+    /// <summary>
+    /// Judges a latency against its window (KVS-022, KVS-024) unless the harness's own stall in the window explains a
+    /// late one: then it notes why in <paramref name="retaken"/> and returns false (measure again), and after the last
+    /// of three attempts the rule cannot be judged. A stall only lengthens what is measured, so a latency in time
+    /// passes at once and one too late even without the stall fails at once.
+    /// </summary>
+    private bool JudgeLatency(string rule, TimeSpan latency, TimeSpan stalled, TimeSpan warn, string expected, string evidence,
+        List<string> retaken, int attempt, string measurements, string late)
+    {
+        const int Attempts = 3;
+        if (latency <= warn || latency - stalled > warn)
+        {
+            var history = retaken.Count > 0 ? $"; measured again after {string.Join(", ", retaken)}" : string.Empty;
+            Rules.Check(rule, latency <= warn, expected,
+                $"{latency.TotalMilliseconds:0} ms{(stalled > TimeSpan.Zero ? $" (the harness lost {stalled.TotalMilliseconds:0} ms of it)" : string.Empty)}{history}",
+                evidence + history);
+            return true;
+        }
+
+        retaken.Add($"{latency.TotalMilliseconds:0} ms with {stalled.TotalMilliseconds:0} ms of it lost by the harness itself");
+        if (attempt == Attempts)
+        {
+            throw new InconclusiveException($"In {Attempts} {measurements} the harness itself was stalled long enough to explain {late}: {string.Join(", ", retaken)}.");
+        }
+
+        return false;
     }
 
     [Then("the bot sends no audio of the interrupted answer after killAudio")]

@@ -325,10 +325,10 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         return spoken;
     }
 
-    /// <summary>Sends a text frame (metadata, or an unexpected frame a scenario injects).</summary>
     /// <summary>
-    /// Sends a text frame. When the connection is already gone (the bot closed or aborted it), the frame is not sent and
-    /// the journal says so: what the bot did is for the judges that follow, not a failure of the step.
+    /// Sends a text frame (metadata, or an unexpected frame a scenario injects). When the connection is already gone
+    /// (the bot closed or aborted it), the frame is not sent and the journal says so: what the bot did is for the
+    /// judges that follow, not a failure of the step.
     /// </summary>
     public async Task SendTextAsync(string text, string summary, CancellationToken cancellationToken)
     {
@@ -499,6 +499,13 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         Journal.Append(Direction.Internal, FrameKind.Error, $"caller audio stopped: the peer failed to build a frame ({exception.GetType().Name}: {exception.Message})");
         StopPacing();
     }
+
+    /// <summary>
+    /// How much of a window of the call's timeline the harness itself lost to stalls (<see cref="StallMonitor"/>): up
+    /// to that much of a delay measured in the window may be the harness's, not the bot's. Zero without a monitor.
+    /// </summary>
+    public TimeSpan HarnessStalled(TimeSpan from, TimeSpan to) =>
+        _stalls?.StalledBetween(Journal.TimestampOf(from), Journal.TimestampOf(to)) ?? TimeSpan.Zero;
 
     internal void RecordLateness(long dueTimestamp)
     {
@@ -779,9 +786,8 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
         }
 
         // A chunk this process was late to read (the harness stalled) only looks late: the stall is taken off the gap.
-        var seen = item.UnderrunBefore ?? TimeSpan.Zero;
-        var gap = _stalls is null || seen <= TimeSpan.Zero ? seen : seen - _stalls.StalledBetween(Journal.TimestampOf(now - seen), Journal.TimestampOf(now));
-        if (item.UnderrunBefore is not null && gap >= TimeSpan.FromMilliseconds(20) && seen < TimeSpan.FromSeconds(1.5) && !CallerSpokeBetween(now - seen, now))
+        if (item.UnderrunBefore is { } seen && seen - HarnessStalled(now - seen, now) is var gap && gap >= TimeSpan.FromMilliseconds(20)
+            && seen < TimeSpan.FromSeconds(1.5) && !CallerSpokeBetween(now - seen, now))
         {
             // 003-V ch.2: chunks play "back-to-back with no gap" only when each arrives before the previous ends. A gap
             // between sentences (Pattern 2) is normal; three chunks in a row that each find the queue empty mean the

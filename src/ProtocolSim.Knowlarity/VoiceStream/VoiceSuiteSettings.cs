@@ -32,8 +32,8 @@ public sealed record VoiceSuiteSettings
     public MediaPacer Pacer { get; init; } = MediaPacer.Shared;
 
     /// <summary>
-    /// The harness's own stalls, on the pacer's clock: the timing judges (KVS-022, KVS-024) measure again when the
-    /// harness lost enough of a window to explain a late verdict.
+    /// The harness's own stalls, on the pacer's clock: a chunk read late in a stall is no underrun (KVS-021), and the
+    /// latency judges (KVS-022, KVS-024) measure again when the harness lost enough of a window to explain a late one.
     /// </summary>
     public StallMonitor Stalls { get; init; } = StallMonitor.Shared;
 }
