@@ -27,7 +27,10 @@ internal abstract class ApiRequest
 
     public abstract string Header(string name);
 
-    public abstract Dictionary<string, string> Query();
+    /// <summary>The query's values by name (a shared empty map when there is no query).</summary>
+    public abstract IReadOnlyDictionary<string, string> Query();
+
+    private static readonly IReadOnlyDictionary<string, string> NoQuery = new Dictionary<string, string>();
 
     public static ApiRequest From(HttpRequest request) => new Kestrel(request);
 
@@ -94,7 +97,8 @@ internal abstract class ApiRequest
 
         public override string Header(string name) => request.Headers.TryGetValue(name, out var v) ? v.ToString() : "";
 
-        public override Dictionary<string, string> Query() => request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
+        public override IReadOnlyDictionary<string, string> Query() =>
+            request.QueryString.HasValue ? request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal) : NoQuery;
     }
 
     private sealed class WireMockNet(IRequestMessage request) : ApiRequest
@@ -128,7 +132,7 @@ internal abstract class ApiRequest
             return "";
         }
 
-        public override Dictionary<string, string> Query() =>
+        public override IReadOnlyDictionary<string, string> Query() => RawQuery.Length == 0 ? NoQuery :
             Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(RawQuery).ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
     }
 }

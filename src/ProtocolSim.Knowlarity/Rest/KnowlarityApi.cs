@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.Rest;
@@ -189,7 +190,7 @@ public sealed class KnowlarityApi
         }
 
         var segments = rest.Trim('/').Split('/');
-        (RestRoute Route, Dictionary<string, string> Values) match = default;
+        (RestRoute Route, IReadOnlyDictionary<string, string> Values) match = default;
         List<string>? methods = null;
         foreach (var candidate in RestRoutes.All)
         {
@@ -300,7 +301,7 @@ public sealed class KnowlarityApi
         return Run(route, request, channel, rest, match.Values!, json, findings);
     }
 
-    private ApiResult Run(RestRoute route, ApiRequest request, string channel, string rest, Dictionary<string, string> values, JsonNode? json, List<RuleFinding> findings)
+    private ApiResult Run(RestRoute route, ApiRequest request, string channel, string rest, IReadOnlyDictionary<string, string> values, JsonNode? json, List<RuleFinding> findings)
     {
         var call = new RestCall
         {
@@ -369,34 +370,90 @@ public sealed class KnowlarityApi
     /// <summary>
     /// Journals a request as the raw HTTP message (request line, headers with the keys masked, blank line, body): one
     /// UTF-8 text in the journal's chunks and no object graph, so the newest tens of thousands stay cheap to keep.
-    /// <see cref="RawRequest"/> reads it back.
+    /// It is written as UTF-8 into the thread's buffer (the journal keeps a copy); <see cref="RawRequest"/> reads it back.
     /// </summary>
     private JournalEntry JournalRequest(SessionJournal journal, ApiRequest request, byte[] body, bool tooLarge)
     {
         var redactor = _options.Redactor;
-        var head = new StringBuilder(512);
-        head.Append(request.Method).Append(' ').Append(request.Path).Append(request.RawQuery).Append(' ').Append(request.Protocol).Append("\r\n");
-        foreach (var (name, value) in request.Headers)
+        var raw = t_raw ?? new ArrayBufferWriter<byte>(1024);
+        t_raw = null;
+        try
         {
-            head.Append(name.ToLowerInvariant()).Append(": ").Append(redactor.Redact(value)).Append("\r\n");
+            WriteUtf8(raw, request.Method);
+            WriteUtf8(raw, " ");
+            WriteUtf8(raw, request.Path);
+            WriteUtf8(raw, request.RawQuery);
+            WriteUtf8(raw, " ");
+            WriteUtf8(raw, request.Protocol);
+            WriteUtf8(raw, "\r\n");
+            foreach (var (name, value) in request.Headers)
+            {
+                WriteLowerUtf8(raw, name);
+                WriteUtf8(raw, ": ");
+                WriteUtf8(raw, redactor.Redact(value));
+                WriteUtf8(raw, "\r\n");
+            }
+
+            WriteUtf8(raw, "\r\n");
+            var shown = tooLarge ? body.AsSpan(0, Math.Min(1024, body.Length)) : body;
+            if (tooLarge)
+            {
+                WriteUtf8(raw, string.Create(CultureInfo.InvariantCulture, $"[{body.Length}+ bytes, over the {_options.MaxBodyBytes}-byte limit; first 1 KiB] "));
+            }
+
+            if (System.Text.Unicode.Utf8.IsValid(shown))
+            {
+                raw.Write(shown);
+            }
+            else
+            {
+                // Kept as the text a reader decodes: every invalid sequence as U+FFFD.
+                WriteUtf8(raw, Encoding.UTF8.GetString(shown));
+            }
+
+            return journal.Append(Direction.FromClient, FrameKind.Text, $"{request.Method} {request.Path}{request.RawQuery}", utf8Text: raw.WrittenMemory, length: body.Length);
+        }
+        finally
+        {
+            raw.ResetWrittenCount();
+            if (raw.Capacity <= 64 * 1024)
+            {
+                t_raw = raw;
+            }
+        }
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_raw;
+
+    private static void WriteUtf8(ArrayBufferWriter<byte> to, ReadOnlySpan<char> text)
+    {
+        var span = to.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        to.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+
+    /// <summary>A header name in lower case (ASCII in place; anything else through <see cref="string.ToLowerInvariant"/>, which keeps the UTF-16 length).</summary>
+    private static void WriteLowerUtf8(ArrayBufferWriter<byte> to, string name)
+    {
+        var span = to.GetSpan(Encoding.UTF8.GetMaxByteCount(name.Length));
+        var n = Encoding.UTF8.GetBytes(name, span);
+        if (Ascii.ToLowerInPlace(span[..n], out _) != OperationStatus.Done)
+        {
+            n = Encoding.UTF8.GetBytes(name.ToLowerInvariant(), span);
         }
 
-        head.Append("\r\n");
-        if (tooLarge)
-        {
-            head.Append(CultureInfo.InvariantCulture, $"[{body.Length}+ bytes, over the {_options.MaxBodyBytes}-byte limit; first 1 KiB] ").Append(Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(1024, body.Length))));
-        }
-        else
-        {
-            head.Append(Encoding.UTF8.GetString(body));
-        }
-
-        return journal.Append(Direction.FromClient, FrameKind.Text, $"{request.Method} {request.Path}{request.RawQuery}", utf8Text: Encoding.UTF8.GetBytes(head.ToString()), length: body.Length);
+        to.Advance(n);
     }
 
     /// <summary>Reads the body up to <paramref name="limit"/>; beyond it the rest is drained and the request marked too large.</summary>
     internal static async Task<(byte[] Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
+        if (request.ContentLength == 0 || request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        {
+            // A GET without Content-Length or chunked encoding has no body (RFC 9112 §6.3): nothing to read.
+            return ([], false);
+        }
+
         if (request.ContentLength is { } declared && declared > limit)
         {
             var head = new byte[Math.Min(1024, limit)];

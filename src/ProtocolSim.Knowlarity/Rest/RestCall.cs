@@ -38,14 +38,31 @@ internal readonly record struct ApiResult(int Status, JsonNode? Body, byte[]? Ut
     /// <summary>A 200 answer written straight to UTF-8 JSON (no copy of the account's nodes).</summary>
     public static ApiResult Ok(Action<Utf8JsonWriter> write)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = KnowlarityApi.Wire.Encoder, SkipValidation = true }))
+        // The thread's writer and buffer are reused (taken while in use, so a nested answer gets its own): an answer
+        // then allocates only its bytes.
+        var (buffer, writer) = t_writer ?? (new ArrayBufferWriter<byte>(1024), new Utf8JsonWriter(Stream.Null, WriterOptions));
+        t_writer = null;
+        try
         {
+            writer.Reset(buffer);
             write(writer);
+            writer.Flush();
+            return new(200, null, buffer.WrittenSpan.ToArray());
         }
-
-        return new(200, null, buffer.WrittenSpan.ToArray());
+        finally
+        {
+            if (buffer.Capacity <= 64 * 1024)
+            {
+                buffer.ResetWrittenCount();
+                t_writer = (buffer, writer);
+            }
+        }
     }
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = KnowlarityApi.Wire.Encoder, SkipValidation = true };
+
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_writer;
 
     public static ApiResult Message(int status, string message) => new(status, new JsonObject { ["message"] = message });
 

@@ -21,8 +21,12 @@ internal sealed record RestRoute(string Method, string Template, AuthFamily Auth
 {
     private readonly string[] _segments = Template.Trim('/').Split('/');
 
+    private readonly bool _hasValues = Template.Contains('{', StringComparison.Ordinal);
+
+    private static readonly IReadOnlyDictionary<string, string> NoValues = new Dictionary<string, string>();
+
     /// <summary>Matches a path (without trailing slash); route values are the <c>{name}</c> segments.</summary>
-    public bool TryMatch(string[] segments, out Dictionary<string, string>? values)
+    public bool TryMatch(string[] segments, out IReadOnlyDictionary<string, string>? values)
     {
         values = null;
         if (segments.Length != _segments.Length)
@@ -39,15 +43,22 @@ internal sealed record RestRoute(string Method, string Template, AuthFamily Auth
             }
         }
 
-        values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!_hasValues)
+        {
+            values = NoValues;
+            return true;
+        }
+
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < segments.Length; i++)
         {
             if (_segments[i].StartsWith('{'))
             {
-                values[_segments[i][1..^1]] = segments[i];
+                found[_segments[i][1..^1]] = segments[i];
             }
         }
 
+        values = found;
         return true;
     }
 }

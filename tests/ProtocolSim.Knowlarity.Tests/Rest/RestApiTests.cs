@@ -71,6 +71,37 @@ public sealed class RestApiTests
     }
 
     [Fact]
+    public async Task Journal_KeepsTheRawRequest_NamesLowerCase_BodyAsText()
+    {
+        await using var host = await KnowlarityHost.StartAsync();
+        using (var request = new HttpRequestMessage(HttpMethod.Post, host.Path("/contacts/phonebook")))
+        {
+            request.Headers.TryAddWithoutValidation("X-Trace-Id", "Trace 42");
+            request.Content = new StringContent("{\"name\":\"Renée\"}", System.Text.Encoding.UTF8, "application/json");
+            using var _ = await host.Client.SendAsync(request);
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, host.Path("/contacts/phonebook")))
+        {
+            request.Content = new ByteArrayContent([(byte)'{', 0xC3, 0x28, (byte)'}']);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var _ = await host.Client.SendAsync(request);
+        }
+
+        var requests = host.Api.Journals.Single().Entries.Where(e => e.Direction == ProtocolSim.Core.Direction.FromClient).ToList();
+        var first = requests[0].Text!;
+        Assert.StartsWith("POST /Basic/v1/account/contacts/phonebook HTTP/1.1\r\n", first);
+        Assert.Contains("\r\nx-trace-id: Trace 42\r\n", first);
+        Assert.Contains("\r\ncontent-type: application/json; charset=utf-8\r\n", first);
+        Assert.EndsWith("\r\n\r\n{\"name\":\"Renée\"}", first);
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount("{\"name\":\"Renée\"}"), requests[0].Length);
+
+        // A body that is not UTF-8 is kept as the text a reader decodes (the wire length stays the body's).
+        Assert.EndsWith("\r\n\r\n{\uFFFD(}", requests[1].Text!);
+        Assert.Equal(4, requests[1].Length);
+    }
+
+    [Fact]
     public async Task Paths_TrailingSlashChannelAndPlansWithoutV1_AreAccepted()
     {
         await using var host = await KnowlarityHost.StartAsync();
