@@ -83,6 +83,9 @@ internal sealed class CtiTestClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Half-closes the connection (FIN): the client sends nothing more.</summary>
+    public void CloseOutput() => _tcp.Client.Shutdown(SocketShutdown.Send);
+
     public Task SendAsync(byte index, JsonObject message, bool byteAtATime = false) =>
         SendRawAsync(SocketFraming.Encode(index, Encoding.UTF8.GetBytes(message.ToJsonString()), _framing), byteAtATime);
 

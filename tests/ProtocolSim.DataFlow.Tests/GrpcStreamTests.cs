@@ -234,7 +234,7 @@ public sealed class GrpcStreamTests : IAsyncLifetime
     }
 
     /// <summary>A bidirectional gRPC call over HttpClient: a duplex request body written as we go, the response read as it comes.</summary>
-    private sealed class GrpcCall : IAsyncDisposable
+    internal sealed class GrpcCall : IAsyncDisposable
     {
         private readonly HttpClient _client;
         private readonly DuplexContent _content = new();

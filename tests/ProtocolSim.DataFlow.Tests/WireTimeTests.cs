@@ -1,8 +1,10 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Core;
+using ProtocolSim.DataFlow.Grpc.Wire;
 using ProtocolSim.DataFlow.Projects;
 using ProtocolSim.DataFlow.Sessions;
 
@@ -94,6 +96,59 @@ public sealed class WireTimeTests
         // Nothing the client sent is lost: the event after Finalize is journaled (and reported as dropped).
         Assert.Contains(journal.Findings, f => f.Message.Contains("after Finalize/Stop", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Grpc_HalfCloseWhileTheCallIsBlockedSendingItsFinalizeBurst_IsJournaledWhenItArrives()
+    {
+        await using var host = await DataFlowTestHost.StartAsync([BigFinish()], finalizeDuration: TimeSpan.Zero);
+        var journals = host.App.Services.GetRequiredService<DataFlowJournals>();
+        await using var call = await GrpcStreamTests.GrpcCall.StartAsync(DataFlowMock.GrpcCleartextUrl(host.App));
+        var start = new JsonObject
+        {
+            ["MessageName"] = "Start",
+            ["ProjectName"] = "big-finish",
+            ["Tenant"] = DataFlowTestHost.Tenant,
+            ["Token"] = host.Token,
+            ["Audio"] = new JsonObject { ["Encoding"] = "pcm", ["SampleRate"] = 8000, ["ChannelCount"] = 1 },
+        };
+        await call.WriteAsync(Frame(new StreamInput { Json = start.ToJsonString() }));
+        Assert.Contains("\"Success\"", (await call.ReadAsync())!.Json, StringComparison.Ordinal);
+        await call.WriteAsync(Frame(new StreamInput { Audio = ByteString.CopyFrom(new byte[320]) }));
+        await call.WriteAsync(Frame(new StreamInput { Json = """{"MessageName":"Finalize"}""" }));
+        Assert.NotNull(await call.ReadUntilAsync(m => m.Json.Contains("FinalizeResponse", StringComparison.Ordinal)));
+        var journal = journals.All.Single();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        // The burst is under way and the client reads nothing more: HTTP/2 flow control holds the call's writes.
+        await WaitForAsync(journal, entries => entries.Any(e => e.Direction == Direction.ToClient && e.Summary.Contains("SR Milestone", StringComparison.Ordinal)), timeout.Token);
+        call.HalfClose();
+        using (var halfCloseSeen = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token))
+        {
+            halfCloseSeen.CancelAfter(TimeSpan.FromSeconds(10));
+            try
+            {
+                await WaitForAsync(journal, entries => entries.Any(e => e.Direction == Direction.FromClient && e.Kind == FrameKind.Close), halfCloseSeen.Token);
+            }
+            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
+            {
+                Assert.Fail("The client's half-close was not journaled within 10 s of arriving: the mock stopped reading the request stream while the call was busy.");
+            }
+        }
+
+        // Now drain: the burst and FinalResult go out; the journal has the half-close before FinalResult.
+        while (await call.ReadAsync() is not null)
+        {
+        }
+
+        await journals.WhenIdleAsync(timeout.Token);
+        var entries = journal.Entries;
+        var halfClose = entries.Single(e => e.Direction == Direction.FromClient && e.Kind == FrameKind.Close);
+        var final = entries.Single(e => e.Direction == Direction.ToClient && e.Summary.Contains("FinalResult", StringComparison.Ordinal));
+        Assert.True(halfClose.Seq < final.Seq, $"half-close #{halfClose.Seq} at {halfClose.Offset} should precede FinalResult #{final.Seq} at {final.Offset}");
+        Assert.Equal("0", call.Trailer("grpc-status"));
+    }
+
+    private static byte[] Frame(StreamInput input) => RawFrames.Encode(input.ToByteArray());
 
     private static Task SendAsync(ClientWebSocket ws, string text, CancellationToken cancellationToken) =>
         ws.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancellationToken);
