@@ -125,5 +125,16 @@ public sealed class InProcessClientLauncher(string description, Func<IReadOnlyDi
         {
             return new ClientExit(null, log.ToString());
         }
+#pragma warning disable CA1031 // the client's own crash: what it did, judged as a process's crash would be, never a harness error
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            // As a .NET process that dies of an unhandled exception: "Unhandled exception." and the exception on its
+            // error output, exit code 134 (SIGABRT) on Linux.
+            return new ClientExit(UnhandledExceptionExitCode, log + "Unhandled exception. " + e);
+        }
     }
+
+    /// <summary>The exit code a .NET process that dies of an unhandled exception gets on Linux (SIGABRT: 128 + 6).</summary>
+    public const int UnhandledExceptionExitCode = 134;
 }

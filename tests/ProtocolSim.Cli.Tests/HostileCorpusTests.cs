@@ -15,7 +15,7 @@ public sealed class HostileCorpusTests(ITestOutputHelper output)
         "knowlarity-conforming", "cti-socket-conforming", "cti-http-conforming",
     ];
 
-    private static readonly string[] Modes = ["close-after-1", "reset-after-4", "silent-after-1", "garbage-at-1", "twice-at-2"];
+    private static readonly string[] Modes = ["close-after-1", "reset-after-4", "silent-after-1", "garbage-at-1", "twice-at-2", "stale-at-2"];
 
     [Fact]
     public async Task EveryScenario_EndsInAVerdictWithEvidence_WhateverTheClientDoes()

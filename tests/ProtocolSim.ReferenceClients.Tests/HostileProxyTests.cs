@@ -76,6 +76,46 @@ public sealed class HostileProxyTests
     }
 
     [Fact]
+    public async Task DropAtOne_TheSecondWriteNeverArrives_TheRestDoes()
+    {
+        await using var pair = await Pair.StartAsync(new HostileMode(HostileAct.Drop, 1));
+        await pair.SendAsync("one");
+        Assert.Equal("one", await pair.ServerReadAsync(3));
+        var dropped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        pair.Proxy.HostileWriteRead += index =>
+        {
+            if (index == 1)
+            {
+                dropped.TrySetResult();
+            }
+        };
+        await pair.SendAsync("two");
+        await dropped.Task.WaitAsync(Patience); // read (and dropped) before the next write, so the two stay apart
+        await pair.SendAsync("three");
+        Assert.Equal("three", await pair.ServerReadAsync(5));
+        pair.Client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal(string.Empty, await pair.ServerReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task StaleAtTwo_TheThirdWriteArrivesAsTheSecondAgain_TheRestIntact()
+    {
+        await using var pair = await Pair.StartAsync(new HostileMode(HostileAct.Stale, 2));
+        await pair.SendAsync("one");
+        Assert.Equal("one", await pair.ServerReadAsync(3));
+        await pair.SendAsync("two");
+        Assert.Equal("two", await pair.ServerReadAsync(3));
+        await pair.SendAsync("three");
+        Assert.Equal("two", await pair.ServerReadAsync(3));
+        await pair.SendAsync("four");
+        Assert.Equal("four", await pair.ServerReadAsync(4));
+        pair.Client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal(string.Empty, await pair.ServerReadToEndAsync());
+    }
+
+    [Fact]
     public async Task AHostileServer_ActsOnWhatTheServerWrites()
     {
         await using var pair = await Pair.StartAsync(new HostileMode(HostileAct.Close, 1), upstreamIsHostile: true);
@@ -101,15 +141,16 @@ public sealed class HostileProxyTests
     private sealed class Pair : IAsyncDisposable
     {
         private readonly Socket _listener;
-        private readonly HostileProxy _proxy;
 
         private Pair(Socket listener, HostileProxy proxy, Socket client, Socket server)
         {
             _listener = listener;
-            _proxy = proxy;
+            Proxy = proxy;
             Client = client;
             Server = server;
         }
+
+        public HostileProxy Proxy { get; }
 
         public Socket Client { get; }
 
@@ -151,7 +192,7 @@ public sealed class HostileProxyTests
         {
             Client.Dispose();
             Server.Dispose();
-            await _proxy.DisposeAsync();
+            await Proxy.DisposeAsync();
             _listener.Dispose();
         }
 

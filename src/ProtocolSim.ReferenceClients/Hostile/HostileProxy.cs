@@ -22,6 +22,15 @@ public enum HostileAct
 
     /// <summary>Its <c>n</c>-th write arrives twice.</summary>
     Twice,
+
+    /// <summary>Its <c>n</c>-th write never arrives; the ones before and after do: one message lost.</summary>
+    Drop,
+
+    /// <summary>
+    /// Its <c>n</c>-th write arrives as its previous write again: a well-formed message of the protocol, but the wrong
+    /// one at that point (the answer, request or frame it should have sent is lost).
+    /// </summary>
+    Stale,
 }
 
 /// <summary>One way of being hostile: an act at the <see cref="At"/>-th write (0-based) the subject makes on a connection.</summary>
@@ -33,6 +42,8 @@ public sealed record HostileMode(HostileAct Act, int At)
         HostileAct.Reset => string.Create(CultureInfo.InvariantCulture, $"reset-after-{At}"),
         HostileAct.Silent => string.Create(CultureInfo.InvariantCulture, $"silent-after-{At}"),
         HostileAct.Garbage => string.Create(CultureInfo.InvariantCulture, $"garbage-at-{At}"),
+        HostileAct.Drop => string.Create(CultureInfo.InvariantCulture, $"drop-at-{At}"),
+        HostileAct.Stale => string.Create(CultureInfo.InvariantCulture, $"stale-at-{At}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"twice-at-{At}"),
     };
 
@@ -42,14 +53,18 @@ public sealed record HostileMode(HostileAct Act, int At)
         HostileAct.Reset => string.Create(CultureInfo.InvariantCulture, $"aborts every connection (RST) after its first {At} write(s)"),
         HostileAct.Silent => string.Create(CultureInfo.InvariantCulture, $"goes silent on every connection after its first {At} write(s), the connection left open"),
         HostileAct.Garbage => string.Create(CultureInfo.InvariantCulture, $"write {At} of every connection arrives as random bytes"),
+        HostileAct.Drop => string.Create(CultureInfo.InvariantCulture, $"write {At} of every connection never arrives (the rest does)"),
+        HostileAct.Stale => string.Create(CultureInfo.InvariantCulture, $"write {At} of every connection arrives as write {At - 1} again"),
         _ => string.Create(CultureInfo.InvariantCulture, $"write {At} of every connection arrives twice"),
     };
 
     /// <summary>
     /// The corpus: the subject closes or aborts at the start, early and late in the exchange (after 128 and 512 writes
     /// a call is in its conversation and a Data Flow session in its audio), goes silent, answers with garbage, sends a
-    /// message twice. A write is one send on the socket: for the clients here one message, request or frame (the TLS
-    /// handshake's records count too).
+    /// message twice, loses one message, or sends a well-formed message where another was due (its previous one again:
+    /// for a protocol of one message per write, such as the WebSocket and CTI frames and HTTP/1.1 requests, a message
+    /// the fake parses and must judge in the wrong place). A write is one send on the socket: for the clients here one
+    /// message, request or frame (the TLS handshake's records count too).
     /// </summary>
     public static IReadOnlyList<HostileMode> Corpus { get; } =
     [
@@ -59,6 +74,8 @@ public sealed record HostileMode(HostileAct Act, int At)
         new(HostileAct.Silent, 1), new(HostileAct.Silent, 4),
         new(HostileAct.Garbage, 0), new(HostileAct.Garbage, 1), new(HostileAct.Garbage, 3),
         new(HostileAct.Twice, 1), new(HostileAct.Twice, 2), new(HostileAct.Twice, 4),
+        new(HostileAct.Drop, 1), new(HostileAct.Drop, 3),
+        new(HostileAct.Stale, 2), new(HostileAct.Stale, 4),
     ];
 
     public static HostileMode Get(string name) =>
@@ -97,6 +114,9 @@ public sealed class HostileProxy : IAsyncDisposable
 
     /// <summary>The proxy's port on 127.0.0.1.</summary>
     public int Port { get; }
+
+    /// <summary>Raised with its index (per connection, from 0) when a write of the hostile side has been read, before the mode acts on it.</summary>
+    public event Action<int>? HostileWriteRead;
 
     /// <summary>
     /// Starts a proxy to <paramref name="upstream"/>; <paramref name="upstreamIsHostile"/> makes the server side hostile
@@ -173,6 +193,9 @@ public sealed class HostileProxy : IAsyncDisposable
     {
         var buffer = new byte[64 * 1024];
         var write = 0;
+
+        // The write before this one, for Stale (kept only in the hostile direction, only up to the mode's point).
+        byte[] previous = [];
         try
         {
             while (true)
@@ -185,6 +208,11 @@ public sealed class HostileProxy : IAsyncDisposable
                 }
 
                 var data = buffer.AsMemory(0, n);
+                if (hostile)
+                {
+                    HostileWriteRead?.Invoke(write);
+                }
+
                 if (hostile && write >= _mode.At)
                 {
                     switch (_mode.Act)
@@ -215,7 +243,18 @@ public sealed class HostileProxy : IAsyncDisposable
                         case HostileAct.Twice when write == _mode.At:
                             await to.SendAsync(data, SocketFlags.None, _stop.Token);
                             break;
+                        case HostileAct.Drop when write == _mode.At:
+                            write++;
+                            continue;
+                        case HostileAct.Stale when write == _mode.At:
+                            data = previous;
+                            break;
                     }
+                }
+
+                if (hostile && _mode.Act == HostileAct.Stale && write == _mode.At - 1)
+                {
+                    previous = data.ToArray();
                 }
 
                 await to.SendAsync(data, SocketFlags.None, _stop.Token);

@@ -571,13 +571,17 @@ internal sealed class KnowlarityClient(KnowlarityClientFault fault, TextWriter l
         for (var offset = 0; ;)
         {
             var page = await RequireAsync(SendAsync(HttpMethod.Get, "/tasks", cancellationToken, query: ("offset", offset.ToString(CultureInfo.InvariantCulture))));
-            var objects = page["objects"]!.AsArray();
+            if (page["objects"] is not JsonArray objects || page["meta"]?["total_count"] is not JsonValue totalCount)
+            {
+                throw new KnowlarityFailure("the task list answer has no objects array or no meta.total_count: " + page.ToJsonString());
+            }
+
             tasks += objects.Count;
             offset += objects.Count;
             int total;
             try
             {
-                total = fault == KnowlarityClientFault.IntegerMeta ? page["meta"]!["total_count"]!.GetValue<int>() : int.Parse(page["meta"]!["total_count"]!.ToString(), CultureInfo.InvariantCulture);
+                total = fault == KnowlarityClientFault.IntegerMeta ? totalCount.GetValue<int>() : int.Parse(totalCount.ToString(), CultureInfo.InvariantCulture);
             }
             catch (InvalidOperationException)
             {
