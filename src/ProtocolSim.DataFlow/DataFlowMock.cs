@@ -113,7 +113,8 @@ public static class DataFlowMock
     /// </summary>
     private static async Task JournalFailedHandshakeAsync(IServiceProvider services, Microsoft.AspNetCore.Connections.ConnectionDelegate next, Microsoft.AspNetCore.Connections.ConnectionContext connection)
     {
-        var started = DateTimeOffset.UtcNow;
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var started = time.GetTimestamp();
         var journals = services.GetRequiredService<DataFlowJournals>();
 
         // Counted while open, so that a scenario waits for the handshake's outcome before it judges.
@@ -147,7 +148,7 @@ public static class DataFlowMock
                     : connection.Items.ContainsKey(HandshakeCompleted) ? "the handshake completed, then the client closed without a request"
                     : "the TLS handshake did not complete";
                 journal.Append(Core.Direction.FromClient, Core.FrameKind.Close,
-                    $"{how} ({(DateTimeOffset.UtcNow - started).TotalMilliseconds:0} ms); the server certificate {(ports.Certificates!.ServerIsTrusted ? "chains" : "does not chain")} to the CA the client was given");
+                    $"{how} ({time.GetElapsedTime(started).TotalMilliseconds:0} ms); the server certificate {(ports.Certificates!.ServerIsTrusted ? "chains" : "does not chain")} to the CA the client was given");
                 journal.End();
             }
 

@@ -49,9 +49,18 @@ public sealed class WireTimeTests
         await using var host = await TestWorld.StartAsync(o => o.OutboundCapacity = 2 * Flood);
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri(host.WebSocketUrl), CancellationToken.None);
+
+        // One exchange first: once it is answered, the mock has opened the connection's journal.
+        await SendAsync(socket, new JsonObject { ["messageType"] = "coreRequest", ["command"] = "getServices", ["requestId"] = "hello" });
+        var first = new byte[64 * 1024];
+        using (var answered = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal(WebSocketMessageType.Text, (await socket.ReceiveAsync(first, answered.Token)).MessageType);
+        }
+
         var journal = host.Processor.Journals.All.Single();
 
-        // The client reads nothing at all.
+        // From here on the client reads nothing.
         for (var i = 0; i < Flood; i++)
         {
             await SendAsync(socket, new JsonObject { ["messageType"] = "coreRequest", ["command"] = "getServices", ["requestId"] = "flood-" + i });

@@ -218,7 +218,7 @@ public sealed class KnowlarityServer : IAsyncDisposable
         var headers = request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString())).ToList();
         var raw = new RawRequest(request.Method, (request.Path.Value ?? "/") + request.QueryString.Value, request.Protocol, headers, System.Text.Encoding.UTF8.GetString(body));
         var connection = context.Connection;
-        return WireMockRequests.Create(raw, DateTime.UtcNow, connection.RemoteIpAddress?.ToString() ?? "", request.Host.Host, request.Host.Port ?? connection.LocalPort);
+        return WireMockRequests.Create(raw, (context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow().UtcDateTime, connection.RemoteIpAddress?.ToString() ?? "", request.Host.Host, request.Host.Port ?? connection.LocalPort);
     }
 
     /// <summary>Into WireMock.Net's middleware: the fast path's log moved in first, bodies bounded, the built-in mapping present.</summary>

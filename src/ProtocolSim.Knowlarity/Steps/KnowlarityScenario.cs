@@ -115,6 +115,9 @@ public sealed class KnowlarityScenario : IAsyncDisposable
 
     public KnowlarityApi Api => _app!.Services.GetRequiredService<KnowlarityApi>();
 
+    /// <summary>The fake's clock: what the scenario times is on the clock its journals are stamped with.</summary>
+    private TimeProvider Time => _app!.Services.GetRequiredService<TimeProvider>();
+
     public AccountFixture Account { get; private set; } = null!;
 
     /// <summary>The API's journal entries (requests and answers) of this scenario.</summary>
@@ -177,7 +180,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
             {
                 while (hub.Count > 0)
                 {
-                    await System.Threading.Tasks.Task.Delay(20, settle.Token);
+                    await System.Threading.Tasks.Task.Delay(TimeSpan.FromMilliseconds(20), Time, settle.Token);
                 }
             }
             catch (OperationCanceledException) when (!Token.IsCancellationRequested)
@@ -261,7 +264,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
             // Taken before the streams get it: a fast client fetches the call log before EventPublished would run.
             if (message["type"]?.GetValue<string>() == "CDR")
             {
-                _cdrs.Enqueue((DateTimeOffset.UtcNow, call.Uuid));
+                _cdrs.Enqueue((Time.GetUtcNow(), call.Uuid));
             }
         };
         Api.Calls.EventPublished += OnOwnCallEvent;
@@ -317,7 +320,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
             {
                 options.RefusalBody = $"data: {{\"type\":\"CDR\",\"uuid\":\"{DecoyUuid}\",\"Call_Type\":\"Outgoing\"}}\n\n";
                 options.RefuseNextStreams = refusals;
-                DroppedAt = DateTimeOffset.UtcNow;
+                DroppedAt = Time.GetUtcNow();
                 var dropped = hub.DropAll(null, DropMode.Close);
                 _scenario.Log($"the server dropped {dropped} stream(s) and refuses the next {refusals} connection(s) with {options.RefusalStatus}");
                 await WaitAsync(() => hub.Count > 0 && options.RefuseNextStreams == 0, TimeSpan.FromSeconds(15), cancellationToken);
@@ -326,7 +329,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
 
         if (EndStreamAfterLastCall is { } after)
         {
-            await System.Threading.Tasks.Task.Delay(after, cancellationToken);
+            await System.Threading.Tasks.Task.Delay(after, Time, cancellationToken);
             var ended = hub.DropAll(null, DropMode.Close);
             _scenario.Log($"the server ended {ended} stream(s) {after.TotalSeconds:0} s after the last CDR");
         }
@@ -344,7 +347,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
     private async Task EndAfterBothCallsAsync(CancellationToken cancellationToken)
     {
         await WaitAsync(() => Placed.Count > 0 && CdrTimes.Count >= 2, TimeSpan.FromSeconds(20), cancellationToken);
-        await System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+        await System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(3), Time, cancellationToken);
         var ended = _app!.Services.GetRequiredService<NotificationHub>().DropAll(null, DropMode.Close);
         _scenario.Log($"the server ended {ended} stream(s) 3 s after the calls' CDRs");
     }
@@ -408,7 +411,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
         return call.Uuid;
     }
 
-    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task WaitAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
@@ -416,7 +419,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
         {
             while (!condition())
             {
-                await System.Threading.Tasks.Task.Delay(20, limit.Token);
+                await System.Threading.Tasks.Task.Delay(TimeSpan.FromMilliseconds(20), Time, limit.Token);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
