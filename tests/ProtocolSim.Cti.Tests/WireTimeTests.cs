@@ -26,20 +26,11 @@ public sealed class WireTimeTests
         var journal = host.Processor.Journals.All.Single(j => j.Labels.GetValueOrDefault("client") == "deaf-desk");
 
         // From here on the client reads nothing.
-        for (var i = 0; i < Flood; i++)
+        await AssertHeardWhileNotReadingAsync(journal, message => client.SendAsync(1, message), () =>
         {
-            await client.SendAsync(1, new JsonObject { ["messageType"] = "coreRequest", ["command"] = "getServices", ["requestId"] = "flood-" + i });
-        }
-
-        await client.SendAsync(1, new JsonObject { ["messageType"] = "coreRequest", ["command"] = "getServices", ["requestId"] = "marker" });
-        var marker = await WaitForAsync(journal, e => e.Direction == Direction.FromClient && (e.Text?.Contains("\"marker\"", StringComparison.Ordinal) ?? false));
-        var delivered = journal.Entries.Count(e => e.Direction == Direction.ToClient && e.Seq < marker.Seq);
-        Assert.True(delivered < Flood, $"the mock had delivered {delivered} of {Flood} answers when it read the last request: the client's buffers never filled, so this test proved nothing");
-
-        client.CloseOutput();
-        var close = await WaitForAsync(journal, e => e.Kind == FrameKind.Close && e.Summary.Contains("closed by the client", StringComparison.Ordinal));
-        var deliveredAtClose = journal.Entries.Count(e => e.Direction == Direction.ToClient && e.Seq < close.Seq);
-        Assert.True(deliveredAtClose < Flood, $"the client's close was journaled only after {deliveredAtClose} of {Flood} answers went out");
+            client.CloseOutput();
+            return Task.CompletedTask;
+        });
         Assert.Equal("closed by the client", journal.Labels["closed"]);
     }
 
@@ -61,19 +52,28 @@ public sealed class WireTimeTests
         var journal = host.Processor.Journals.All.Single();
 
         // From here on the client reads nothing.
+        await AssertHeardWhileNotReadingAsync(journal, message => SendAsync(socket, message), () => socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Sends <see cref="Flood"/> requests and a marker without reading, then closes: the marker and the close must be
+    /// journaled while most answers are still queued behind the full socket buffers.
+    /// </summary>
+    private static async Task AssertHeardWhileNotReadingAsync(SessionJournal journal, Func<JsonObject, Task> send, Func<Task> close)
+    {
         for (var i = 0; i < Flood; i++)
         {
-            await SendAsync(socket, new JsonObject { ["messageType"] = "coreRequest", ["command"] = "getServices", ["requestId"] = "flood-" + i });
+            await send(new JsonObject { ["messageType"] = "coreRequest", ["command"] = "getServices", ["requestId"] = "flood-" + i });
         }
 
-        await SendAsync(socket, new JsonObject { ["messageType"] = "coreRequest", ["command"] = "getServices", ["requestId"] = "marker" });
+        await send(new JsonObject { ["messageType"] = "coreRequest", ["command"] = "getServices", ["requestId"] = "marker" });
         var marker = await WaitForAsync(journal, e => e.Direction == Direction.FromClient && (e.Text?.Contains("\"marker\"", StringComparison.Ordinal) ?? false));
         var delivered = journal.Entries.Count(e => e.Direction == Direction.ToClient && e.Seq < marker.Seq);
         Assert.True(delivered < Flood, $"the mock had delivered {delivered} of {Flood} answers when it read the last request: the client's buffers never filled, so this test proved nothing");
 
-        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
-        var close = await WaitForAsync(journal, e => e.Kind == FrameKind.Close && e.Summary.Contains("closed by the client", StringComparison.Ordinal));
-        var deliveredAtClose = journal.Entries.Count(e => e.Direction == Direction.ToClient && e.Seq < close.Seq);
+        await close();
+        var closed = await WaitForAsync(journal, e => e.Kind == FrameKind.Close && e.Summary.Contains("closed by the client", StringComparison.Ordinal));
+        var deliveredAtClose = journal.Entries.Count(e => e.Direction == Direction.ToClient && e.Seq < closed.Seq);
         Assert.True(deliveredAtClose < Flood, $"the client's close was journaled only after {deliveredAtClose} of {Flood} answers went out");
     }
 

@@ -67,18 +67,7 @@ public sealed class WireTimeTests
         await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
 
         // Before the fix the close was read only after the burst, i.e. only once this client read again: this waited in vain.
-        using (var closeSeen = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token))
-        {
-            closeSeen.CancelAfter(TimeSpan.FromSeconds(10));
-            try
-            {
-                await WaitForAsync(journal, entries => entries.Any(e => e.Direction == Direction.FromClient && e.Kind == FrameKind.Close), closeSeen.Token);
-            }
-            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
-            {
-                Assert.Fail("The client's close was not journaled within 10 s of arriving: the mock stopped reading its socket while the session was busy.");
-            }
-        }
+        await AssertClientCloseJournaledWithin10sAsync(journal, "The client's close was not journaled within 10 s of arriving: the mock stopped reading its socket while the session was busy.", timeout.Token);
 
         // Now drain: the burst, FinalResult and the mock's close reply go out; the journal has the close before FinalResult.
         var buffer = new byte[64 * 1024];
@@ -122,18 +111,7 @@ public sealed class WireTimeTests
         // The burst is under way and the client reads nothing more: HTTP/2 flow control holds the call's writes.
         await WaitForAsync(journal, entries => entries.Any(e => e.Direction == Direction.ToClient && e.Summary.Contains("SR Milestone", StringComparison.Ordinal)), timeout.Token);
         call.HalfClose();
-        using (var halfCloseSeen = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token))
-        {
-            halfCloseSeen.CancelAfter(TimeSpan.FromSeconds(10));
-            try
-            {
-                await WaitForAsync(journal, entries => entries.Any(e => e.Direction == Direction.FromClient && e.Kind == FrameKind.Close), halfCloseSeen.Token);
-            }
-            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
-            {
-                Assert.Fail("The client's half-close was not journaled within 10 s of arriving: the mock stopped reading the request stream while the call was busy.");
-            }
-        }
+        await AssertClientCloseJournaledWithin10sAsync(journal, "The client's half-close was not journaled within 10 s of arriving: the mock stopped reading the request stream while the call was busy.", timeout.Token);
 
         // Now drain: the burst and FinalResult go out; the journal has the half-close before FinalResult.
         while (await call.ReadAsync() is not null)
@@ -165,6 +143,21 @@ public sealed class WireTimeTests
             {
                 return Encoding.UTF8.GetString(message.ToArray());
             }
+        }
+    }
+
+    /// <summary>Waits up to 10 s for the client's close (or half-close) in the journal; fails with <paramref name="failure"/> if it is not there.</summary>
+    private static async Task AssertClientCloseJournaledWithin10sAsync(SessionJournal journal, string failure, CancellationToken cancellationToken)
+    {
+        using var closeSeen = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        closeSeen.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await WaitForAsync(journal, entries => entries.Any(e => e.Direction == Direction.FromClient && e.Kind == FrameKind.Close), closeSeen.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Assert.Fail(failure);
         }
     }
 

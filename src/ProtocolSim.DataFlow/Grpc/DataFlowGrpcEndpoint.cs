@@ -141,7 +141,7 @@ public static class DataFlowGrpcEndpoint
         {
             try
             {
-                var status = await ReceiveAsync(requests, session, options, journal, secrets, services.GetService<TimeProvider>() ?? TimeProvider.System, cancellation);
+                var status = await ReceiveAsync(requests, session, options, journal, secrets, cancellation);
                 if (status.StatusCode == StatusCode.OK && session.StartPending)
                 {
                     // Half-closed while the project builds: the StartResponse still goes out before the call ends.
@@ -197,13 +197,13 @@ public static class DataFlowGrpcEndpoint
     /// the session does never delays the reading, nor the stamp, of the next message or of the half-close. Returns once
     /// the session has handled everything read (the caller then looks at its state).
     /// </summary>
-    private static async Task<Status> ReceiveAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Status> ReceiveAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
         var inbox = new SessionInbox(journal);
         Status status;
         try
         {
-            status = await ReadAsync(requests, session, inbox, options, journal, secrets, time, cancellationToken);
+            status = await ReadAsync(requests, session, inbox, options, journal, secrets, cancellationToken);
         }
         catch
         {
@@ -216,10 +216,10 @@ public static class DataFlowGrpcEndpoint
         return status;
     }
 
-    private static async Task<Status> ReadAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, SessionInbox inbox, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Status> ReadAsync(IAsyncStreamReader<byte[]> requests, DataFlowSession session, SessionInbox inbox, DataFlowOptions options, SessionJournal journal, IReadOnlyList<string> secrets, CancellationToken cancellationToken)
     {
         // After FinalResult the client has HalfCloseWait to half-close; then the call completes anyway.
-        var halfCloseDue = HalfCloseDueAsync(session.FinalResultSent, time, cancellationToken);
+        var halfCloseDue = HalfCloseDueAsync(session.FinalResultSent, session.Time, cancellationToken);
         var unknownReported = false;
 
         // One token for every read: cancelled only to abandon the read pending when the call completes without a half-close.

@@ -133,6 +133,9 @@ public sealed class DataFlowSession : IAsyncDisposable
         journal.SetLabel("sessionId", SessionId);
     }
 
+    /// <summary>The session's clock (the mock's injected one): the transports time their waits after FinalResult on it.</summary>
+    internal TimeProvider Time => _time;
+
     public SessionJournal Journal { get; }
 
     /// <summary>

@@ -82,7 +82,7 @@ public static class DataFlowWebSocketEndpoints
         await using (var session = new DataFlowSession(options, services.GetRequiredService<TokenService>(), journal, sink, pathProject, services.GetService<TimeProvider>()))
         {
             using var closing = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            var closer = CloseAfterFinalResultAsync(session, sink, options, journal, services.GetService<TimeProvider>() ?? TimeProvider.System, closing.Token);
+            var closer = CloseAfterFinalResultAsync(session, sink, options, journal, closing.Token);
             await ReceiveAsync(socket, session, options, journal, secrets, sink, context.RequestAborted);
             await closing.CancelAsync();
             await closer;
@@ -106,7 +106,7 @@ public static class DataFlowWebSocketEndpoints
     }
 
     /// <summary>§5 CloseAfterFinalResult: the server closes with 1000 if the client has not closed after FinalResult.</summary>
-    private static async Task CloseAfterFinalResultAsync(DataFlowSession session, WebSocketSink sink, DataFlowOptions options, SessionJournal journal, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task CloseAfterFinalResultAsync(DataFlowSession session, WebSocketSink sink, DataFlowOptions options, SessionJournal journal, CancellationToken cancellationToken)
     {
         if (options.CloseAfterFinalResult <= TimeSpan.Zero)
         {
@@ -116,7 +116,7 @@ public static class DataFlowWebSocketEndpoints
         try
         {
             await session.FinalResultSent.WaitAsync(cancellationToken);
-            await Task.Delay(options.CloseAfterFinalResult, time, cancellationToken);
+            await Task.Delay(options.CloseAfterFinalResult, session.Time, cancellationToken);
             journal.Append(Direction.ToClient, FrameKind.Close, $"server closes 1000: the client had not closed {options.CloseAfterFinalResult.TotalMilliseconds:0} ms after FinalResult");
             await sink.CloseAsync(WebSocketCloseStatus.NormalClosure, "session ended");
         }

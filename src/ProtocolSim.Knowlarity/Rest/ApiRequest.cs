@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using Microsoft.AspNetCore.Http;
 using WireMock;
 
@@ -27,10 +28,8 @@ internal abstract class ApiRequest
 
     public abstract string Header(string name);
 
-    /// <summary>The query's values by name (a shared empty map when there is no query).</summary>
+    /// <summary>The query's values by name (the shared empty map when there is no query).</summary>
     public abstract IReadOnlyDictionary<string, string> Query();
-
-    private static readonly IReadOnlyDictionary<string, string> NoQuery = new Dictionary<string, string>();
 
     public static ApiRequest From(HttpRequest request) => new Kestrel(request);
 
@@ -98,7 +97,7 @@ internal abstract class ApiRequest
         public override string Header(string name) => request.Headers.TryGetValue(name, out var v) ? v.ToString() : "";
 
         public override IReadOnlyDictionary<string, string> Query() =>
-            request.QueryString.HasValue ? request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal) : NoQuery;
+            request.QueryString.HasValue ? request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal) : ReadOnlyDictionary<string, string>.Empty;
     }
 
     private sealed class WireMockNet(IRequestMessage request) : ApiRequest
@@ -132,7 +131,7 @@ internal abstract class ApiRequest
             return "";
         }
 
-        public override IReadOnlyDictionary<string, string> Query() => RawQuery.Length == 0 ? NoQuery :
+        public override IReadOnlyDictionary<string, string> Query() => RawQuery.Length == 0 ? ReadOnlyDictionary<string, string>.Empty :
             Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(RawQuery).ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
     }
 }

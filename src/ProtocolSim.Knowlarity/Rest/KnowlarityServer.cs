@@ -31,6 +31,7 @@ public sealed class KnowlarityServer : IAsyncDisposable
     private readonly WireMockServerSettings _settings;
     private readonly BuiltInBehaviour _behaviour;
     private readonly int _maxBody;
+    private readonly TimeProvider _time;
 
     private KnowlarityServer(WireMockServer wireMock, WireMockServerSettings settings, IServiceProvider services, RequestLogFeed feed)
     {
@@ -41,6 +42,7 @@ public sealed class KnowlarityServer : IAsyncDisposable
         Api = services.GetRequiredService<KnowlarityApi>();
         Options = services.GetRequiredService<KnowlarityOptions>();
         _maxBody = Options.MaxBodyBytes;
+        _time = services.GetRequiredService<TimeProvider>();
         feed.Max = Options.MaxRequestJournalEntries;
         wireMock.SetMaxRequestLogCount(Options.MaxRequestJournalEntries);
         _behaviour = new BuiltInBehaviour(Api);
@@ -212,13 +214,13 @@ public sealed class KnowlarityServer : IAsyncDisposable
         return System.Text.Unicode.Utf8.IsValid(body);
     }
 
-    private static WireMock.RequestMessage Live(HttpContext context, byte[] body)
+    private WireMock.RequestMessage Live(HttpContext context, byte[] body)
     {
         var request = context.Request;
         var headers = request.Headers.Select(h => KeyValuePair.Create(h.Key, h.Value.ToString())).ToList();
         var raw = new RawRequest(request.Method, (request.Path.Value ?? "/") + request.QueryString.Value, request.Protocol, headers, System.Text.Encoding.UTF8.GetString(body));
         var connection = context.Connection;
-        return WireMockRequests.Create(raw, (context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow().UtcDateTime, connection.RemoteIpAddress?.ToString() ?? "", request.Host.Host, request.Host.Port ?? connection.LocalPort);
+        return WireMockRequests.Create(raw, _time.GetUtcNow().UtcDateTime, connection.RemoteIpAddress?.ToString() ?? "", request.Host.Host, request.Host.Port ?? connection.LocalPort);
     }
 
     /// <summary>Into WireMock.Net's middleware: the fast path's log moved in first, bodies bounded, the built-in mapping present.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Text.Json.Nodes;
 
 namespace ProtocolSim.Knowlarity.Rest;
@@ -23,8 +24,6 @@ internal sealed record RestRoute(string Method, string Template, AuthFamily Auth
 
     private readonly bool _hasValues = Template.Contains('{', StringComparison.Ordinal);
 
-    private static readonly IReadOnlyDictionary<string, string> NoValues = new Dictionary<string, string>();
-
     /// <summary>Matches a path (without trailing slash); route values are the <c>{name}</c> segments.</summary>
     public bool TryMatch(string[] segments, out IReadOnlyDictionary<string, string>? values)
     {
@@ -45,7 +44,7 @@ internal sealed record RestRoute(string Method, string Template, AuthFamily Auth
 
         if (!_hasValues)
         {
-            values = NoValues;
+            values = ReadOnlyDictionary<string, string>.Empty;
             return true;
         }
 
