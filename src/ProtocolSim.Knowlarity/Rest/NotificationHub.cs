@@ -67,7 +67,10 @@ public sealed class StreamSubscriber : IDisposable
     /// <summary>A subscriber that could not keep up: its buffer filled and it was disconnected.</summary>
     public bool Overflowed { get; private set; }
 
-    public int EventsSent { get; internal set; }
+    /// <summary>Events written to the stream so far (the stream's handler counts; the client's close reads it).</summary>
+    public int EventsSent => Volatile.Read(ref SentCount);
+
+    internal int SentCount;
 
     internal void Drop(DropMode mode, bool overflow = false)
     {

@@ -64,8 +64,22 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
         response.Headers["X-Accel-Buffering"] = "no";
         var subscriber = hub.Subscribe(key, journal);
         journal.Append(Direction.ToClient, FrameKind.Open, "200 text/event-stream");
+
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, subscriber.Dropped);
         var token = linked.Token;
+
+        // The client's close is journaled when Kestrel sees it (RequestAborted), not when this loop gets round to it:
+        // a write held by a full socket or a busy handler would otherwise stamp it late (issue 17, wire time).
+        // Registered after the linked token, so that it runs first (callbacks run last-registered first).
+        // 0: open; 1: the client's close is journaled; 2: the server ends the stream.
+        var ended = 0;
+        var clientClosed = context.RequestAborted.UnsafeRegister(_ =>
+        {
+            if (Interlocked.CompareExchange(ref ended, 1, 0) == 0)
+            {
+                journal.Append(Direction.FromClient, FrameKind.Close, $"client closed the stream after {subscriber.EventsSent} event(s)");
+            }
+        }, null);
         try
         {
             await response.StartAsync(token);
@@ -104,8 +118,8 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
                     // an entry appended afterwards, and the judges order the two by their journal times (KNS-007).
                     journal.Append(Direction.ToClient, FrameKind.Text, "event", utf8Text: frame, utf8TextIsImmutable: true);
                     await response.Body.WriteAsync(frame, token);
-                    subscriber.EventsSent++;
-                    if (options.DropAfterEvents is { } limit && subscriber.EventsSent >= limit)
+                    Interlocked.Increment(ref subscriber.SentCount);
+                    if (options.DropAfterEvents is { } limit && subscriber.SentCount >= limit)
                     {
                         subscriber.Drop(DropMode.Close);
                         break;
@@ -125,20 +139,27 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
         finally
         {
             hub.Unsubscribe(subscriber);
+
+            // Waits for a callback already running, so the close entry is in before the server's or the end.
+            await clientClosed.DisposeAsync();
         }
 
-        if (context.RequestAborted.IsCancellationRequested)
+        if (Interlocked.CompareExchange(ref ended, 2, 0) == 0)
         {
-            journal.Append(Direction.FromClient, FrameKind.Close, $"client closed the stream after {subscriber.EventsSent} event(s)");
-        }
-        else if (subscriber.DropRequested == DropMode.Reset)
-        {
-            journal.Append(Direction.ToClient, FrameKind.Close, $"server reset the stream after {subscriber.EventsSent} event(s){(subscriber.Overflowed ? " (the client did not keep up)" : "")}");
-            context.Abort();
-        }
-        else
-        {
-            journal.Append(Direction.ToClient, FrameKind.Close, $"server ended the stream after {subscriber.EventsSent} event(s)");
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                // Only if the loop unwound and unregistered the callback before it ran: the close, stamped late.
+                journal.Append(Direction.FromClient, FrameKind.Close, $"client closed the stream after {subscriber.EventsSent} event(s)");
+            }
+            else if (subscriber.DropRequested == DropMode.Reset)
+            {
+                journal.Append(Direction.ToClient, FrameKind.Close, $"server reset the stream after {subscriber.EventsSent} event(s){(subscriber.Overflowed ? " (the client did not keep up)" : "")}");
+                context.Abort();
+            }
+            else
+            {
+                journal.Append(Direction.ToClient, FrameKind.Close, $"server ended the stream after {subscriber.EventsSent} event(s)");
+            }
         }
 
         journal.End();

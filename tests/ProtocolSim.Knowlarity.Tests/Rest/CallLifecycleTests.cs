@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using ProtocolSim.Core;
 using ProtocolSim.Knowlarity.Rest;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
@@ -251,6 +252,47 @@ public sealed class CallLifecycleTests
         Assert.NotNull(await stream.NextAsync());
         Assert.NotNull(await stream.NextAsync());
         Assert.Null(await stream.NextAsync());
+    }
+
+    [Fact]
+    public async Task Stream_ClientClose_IsJournaledWhenItArrives_WhileTheHandlerIsHeld()
+    {
+        // Wire time (issue 17): the stream's handler is held in the middle of its keep-alive write; the client's close
+        // is journaled while it is held (when Kestrel sees it), not when the handler gets round to it. Before the
+        // change the close entry was appended only after the handler unwound: here, never within the 10 s.
+        await using var host = await KnowlarityHost.StartAsync(o => o.KeepAlive = TimeSpan.FromMilliseconds(50));
+        using var release = new ManualResetEventSlim();
+        var held = new TaskCompletionSource<SessionJournal>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var closed = new TaskCompletionSource<JournalEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        host.App.Services.GetRequiredService<NotificationStreamEndpoint>().Opened += journal => journal.Appended += (_, entry, _) =>
+        {
+            if (entry is { Direction: Direction.FromClient, Kind: FrameKind.Close })
+            {
+                closed.TrySetResult(entry);
+            }
+            else if (entry?.Summary == "keep-alive comment" && held.TrySetResult(journal))
+            {
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+        };
+
+        await using var stream = await host.OpenStreamAsync();
+        SessionJournal journal;
+        JournalEntry close;
+        try
+        {
+            journal = await held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await stream.DisposeAsync();
+            close = await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        Assert.Equal("client closed the stream after 0 event(s)", close.Summary);
+        await WaitUntilAsync(() => journal.EndedAt is not null);
+        Assert.Single(journal.Entries, e => e.Kind == FrameKind.Close);
     }
 
     [Fact]
