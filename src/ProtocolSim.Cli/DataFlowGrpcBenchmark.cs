@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Audio;
 using Google.Protobuf;
@@ -53,7 +52,7 @@ internal static class DataFlowGrpcBenchmark
             o.FinalizeDuration = TimeSpan.Zero;
         }, cancellationToken);
         var token = app.Services.GetRequiredService<TokenService>().Issue(client).Token;
-        var mockUrl = new Uri(DataFlowMock.GrpcCleartextUrl(app));
+        var mockUrl = new Uri(app.GrpcCleartextUrl);
         var sampleEvent = DataFlowBenchmark.SampleEvent();
 
         using var echo = await NodeEchoServer.StartAsync(peers, Path.Combine(fixtures, "dataflow", "grpcDataFlow.proto"), sampleEvent, cancellationToken);
@@ -111,7 +110,6 @@ internal static class DataFlowGrpcBenchmark
             await BatchAsync(app, http, token, recordings, batchSeconds, output, cancellationToken);
         }
 
-        await app.StopAsync(CancellationToken.None);
         return 0;
     }
 
@@ -120,7 +118,7 @@ internal static class DataFlowGrpcBenchmark
         public double PerSecond => Messages / Elapsed.TotalSeconds;
     }
 
-    private static void Forget(WebApplication app) => app.Services.GetRequiredService<DataFlowJournals>().Clear();
+    private static void Forget(DataFlowHost app) => app.Services.GetRequiredService<DataFlowJournals>().Clear();
 
     /// <summary><paramref name="calls"/> Stream calls at once; each sends Start, then client events, and reads every StreamOutput back.</summary>
     private static GrpcChannel Channel(Uri url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
@@ -154,7 +152,7 @@ internal static class DataFlowGrpcBenchmark
     }
 
     /// <summary>HTTP batch: a WAV of <paramref name="seconds"/> s posted one at a time, then four at a time.</summary>
-    private static async Task BatchAsync(WebApplication app, HttpClient http, string token, string recordings, int seconds, TextWriter output, CancellationToken cancellationToken)
+    private static async Task BatchAsync(DataFlowHost app, HttpClient http, string token, string recordings, int seconds, TextWriter output, CancellationToken cancellationToken)
     {
         var speech = Pcm.ToSamples(Wav.ReadFile(Path.Combine(recordings, "question-16k.wav")).Data);
         var samples = new short[16000 * seconds];
@@ -164,7 +162,7 @@ internal static class DataFlowGrpcBenchmark
         }
 
         var wav = Wav.Encode(Pcm.ToBytes(samples), 16000, 1);
-        var url = new Uri(DataFlowMock.HttpUrl(app));
+        var url = new Uri(app.HttpUrl);
         async Task<(TimeSpan Elapsed, int Results)> PostAsync()
         {
             var form = new MultipartFormDataContent

@@ -436,7 +436,7 @@ internal static class KnowlarityBenchmark
         }, cancellationToken);
         var hub = app.Services.GetRequiredService<NotificationHub>();
         var key = app.Services.GetRequiredService<KnowlarityOptions>().Credentials.SrApiKey;
-        var url = KnowlarityFake.BaseUrl(app) + $"/update-stream/{key}/konnect";
+        var url = app.BaseUrl + $"/update-stream/{key}/konnect";
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = subscribers + 1, UseProxy = false };
         using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -10,6 +10,6 @@ public interface ISessionObserver
     /// <summary>Follows a store: the journals it holds now and every one it opens.</summary>
     void Follow(string fake, JournalStore store, string? group = null);
 
-    /// <summary>Shows one journal.</summary>
-    void Show(string fake, SessionJournal journal, string? group = null);
+    /// <summary>Shows one journal; the key the observer shows it under (a dashboard's session number).</summary>
+    long Show(string fake, SessionJournal journal, string? group = null);
 }

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using ProtocolSim.Core;
 using ProtocolSim.Core.Hosting;
 using ProtocolSim.Cti.Processor;
 using ProtocolSim.Cti.Transport;
@@ -16,8 +17,10 @@ using ProtocolSim.Cti.Transport;
 namespace ProtocolSim.Cti;
 
 /// <summary>A running CTI mock: the host, and where its three transports listen.</summary>
-public sealed class CtiHost(WebApplication app, IPEndPoint tcp) : IAsyncDisposable
+public sealed class CtiHost(WebApplication app, IPEndPoint tcp) : IFakeHost
 {
+    public string Name => "cti";
+
     public WebApplication App { get; } = app;
 
     public InteractionProcessor Processor => App.Services.GetRequiredService<InteractionProcessor>();
@@ -48,6 +51,29 @@ public sealed class CtiHost(WebApplication app, IPEndPoint tcp) : IAsyncDisposab
             },
         };
     }
+
+    /// <summary>The store of the connections' journals.</summary>
+    public void Observe(ISessionObserver observer, string? group = null) => observer.Follow(Name, Processor.Journals, group);
+
+    public IReadOnlyList<AdminAction> AdminActions =>
+    [
+        new AdminAction("cti-inbound-call", Name, "Ring an inbound call",
+            "Rings a call on the agent's live session: the desktop gets the interaction's events (POST /__admin/cti/inbound-call).")
+        {
+            Url = new Uri(BaseUrl + "/__admin/cti/inbound-call"),
+            Fields =
+            [
+                new ActionField("agent", "Agent", Default: Processor.Options.World.Agents[0].Id),
+                new ActionField("ani", "Caller (ANI)", Default: "+15550100"),
+                new ActionField("talkMs", "Talk time (ms)", ActionFieldKind.Number, "3000"),
+            ],
+        },
+    ];
+
+    /// <summary>Every agent's password (the endpoints file carries the first agent's only).</summary>
+    public IEnumerable<string> Secrets => Processor.Options.World.Agents.Select(a => a.Password);
+
+    public string Describe() => $"CTI interaction processor: socket at {TcpUrl}, HTTP at {BaseUrl}/sessions, WebSocket at {WebSocketUrl}, admin at {BaseUrl}/__admin/cti/";
 
     public async ValueTask DisposeAsync()
     {

@@ -436,7 +436,7 @@ public static class DashboardEndpoints
         };
     }
 
-    private static JsonObject ActionJson(DashboardAction a) => new()
+    private static JsonObject ActionJson(AdminAction a) => new()
     {
         ["id"] = a.Id,
         ["fake"] = a.Fake,

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ProtocolSim.Core;
+using ProtocolSim.Core.Hosting;
 
 namespace ProtocolSim.Dashboard;
 
@@ -28,7 +29,7 @@ public sealed partial class DashboardOptions
     public Redactor Redactor { get; set; } = Redactor.None;
 
     /// <summary>The admin actions offered as buttons.</summary>
-    public List<DashboardAction> Actions { get; } = [];
+    public List<AdminAction> Actions { get; } = [];
 
     /// <summary>Where past runs' reports are looked for (directories holding results.json); null: no reports page.</summary>
     public string? ReportsRoot { get; set; }

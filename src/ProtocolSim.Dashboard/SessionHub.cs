@@ -69,7 +69,7 @@ public sealed class SessionHub : IAsyncDisposable, ISessionObserver
 
     void ISessionObserver.Follow(string fake, JournalStore store, string? group) => Attach(fake, store, group);
 
-    void ISessionObserver.Show(string fake, SessionJournal journal, string? group) => Add(fake, journal, group);
+    long ISessionObserver.Show(string fake, SessionJournal journal, string? group) => Add(fake, journal, group).Key;
 
     /// <summary>Shows one journal (a voice call we dial, a fake's service journal); a journal shown already keeps its row.</summary>
     public SessionRow Add(string fake, SessionJournal journal, string? group = null)

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -14,7 +13,7 @@ using ProtocolSim.DataFlow.Sessions;
 namespace ProtocolSim.DataFlow;
 
 /// <summary>Where the mock's HTTP/2 gRPC listeners are (known once Kestrel has bound port 0), and their certificates.</summary>
-public sealed class DataFlowPorts
+internal sealed class DataFlowPorts
 {
     /// <summary>The cleartext HTTP/2 listener (for development; production Data Flow is TLS only, DFG-003).</summary>
     public IPEndPoint? Grpc { get; set; }
@@ -28,8 +27,8 @@ public sealed class DataFlowPorts
 /// <summary>
 /// The Data Flow mock as one host: identity server, WebSocket and HTTP batch integrations on an ephemeral port, the
 /// gRPC integration on two more (HTTP/2 only: TLS with a certificate from a private CA whose PEM clients are given,
-/// and cleartext), and the endpoints-file description of it (ARCHITECTURE.md). Used by <c>protosim serve</c> and by
-/// each scenario of the suite.
+/// and cleartext); the running host is a <see cref="DataFlowHost"/>. Used by <c>protosim serve</c> and by each
+/// scenario of the suite.
 /// </summary>
 public static class DataFlowMock
 {
@@ -46,7 +45,7 @@ public static class DataFlowMock
 
     /// <summary>Builds and starts the host on <paramref name="address"/>, port 0, with one client.</summary>
     /// <param name="certificates">The gRPC TLS listener's certificates (a fresh trusted pair when null); the host owns them.</param>
-    public static async Task<WebApplication> StartAsync(IPAddress address, IdentityClient client, Action<DataFlowOptions> configure, CancellationToken cancellationToken, GrpcCertificates? certificates = null)
+    public static async Task<DataFlowHost> StartAsync(IPAddress address, IdentityClient client, Action<DataFlowOptions> configure, CancellationToken cancellationToken, GrpcCertificates? certificates = null)
     {
         // Cleartext gRPC needs an HTTP/2-only endpoint (without TLS, Http1AndHttp2 is HTTP/1.1 only).
         var ports = new DataFlowPorts { Certificates = certificates ?? GrpcCertificates.Create(TimeProvider.System, address: address) };
@@ -104,7 +103,7 @@ public static class DataFlowMock
         ports.Grpc = (IPEndPoint)grpc!.EndPoint;
         ports.GrpcTls = (IPEndPoint)grpcTls!.EndPoint;
         app.Lifetime.ApplicationStopped.Register(ports.Certificates.Dispose);
-        return app;
+        return new DataFlowHost(app, client, ports);
     }
 
     /// <summary>
@@ -155,44 +154,4 @@ public static class DataFlowMock
             journals.Leave();
         }
     }
-
-    /// <summary>The http:// base URL the host listens on.</summary>
-    public static string BaseUrl(WebApplication app) => SlimHost.BaseUrl(app);
-
-    public static string WebSocketUrl(WebApplication app) => BaseUrl(app).Replace("http://", "ws://", StringComparison.Ordinal) + "/project-runner";
-
-    public static string IdentityUrl(WebApplication app) => BaseUrl(app) + "/connect/token";
-
-    /// <summary>The HTTP batch endpoint: <c>http://127.0.0.1:P/batch</c>.</summary>
-    public static string HttpUrl(WebApplication app) => BaseUrl(app) + DataFlowHttpEndpoint.Path;
-
-    /// <summary>The gRPC endpoint over TLS (HTTP/2, its own port): <c>https://127.0.0.1:P</c>.</summary>
-    public static string GrpcUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().GrpcTls is { } grpc ? $"https://{grpc}" : throw new InvalidOperationException("the gRPC TLS endpoint is not listening");
-
-    /// <summary>The gRPC endpoint over cleartext HTTP/2 (its own port): <c>http://127.0.0.1:P</c>.</summary>
-    public static string GrpcCleartextUrl(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Grpc is { } grpc ? $"http://{grpc}" : throw new InvalidOperationException("the gRPC endpoint is not listening");
-
-    /// <summary>The PEM of the CA that issued the gRPC TLS listener's certificate (the client's trust root).</summary>
-    public static string GrpcCaPem(WebApplication app) => app.Services.GetRequiredService<DataFlowPorts>().Certificates!.CaPem;
-
-    /// <summary>The endpoints-file entries of the mock: the integrations, <c>identity</c>, <c>credentials.dataflow</c>.</summary>
-    public static JsonObject Endpoints(WebApplication app, IdentityClient client, string project) => new()
-    {
-        ["dataflowWebSocket"] = WebSocketUrl(app),
-        ["dataflowGrpc"] = GrpcUrl(app),
-        ["dataflowGrpcCleartext"] = GrpcCleartextUrl(app),
-        ["dataflowGrpcCaPem"] = GrpcCaPem(app),
-        ["dataflowHttp"] = HttpUrl(app),
-        ["identity"] = IdentityUrl(app),
-        ["credentials"] = new JsonObject
-        {
-            ["dataflow"] = new JsonObject
-            {
-                ["clientId"] = client.ClientId,
-                ["clientSecret"] = client.ClientSecret,
-                ["tenant"] = client.Tenant,
-                ["project"] = project,
-            },
-        },
-    };
 }

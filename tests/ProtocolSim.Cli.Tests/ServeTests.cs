@@ -90,6 +90,41 @@ public sealed class ServeTests
     }
 
     [Fact]
+    public async Task ServeHost_StartsEveryFakeItFinds_AndTheDashboardFollowsEachOne()
+    {
+        var (host, errors) = await ServeHost.StartAsync(IPAddress.Loopback, null, null, CancellationToken.None);
+        Assert.Empty(errors);
+        await using (host)
+        {
+            // Found beside the program by their assembly attributes, not named by the CLI; in the order of their names.
+            Assert.Equal(["cti", "dataflow", "knowlarity", "voice"], host!.Hosts.Select(h => h.Name));
+
+            // Each host's endpoints are in the file (the voice dialer has none: it dials the bot).
+            foreach (var fake in host.Hosts)
+            {
+                foreach (var (key, _) in fake.Endpoints().Where(e => e.Key != "credentials"))
+                {
+                    Assert.True(host.Endpoints.ContainsKey(key), $"{fake.Name}: {key} missing from the endpoints file");
+                }
+            }
+
+            Assert.Equal(["cti", "dataflow", "knowlarity"], host.Endpoints["credentials"]!.AsObject().Select(c => c.Key).Order(StringComparer.Ordinal));
+
+            // The dashboard offers every host's actions, and shows the journals each hands over (the identity server's at once).
+            Assert.Equal(host.Hosts.SelectMany(h => h.AdminActions).Select(a => a.Id), host.Hub.Options.Actions.Select(a => a.Id));
+            Assert.Contains(host.Hub.Options.Actions, a => a.Fake == "voice" && a.Handler is not null);
+            Assert.Contains(host.Hub.Matching(new Dashboard.SessionFilter(Fake: "dataflow")), r => r.Journal.Protocol.Contains("identity", StringComparison.Ordinal));
+
+            // A CTI connection's journal reaches the dashboard through the store the CTI host handed over.
+            using var http = new HttpClient();
+            using var started = await http.PostAsync(host.Endpoints["ctiHttp"] + "/sessions", new StringContent("{\"messageType\":\"startSession\",\"client\":{\"id\":\"serve-host-test\"}}"));
+            Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+            Assert.NotEmpty(host.Hub.Matching(new Dashboard.SessionFilter(Fake: "cti")));
+            Assert.All(host.Hosts, h => Assert.False(string.IsNullOrWhiteSpace(h.Describe())));
+        }
+    }
+
+    [Fact]
     public async Task Serve_BadBind_ExitsWithUsageError()
     {
         var error = new StringWriter();

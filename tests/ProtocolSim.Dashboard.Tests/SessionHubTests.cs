@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using ProtocolSim.Core;
+using ProtocolSim.Core.Hosting;
 
 namespace ProtocolSim.Dashboard.Tests;
 
@@ -210,7 +211,7 @@ public sealed class SessionHubTests
     [Fact]
     public void ActionBody_TakesTheFormsValues_AndRefusesWhatAFieldDoesNotTake()
     {
-        var action = new DashboardAction("a", "knowlarity", "A", "d")
+        var action = new AdminAction("a", "knowlarity", "A", "d")
         {
             Fields =
             [
@@ -226,7 +227,7 @@ public sealed class SessionHubTests
         Assert.Equal("Talk: not a whole number", action.Body(new JsonObject { ["talkMs"] = "x" }).Error);
         Assert.Equal("Mode: one of close, reset", action.Body(new JsonObject { ["mode"] = "drop" }).Error);
 
-        var raw = new DashboardAction("b", "knowlarity", "B", "d") { Fields = [new ActionField("doc", "Doc", ActionFieldKind.Json)], RawBodyField = "doc" };
+        var raw = new AdminAction("b", "knowlarity", "B", "d") { Fields = [new ActionField("doc", "Doc", ActionFieldKind.Json)], RawBodyField = "doc" };
         Assert.Equal("""{"a":1}""", raw.Body(new JsonObject { ["doc"] = """{"a":1}""" }).Body);
         Assert.StartsWith("doc: not JSON", raw.Body(new JsonObject { ["doc"] = "{" }).Error, StringComparison.Ordinal);
     }
@@ -280,7 +281,7 @@ public sealed class SessionHubTests
             Assert.Equal(HttpStatusCode.MisdirectedRequest, (await http.SendAsync(rebound)).StatusCode);
         }
 
-        hub.Options.Actions.Add(new DashboardAction("noop", "test", "Noop", "d") { Handler = (_, _) => Task.FromResult(new ActionResult(200, "{}")) });
+        hub.Options.Actions.Add(new AdminAction("noop", "test", "Noop", "d") { Handler = (_, _) => Task.FromResult(new ActionResult(200, "{}")) });
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await http.PostAsync("/api/actions/noop", new StringContent("{}", Encoding.UTF8, "text/plain"))).StatusCode);
         using (var forged = new HttpRequestMessage(HttpMethod.Post, "/api/actions/noop") { Content = new StringContent("{}", Encoding.UTF8, "application/json") })
         {

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;
@@ -12,18 +11,18 @@ internal sealed class DataFlowTestHost : IAsyncDisposable
 {
     public const string Tenant = "5a0b2c3d-1111-4222-8333-944455566677";
 
-    private DataFlowTestHost(WebApplication app, string token)
+    private DataFlowTestHost(DataFlowHost app, string token)
     {
         App = app;
         Token = token;
     }
 
-    public WebApplication App { get; }
+    public DataFlowHost App { get; }
 
     public string Token { get; }
 
     /// <summary>ws:// URL of a project-runner path, e.g. <c>/project-runner/tts-echo</c>.</summary>
-    public Uri WebSocket(string path) => new(App.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal) + path);
+    public Uri WebSocket(string path) => new(App.BaseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + path);
 
     public static async Task<DataFlowTestHost> StartAsync(IEnumerable<ProjectDefinition> projects, TimeSpan? startDelay = null, TimeSpan? finalizeDuration = null, Action<DataFlowOptions>? configure = null)
     {

@@ -112,7 +112,7 @@ public sealed class GrpcProtoMappingTests : IDisposable
         output.WriteString(start);
         output.Flush();
         using var http = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
-        using var response = await http.PostAsync(DataFlowMock.GrpcCleartextUrl(host.App) + mapping.MethodPath,
+        using var response = await http.PostAsync(host.App.GrpcCleartextUrl + mapping.MethodPath,
             new ByteArrayContent(RawFrames.Encode(request.ToArray())) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
         var body = await response.Content.ReadAsByteArrayAsync();
         Assert.True(body.Length > 5, "no StreamResponse");
@@ -121,11 +121,11 @@ public sealed class GrpcProtoMappingTests : IDisposable
         Assert.Contains("StartResponse", input.ReadString(), StringComparison.Ordinal);
 
         // The assumed method is not served any more.
-        using var old = await http.PostAsync(DataFlowMock.GrpcCleartextUrl(host.App) + "/dataflow/Stream", new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
+        using var old = await http.PostAsync(host.App.GrpcCleartextUrl + "/dataflow/Stream", new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
         Assert.Equal("12", old.Headers.GetValues("grpc-status").Single());
 
         // Reflection lists the loaded proto's service and describes its Stream method and the messages' scalar fields.
-        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(DataFlowMock.GrpcCleartextUrl(host.App));
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(host.App.GrpcCleartextUrl);
         var reflection = new global::Grpc.Reflection.V1.ServerReflection.ServerReflectionClient(channel);
         using var call = reflection.ServerReflectionInfo();
         await call.RequestStream.WriteAsync(new global::Grpc.Reflection.V1.ServerReflectionRequest { ListServices = "" });

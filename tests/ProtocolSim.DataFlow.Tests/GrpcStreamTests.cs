@@ -19,7 +19,7 @@ public sealed class GrpcStreamTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private string GrpcUrl => DataFlowMock.GrpcCleartextUrl(_host.App);
+    private string GrpcUrl => _host.App.GrpcCleartextUrl;
 
     private string Start() => new JsonObject
     {
@@ -105,7 +105,7 @@ public sealed class GrpcStreamTests : IAsyncLifetime
     public async Task Http11AndWrongContentTypeAndUnknownMethod_GetGrpcErrors()
     {
         using var http1 = new HttpClient();
-        using var overHttp1 = await http1.PostAsync(DataFlowMock.BaseUrl(_host.App) + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
+        using var overHttp1 = await http1.PostAsync(_host.App.BaseUrl + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } });
         Assert.Equal(HttpStatusCode.UpgradeRequired, overHttp1.StatusCode);
 
         using var http2 = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
@@ -161,7 +161,7 @@ public sealed class GrpcStreamTests : IAsyncLifetime
     public async Task Tls_WithTheCaOfTheEndpointsFile_StreamsAndUntrustedClientsAreJournaled()
     {
         var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-        roots.ImportFromPem(DataFlowMock.GrpcCaPem(_host.App));
+        roots.ImportFromPem(_host.App.GrpcCaPem);
         var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
         {
@@ -171,7 +171,7 @@ public sealed class GrpcStreamTests : IAsyncLifetime
             chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
             return (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) == 0 && chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate!));
         };
-        await using (var call = await GrpcCall.StartAsync(DataFlowMock.GrpcUrl(_host.App), handler: handler))
+        await using (var call = await GrpcCall.StartAsync(_host.App.GrpcUrl, handler: handler))
         {
             await call.WriteAsync(Message(new StreamInput { Json = Start() }));
             Assert.Contains("StartResponse", (await call.ReadAsync())!.Json, StringComparison.Ordinal);
@@ -180,13 +180,13 @@ public sealed class GrpcStreamTests : IAsyncLifetime
         // A client that trusts only the system store refuses the mock's private CA: journaled as a connection without a request.
         using (var strict = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
         {
-            await Assert.ThrowsAsync<HttpRequestException>(() => strict.PostAsync(DataFlowMock.GrpcUrl(_host.App) + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } }));
+            await Assert.ThrowsAsync<HttpRequestException>(() => strict.PostAsync(_host.App.GrpcUrl + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } }));
         }
 
         // A client that speaks cleartext HTTP/2 to the TLS port sends no ClientHello: journaled as such (DFG-003 fails it).
         using (var h2c = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
         {
-            var plain = DataFlowMock.GrpcUrl(_host.App).Replace("https://", "http://", StringComparison.Ordinal);
+            var plain = _host.App.GrpcUrl.Replace("https://", "http://", StringComparison.Ordinal);
             await Assert.ThrowsAsync<HttpRequestException>(() => h2c.PostAsync(plain + DataFlowGrpcEndpoint.StreamPath, new ByteArrayContent([]) { Headers = { ContentType = new MediaTypeHeaderValue("application/grpc") } }));
         }
 
@@ -388,7 +388,7 @@ public sealed class GrpcNodeInteropTests : IAsyncLifetime
 
     private async Task<(int Exit, string[] Lines)> RunNodeAsync(string startJson, int chunks, int? deadlineMs = null)
     {
-        var grpc = new Uri(DataFlowMock.GrpcCleartextUrl(_host.App));
+        var grpc = new Uri(_host.App.GrpcCleartextUrl);
         var start = new System.Diagnostics.ProcessStartInfo("node")
         {
             WorkingDirectory = Peers,

@@ -29,7 +29,7 @@ public sealed class HttpBatchTests : IAsyncLifetime
 
     private async Task<(HttpStatusCode Status, JsonObject Body)> PostAsync(HttpContent content, string? token = "valid", string? tenant = DataFlowTestHost.Tenant, string? project = "call-analytics")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, DataFlowMock.HttpUrl(_host.App)) { Content = content };
+        using var request = new HttpRequestMessage(HttpMethod.Post, _host.App.HttpUrl) { Content = content };
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token == "valid" ? _host.Token : token);
@@ -128,7 +128,7 @@ public sealed class HttpBatchTests : IAsyncLifetime
     [Fact]
     public async Task Batch_SecretInAHeader_OrTokenWithoutBearer_IsRecorded()
     {
-        using (var request = new HttpRequestMessage(HttpMethod.Post, DataFlowMock.HttpUrl(_host.App)) { Content = Body(audio: Silence(0.5)) })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, _host.App.HttpUrl) { Content = Body(audio: Silence(0.5)) })
         {
             request.Headers.TryAddWithoutValidation("Authorization", _host.Token);
             request.Headers.Add("X-Client-Secret", "secret-for-tests");
@@ -151,7 +151,7 @@ public sealed class HttpBatchTests : IAsyncLifetime
         var handling = new TaskCompletionSource<Core.SessionJournal>(TaskCreationOptions.RunContinuationsAsynchronously);
         journals.Store.Opened += journal => handling.TrySetResult(journal);
         using var giveUp = new CancellationTokenSource();
-        using (var request = new HttpRequestMessage(HttpMethod.Post, DataFlowMock.HttpUrl(slow.App)) { Content = Body(audio: Silence(0.5)) })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, slow.App.HttpUrl) { Content = Body(audio: Silence(0.5)) })
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", slow.Token);
             request.Headers.Add("Tenant", DataFlowTestHost.Tenant);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Audio;
 using ProtocolSim.DataFlow.Identity;
@@ -14,7 +13,7 @@ namespace ProtocolSim.DataFlow.Tests;
 public sealed class WebSocketSessionTests : IAsyncLifetime
 {
     private const string Tenant = "5a0b2c3d-1111-4222-8333-944455566677";
-    private WebApplication? _app;
+    private DataFlowHost? _app;
     private string _token = string.Empty;
     private Uri _base = new("ws://127.0.0.1/");
 
@@ -27,7 +26,7 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
             o.StartDelay = TimeSpan.FromMilliseconds(20);
             o.FinalizeDuration = TimeSpan.FromMilliseconds(20);
         }, CancellationToken.None);
-        _base = new Uri(_app.Urls.First().Replace("http://", "ws://", StringComparison.Ordinal));
+        _base = new Uri(_app.BaseUrl.Replace("http://", "ws://", StringComparison.Ordinal));
         _token = _app.Services.GetRequiredService<TokenService>().Issue(new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant }).Token;
     }
 

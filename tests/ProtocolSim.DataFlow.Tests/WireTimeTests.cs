@@ -91,7 +91,7 @@ public sealed class WireTimeTests
     {
         await using var host = await DataFlowTestHost.StartAsync([BigFinish()], finalizeDuration: TimeSpan.Zero);
         var journals = host.App.Services.GetRequiredService<DataFlowJournals>();
-        await using var call = await GrpcStreamTests.GrpcCall.StartAsync(DataFlowMock.GrpcCleartextUrl(host.App));
+        await using var call = await GrpcStreamTests.GrpcCall.StartAsync(host.App.GrpcCleartextUrl);
         var start = new JsonObject
         {
             ["MessageName"] = "Start",

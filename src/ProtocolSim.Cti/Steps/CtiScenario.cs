@@ -100,7 +100,11 @@ public sealed class CtiScenario : IAsyncDisposable
                 change(o);
             }
         }, Token);
-        _scenario.SessionObserver?.Follow("cti", _host.Processor.Journals, _scenario.Label);
+        if (_scenario.SessionObserver is { } observer)
+        {
+            _host.Observe(observer, _scenario.Label);
+        }
+
         if (EndHttpClientAtLogout)
         {
             _host.Processor.SessionEnded += session =>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Audio;
 using ProtocolSim.Conformance;
@@ -34,7 +33,7 @@ public sealed class DataFlowScenario : IAsyncDisposable
     private readonly List<ProjectDefinition> _inlineProjects = [];
     private readonly Dictionary<string, string> _responses = new(StringComparer.Ordinal);
     private readonly ScenarioDirectory _directory;
-    private WebApplication? _app;
+    private DataFlowHost? _app;
 
     public DataFlowScenario(ConformanceContext scenario)
     {
@@ -211,20 +210,19 @@ public sealed class DataFlowScenario : IAsyncDisposable
         Options = _app.Services.GetRequiredService<DataFlowOptions>();
         if (_scenario.SessionObserver is { } observer)
         {
-            observer.Show("dataflow", _app.Services.GetRequiredService<IdentityJournal>().Journal, _scenario.Label);
-            observer.Follow("dataflow", _app.Services.GetRequiredService<DataFlowJournals>().Store, _scenario.Label);
+            _app.Observe(observer, _scenario.Label);
         }
     }
 
     private Dictionary<string, string> Environment(string task)
     {
         var credentials = Credentials!;
-        var ws = DataFlowMock.WebSocketUrl(_app!);
-        var identity = DataFlowMock.IdentityUrl(_app!);
+        var ws = _app!.WebSocketUrl;
+        var identity = _app!.IdentityUrl;
         var endpointsFile = _directory.File("endpoints.json");
         var caFile = _directory.File("dataflow-grpc-ca.pem");
-        File.WriteAllText(caFile, DataFlowMock.GrpcCaPem(_app!));
-        var endpoints = DataFlowMock.Endpoints(_app!, credentials, Project);
+        File.WriteAllText(caFile, _app!.GrpcCaPem);
+        var endpoints = _app!.Endpoints(Project);
         File.WriteAllText(endpointsFile, endpoints.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -232,10 +230,10 @@ public sealed class DataFlowScenario : IAsyncDisposable
             ["PROTOSIM_AUDIO"] = AudioPath!,
             ["PROTOSIM_ENDPOINTS"] = endpointsFile,
             ["PROTOSIM_DATAFLOW_WS_URL"] = ws,
-            ["PROTOSIM_DATAFLOW_GRPC_URL"] = DataFlowMock.GrpcUrl(_app!),
-            ["PROTOSIM_DATAFLOW_GRPC_CLEARTEXT_URL"] = DataFlowMock.GrpcCleartextUrl(_app!),
+            ["PROTOSIM_DATAFLOW_GRPC_URL"] = _app!.GrpcUrl,
+            ["PROTOSIM_DATAFLOW_GRPC_CLEARTEXT_URL"] = _app!.GrpcCleartextUrl,
             ["PROTOSIM_DATAFLOW_GRPC_CA"] = caFile,
-            ["PROTOSIM_DATAFLOW_HTTP_URL"] = DataFlowMock.HttpUrl(_app!),
+            ["PROTOSIM_DATAFLOW_HTTP_URL"] = _app!.HttpUrl,
             ["PROTOSIM_IDENTITY_URL"] = identity,
             ["PROTOSIM_CLIENT_ID"] = credentials.ClientId,
             ["PROTOSIM_CLIENT_SECRET"] = credentials.ClientSecret,
@@ -311,7 +309,6 @@ public sealed class DataFlowScenario : IAsyncDisposable
     {
         if (_app is not null)
         {
-            await _app.StopAsync(CancellationToken.None);
             await _app.DisposeAsync();
         }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -38,31 +37,4 @@ public static class KnowlarityFake
     /// <summary>Builds and starts the fake on <paramref name="address"/>, port 0.</summary>
     public static Task<KnowlarityServer> StartAsync(IPAddress address, Action<KnowlarityOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null) =>
         KnowlarityServer.StartAsync(address, configure, cancellationToken, services);
-
-    public static string BaseUrl(KnowlarityServer app) => app.BaseUrl;
-
-    /// <summary>The endpoints-file entries (ARCHITECTURE.md): <c>knowlarityApi</c>, <c>knowlarityNotifications</c>, <c>admin</c>, <c>credentials.knowlarity</c>.</summary>
-    public static JsonObject Endpoints(KnowlarityServer app)
-    {
-        var options = app.Options;
-        var account = options.Account!;
-        var baseUrl = app.BaseUrl;
-        return new JsonObject
-        {
-            ["knowlarityApi"] = baseUrl,
-            ["knowlarityNotifications"] = baseUrl,
-            ["admin"] = baseUrl + "/__admin",
-            ["credentials"] = new JsonObject
-            {
-                ["knowlarity"] = new JsonObject
-                {
-                    ["xApiKey"] = options.Credentials.XApiKey,
-                    ["srApiKey"] = options.Credentials.SrApiKey,
-                    ["channel"] = account.Channel,
-                    ["srNumber"] = account.SrNumber,
-                    ["agentNumber"] = account.AgentNumber,
-                },
-            },
-        };
-    }
 }

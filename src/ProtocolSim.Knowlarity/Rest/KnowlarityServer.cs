@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using ProtocolSim.Core.Hosting;
 using ProtocolSim.Knowlarity.Rest.Stubbing;
 using WireMock.Logging;
 using WireMock.Server;
@@ -25,7 +26,7 @@ namespace ProtocolSim.Knowlarity.Rest;
 /// WireMock.Net's own matcher, and only a request that one of them may answer goes through WireMock.Net's middleware,
 /// so a stub always wins.
 /// </remarks>
-public sealed class KnowlarityServer : IAsyncDisposable
+public sealed partial class KnowlarityServer : IFakeHost
 {
     private readonly RequestLogFeed _feed;
     private readonly WireMockServerSettings _settings;

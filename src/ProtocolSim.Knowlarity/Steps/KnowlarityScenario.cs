@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
@@ -222,10 +221,7 @@ public sealed class KnowlarityScenario : IAsyncDisposable
         }, Token);
         if (_scenario.SessionObserver is { } observer)
         {
-            foreach (var store in _app.Services.GetRequiredService<KnowlarityJournals>().Stores)
-            {
-                observer.Follow("knowlarity", store, _scenario.Label);
-            }
+            _app.Observe(observer, _scenario.Label);
         }
 
         if (RegisteredEnabled is { } enabled)
@@ -430,8 +426,8 @@ public sealed class KnowlarityScenario : IAsyncDisposable
     private Dictionary<string, string> Environment(string task)
     {
         var endpointsFile = _directory.File("endpoints.json");
-        File.WriteAllText(endpointsFile, KnowlarityFake.Endpoints(_app!).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        var baseUrl = KnowlarityFake.BaseUrl(_app!);
+        File.WriteAllText(endpointsFile, _app!.Endpoints().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var baseUrl = _app!.BaseUrl;
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PROTOSIM_TASK"] = task,

@@ -33,7 +33,7 @@ internal sealed class KnowlarityHost : IAsyncDisposable
     /// <summary>Sends x-api-key and Authorization on every request.</summary>
     public HttpClient Client { get; }
 
-    public string BaseUrl => KnowlarityFake.BaseUrl(App);
+    public string BaseUrl => App.BaseUrl;
 
     public KnowlarityOptions Options => App.Services.GetRequiredService<KnowlarityOptions>();
 
@@ -58,7 +58,7 @@ internal sealed class KnowlarityHost : IAsyncDisposable
             configure?.Invoke(o);
         }, CancellationToken.None, services => services.AddSingleton(time ?? TimeProvider.System));
         var options = app.Services.GetRequiredService<KnowlarityOptions>();
-        var client = new HttpClient { BaseAddress = new Uri(KnowlarityFake.BaseUrl(app)), Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = new Uri(app.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Add("x-api-key", options.Credentials.XApiKey);
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", options.Credentials.SrApiKey);
         return new KnowlarityHost(app, client);

@@ -1,12 +1,12 @@
 using System.Text.Json.Nodes;
 
-namespace ProtocolSim.Dashboard;
+namespace ProtocolSim.Core.Hosting;
 
 /// <summary>
-/// An admin action of a fake offered as a button: the dashboard calls the fake's admin API itself (the browser
+/// An admin action of a fake, offered by the dashboard as a button: the dashboard calls the fake's admin API itself (the browser
 /// stays on the dashboard's origin) with a JSON body built from the form's fields, or runs <see cref="Handler"/>.
 /// </summary>
-public sealed record DashboardAction(string Id, string Fake, string Title, string Description)
+public sealed record AdminAction(string Id, string Fake, string Title, string Description)
 {
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -2,17 +2,17 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ProtocolSim.Core;
-using ProtocolSim.Dashboard;
-using ProtocolSim.Knowlarity.VoiceStream;
+using ProtocolSim.Core.Hosting;
 
-namespace ProtocolSim.Cli;
+namespace ProtocolSim.Knowlarity.VoiceStream;
 
 /// <summary>
 /// The voice stream in <c>protosim serve</c>: our peer dials the bot, so its admin action is ours. "Dial a bot" places
 /// one call (the dialect's handshake and metadata, the caller's recording after the greeting, the bot's audio captured)
-/// and hangs up after the listening time; the call is a session of the dashboard like any other.
+/// and hangs up after the listening time; the call is a session of the dashboard like any other. Its host has no
+/// endpoint (clients do not call it) and its one admin action runs here.
 /// </summary>
-internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsyncDisposable
+public sealed class VoiceDialer(Recordings? recordings) : IFakeHost
 {
     private const int MaxListenSeconds = 120;
 
@@ -22,8 +22,21 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
     private readonly CancellationTokenSource _stop = new();
     private int _number;
     private int _active;
+    private (ISessionObserver Observer, string? Group)? _observer;
 
-    public DashboardAction Action() => new("voice-dial", "voice", "Dial a bot",
+    public string Name => "voice";
+
+    public IReadOnlyList<AdminAction> AdminActions => [Action()];
+
+    /// <summary>None: the bot does not call us, we dial it.</summary>
+    public JsonObject Endpoints() => [];
+
+    /// <summary>Each call it dials is shown to <paramref name="observer"/>.</summary>
+    public void Observe(ISessionObserver observer, string? group = null) => _observer = (observer, group);
+
+    public string Describe() => "Voice stream: our peer dials your bot's WebSocket server (the dashboard's \"Dial a bot\"); it has no endpoint to call";
+
+    private AdminAction Action() => new("voice-dial", Name, "Dial a bot",
         "Our peer dials your bot's WebSocket server as Knowlarity would, says a caller recording after the greeting, listens, then hangs up. The call's frames and both sides' audio show in its session.")
     {
         Fields =
@@ -93,7 +106,7 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
 
         var number = Interlocked.Increment(ref _number);
         var journal = new SessionJournal($"call-{number}", dialect == VoiceDialect.StreamNode ? "knowlarity-voice-stream" : "knowlarity-verloop", TimeProvider.System);
-        var row = hub.Add("voice", journal);
+        long? session = _observer is ({ } observer, var group) ? observer.Show(Name, journal, group) : null;
         var call = new VoiceCall(new VoicePeerOptions
         {
             Target = url,
@@ -117,7 +130,7 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
         if (!outcome.Connected)
         {
             await call.DisposeAsync();
-            return (new ActionResult(502, new JsonObject { ["session"] = row.Key, ["error"] = $"The bot did not accept the call: {outcome.Error ?? (outcome.HttpStatus is { } status ? $"HTTP {status}" : "refused")}" }.ToJsonString()), false);
+            return (new ActionResult(502, new JsonObject { ["session"] = session, ["error"] = $"The bot did not accept the call: {outcome.Error ?? (outcome.HttpStatus is { } status ? $"HTTP {status}" : "refused")}" }.ToJsonString()), false);
         }
 
         // Registered before it runs, and removed when it has run, whichever finishes first.
@@ -136,7 +149,7 @@ internal sealed class VoiceDialer(SessionHub hub, Recordings? recordings) : IAsy
                 talking.SetResult();
             }
         }, CancellationToken.None);
-        return (new ActionResult(202, new JsonObject { ["session"] = row.Key, ["callId"] = call.Options.CallId, ["target"] = url.ToString(), ["listenSeconds"] = listen.TotalSeconds }.ToJsonString()), true);
+        return (new ActionResult(202, new JsonObject { ["session"] = session, ["callId"] = call.Options.CallId, ["target"] = url.ToString(), ["listenSeconds"] = listen.TotalSeconds }.ToJsonString()), true);
     }
 
     /// <summary>The caller speaks once the bot greets (or its greeting window passes), listens, and hangs up.</summary>
