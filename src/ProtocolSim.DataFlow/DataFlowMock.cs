@@ -35,6 +35,14 @@ public static class DataFlowMock
     private const string HandshakeCompleted = "protosim.tls-handshake-completed";
     private const string RequestSeen = "protosim.request-seen";
 
+    /// <summary>Registers the Data Flow options (validated: throws listing every error) and the journals.</summary>
+    public static IServiceCollection AddDataFlow(this IServiceCollection services, Action<DataFlowOptions>? configure = null)
+    {
+        services.AddFakeOptions(configure, "Data Flow");
+        services.AddSingleton<DataFlowJournals>();
+        return services;
+    }
+
     /// <summary>Fresh client credentials: nothing secret is fixed in the code or the repository.</summary>
     public static IdentityClient NewCredentials() => new()
     {
@@ -48,6 +56,7 @@ public static class DataFlowMock
     public static async Task<DataFlowHost> StartAsync(IPAddress address, IdentityClient client, Action<DataFlowOptions> configure, CancellationToken cancellationToken, GrpcCertificates? certificates = null)
     {
         // Cleartext gRPC needs an HTTP/2-only endpoint (without TLS, Http1AndHttp2 is HTTP/1.1 only).
+        // The certificates' validity is on the real clock, whatever clock the mock runs on: the client checks it against its own.
         var ports = new DataFlowPorts { Certificates = certificates ?? GrpcCertificates.Create(TimeProvider.System, address: address) };
         ListenOptions? grpc = null;
         ListenOptions? grpcTls = null;

@@ -295,7 +295,7 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
     [Fact]
     public void Journals_KeepOnlyTheNewest()
     {
-        var journals = new DataFlowJournals(new DataFlowOptions { KeepJournals = 3 });
+        var journals = new DataFlowJournals(new DataFlowOptions { KeepJournals = 3 }, TimeProvider.System);
         var opened = Enumerable.Range(0, 5).Select(_ => journals.Open("ws", Core.Redactor.None)).ToList();
         Assert.Equal(opened.Skip(2), journals.All);
     }

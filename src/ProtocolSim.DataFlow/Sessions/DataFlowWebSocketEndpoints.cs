@@ -9,49 +9,12 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Core;
 using ProtocolSim.DataFlow.Identity;
-using ProtocolSim.Core.Hosting;
 
 namespace ProtocolSim.DataFlow.Sessions;
-
-/// <summary>
-/// The Data Flow sessions' journals, for reports and the dashboard: the newest <see cref="DataFlowOptions.KeepJournals"/>
-/// of them, so that a long-running <c>protosim serve</c> does not grow without bound.
-/// </summary>
-public sealed class DataFlowJournals(DataFlowOptions options)
-{
-    private readonly JournalStore _store = new(options.KeepJournals);
-    private int _count;
-
-    public IReadOnlyCollection<SessionJournal> All => _store.All;
-
-    /// <summary>The store itself, for the dashboard to follow.</summary>
-    public JournalStore Store => _store;
-
-    /// <summary>Forgets the journals kept so far (benchmarks between steps; open sessions keep writing to theirs).</summary>
-    public void Clear() => _store.Clear();
-
-    /// <summary>Completes when no connection is open (at once when none is).</summary>
-    public Task WhenIdleAsync(CancellationToken cancellationToken) => _store.WhenIdleAsync(cancellationToken);
-
-    internal void Enter() => _store.Enter();
-
-    internal void Leave() => _store.Leave();
-
-    internal SessionJournal Open(string transport, Redactor redactor) =>
-        _store.Open($"dataflow-{transport}-{Interlocked.Increment(ref _count)}", "dataflow-" + transport, TimeProvider.System, redactor);
-}
 
 /// <summary>The Data Flow WebSocket integration (dataflow.md §2.6, §4.1): a thin adapter over <see cref="DataFlowSession"/>.</summary>
 public static class DataFlowWebSocketEndpoints
 {
-    /// <summary>Registers the Data Flow options (validated: throws listing every error) and the journals.</summary>
-    public static IServiceCollection AddDataFlow(this IServiceCollection services, Action<DataFlowOptions>? configure = null)
-    {
-        services.AddFakeOptions(configure, "Data Flow");
-        services.AddSingleton<DataFlowJournals>();
-        return services;
-    }
-
     /// <summary>Maps <c>/project-runner</c> and <c>/project-runner/{project}</c> (the project may be in the path, RN).</summary>
     public static IEndpointRouteBuilder MapDataFlowWebSocket(this IEndpointRouteBuilder endpoints)
     {
