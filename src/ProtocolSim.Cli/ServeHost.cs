@@ -30,10 +30,6 @@ public sealed class ServeHost : IAsyncDisposable
     /// <summary>The endpoints file's content (ARCHITECTURE.md), <c>dashboard</c> included.</summary>
     public JsonObject Endpoints { get; }
 
-    /// <summary>The fake named <typeparamref name="T"/>'s host.</summary>
-    public T Host<T>()
-        where T : IFakeHost => Hosts.OfType<T>().Single();
-
     /// <summary>Starts everything; on invalid fixtures or settings nothing listens and every error is returned.</summary>
     /// <param name="dataflowProto">A .proto file for the Data Flow gRPC integration (<c>--dataflow-proto</c>), or null.</param>
     public static async Task<(ServeHost? Host, IReadOnlyList<string> Errors)> StartAsync(IPAddress address, string? dataflowProto, string? reportsRoot, CancellationToken cancellationToken)

@@ -71,15 +71,16 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
         // The client's close is journaled when Kestrel sees it (RequestAborted), not when this loop gets round to it:
         // a write held by a full socket or a busy handler would otherwise stamp it late (issue 17, wire time).
         // Registered after the linked token, so that it runs first (callbacks run last-registered first).
-        // 0: open; 1: the client's close is journaled; 2: the server ends the stream.
-        var ended = 0;
-        var clientClosed = context.RequestAborted.UnsafeRegister(_ =>
+        var closeJournaled = 0;
+        void JournalClientClose()
         {
-            if (Interlocked.CompareExchange(ref ended, 1, 0) == 0)
+            if (Interlocked.Exchange(ref closeJournaled, 1) == 0)
             {
                 journal.Append(Direction.FromClient, FrameKind.Close, $"client closed the stream after {subscriber.EventsSent} event(s)");
             }
-        }, null);
+        }
+
+        var clientClosed = context.RequestAborted.UnsafeRegister(_ => JournalClientClose(), null);
         try
         {
             await response.StartAsync(token);
@@ -140,26 +141,23 @@ public sealed class NotificationStreamEndpoint(KnowlarityOptions options, Knowla
         {
             hub.Unsubscribe(subscriber);
 
-            // Waits for a callback already running, so the close entry is in before the server's or the end.
+            // Waits for a callback already running; once unregistered, nothing else journals a close.
             await clientClosed.DisposeAsync();
         }
 
-        if (Interlocked.CompareExchange(ref ended, 2, 0) == 0)
+        if (context.RequestAborted.IsCancellationRequested)
         {
-            if (context.RequestAborted.IsCancellationRequested)
-            {
-                // Only if the loop unwound and unregistered the callback before it ran: the close, stamped late.
-                journal.Append(Direction.FromClient, FrameKind.Close, $"client closed the stream after {subscriber.EventsSent} event(s)");
-            }
-            else if (subscriber.DropRequested == DropMode.Reset)
-            {
-                journal.Append(Direction.ToClient, FrameKind.Close, $"server reset the stream after {subscriber.EventsSent} event(s){(subscriber.Overflowed ? " (the client did not keep up)" : "")}");
-                context.Abort();
-            }
-            else
-            {
-                journal.Append(Direction.ToClient, FrameKind.Close, $"server ended the stream after {subscriber.EventsSent} event(s)");
-            }
+            // Journaled by the callback, unless the loop unwound and unregistered it before it ran (then stamped now).
+            JournalClientClose();
+        }
+        else if (subscriber.DropRequested == DropMode.Reset)
+        {
+            journal.Append(Direction.ToClient, FrameKind.Close, $"server reset the stream after {subscriber.EventsSent} event(s){(subscriber.Overflowed ? " (the client did not keep up)" : "")}");
+            context.Abort();
+        }
+        else
+        {
+            journal.Append(Direction.ToClient, FrameKind.Close, $"server ended the stream after {subscriber.EventsSent} event(s)");
         }
 
         journal.End();
