@@ -2,10 +2,8 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Conformance;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Core;
-using ProtocolSim.DataFlow.Steps;
-using ProtocolSim.Knowlarity.Steps;
-using ProtocolSim.Knowlarity.VoiceStream;
 
 namespace ProtocolSim.Cli;
 
@@ -38,15 +36,16 @@ public sealed record RunRequest
 
     public int Parallel { get; init; } = 8;
 
-    public TimeSpan GreetingTimeout { get; init; } = TimeSpan.FromSeconds(3);
-
     /// <summary>Simulator defaults changed with <c>--set Name=Value</c> (knowlarity.md §5).</summary>
     public IReadOnlyDictionary<string, string> Overrides { get; init; } = new Dictionary<string, string>();
 
     public string? Title { get; init; }
 
-    /// <summary>A .proto file to serve the Data Flow gRPC integration from instead of the assumed one (dataflow.md §5).</summary>
-    public string? DataFlowProto { get; init; }
+    /// <summary>
+    /// Values of the options the suite modules add to <c>run</c>, keyed by <see cref="Core.Hosting.ProgramOption.Key"/>
+    /// (<c>dataflow.proto</c> from <c>--dataflow-proto</c>, <c>knowlarity.greeting-timeout</c> from <c>--greeting-timeout</c>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
     /// Assemblies of the user's own Reqnroll step bindings (<c>--bindings PATH.dll</c>), loaded beside the suites'
@@ -87,7 +86,8 @@ public static class ConformanceHost
             return (UsageError, null);
         }
 
-        var load = ConformanceRunner.Load(paths, [typeof(VoiceStreamSteps).Assembly, typeof(DataFlowSteps).Assembly, typeof(Cti.Steps.CtiSteps).Assembly, .. userBindings]);
+        var modules = SuiteModules.All;
+        var load = ConformanceRunner.Load(paths, [.. modules.Select(m => m.StepAssembly).Distinct(), .. userBindings]);
         if (!load.Success)
         {
             await error.WriteLineAsync($"error: {load.Errors.Count} problem(s) in the suites; nothing was run:");
@@ -111,22 +111,46 @@ public static class ConformanceHost
             services.AddSingleton(observer);
         }
 
-        var needsBot = load.Catalogues.Any(c => c.Suite.StartsWith("knowlarity-voice", StringComparison.Ordinal) || c.Suite == "knowlarity-verloop");
-        var needsDataFlowClient = load.Catalogues.Any(c => c.Suite.StartsWith("dataflow", StringComparison.Ordinal));
-        var needsKnowlarityClient = load.Catalogues.Any(c => c.Suite == "knowlarity-rest");
-        var needsCtiClient = load.Catalogues.Any(c => c.Suite == "cti");
-        var needsClient = needsDataFlowClient || needsKnowlarityClient || needsCtiClient;
-        if (needsBot && needsClient && request.ClientCommand is not null)
+        // The suites of the loaded catalogues, each with its module; a catalogue of the user's own has none.
+        var active = modules.Where(m => load.Catalogues.Any(c => c.Suite == m.Suite)).ToList();
+        var servers = active.Where(m => m.Role == SuiteClientRole.Server).ToList();
+        var clients = active.Where(m => m.Role == SuiteClientRole.Client).ToList();
+        if (servers.Count > 0 && clients.Count > 0 && request.ClientCommand is not null)
         {
-            await error.WriteLineAsync("error: --client-command starts a bot for the voice suites but runs per scenario for the client suites (Data Flow, Knowlarity REST, CTI); run them separately (protosim run features/knowlarity/voice-stream ... and protosim run features/knowlarity/rest ...)");
+            await error.WriteLineAsync($"error: --client-command starts your server once for {Folders(servers)} but runs your client per scenario for {Folders(clients)}; run them separately (protosim run features/{servers[0].Folder} ... and protosim run features/{clients[0].Folder} ...)");
             return (UsageError, null);
         }
 
-        // Every --set is checked, whichever suites run: a misspelt setting never passes silently.
-        var overrideErrors = VoicePeerOverrides.Validate(request.Overrides);
-        if (overrideErrors.Count > 0)
+        var problems = new List<string>(SuiteModules.ValidateOverrides(modules, request.Overrides));
+        IClientLauncher? launcher = null;
+        if (clients.Count > 0)
         {
-            foreach (var e in overrideErrors)
+            launcher = request.ClientLauncher ?? (request.ClientCommand is { } command ? new ShellClientLauncher(command) : null);
+            if (launcher is null)
+            {
+                problems.Add($"the client suites ({Folders(clients)}) start your client once per scenario: give --client-command \"<command>\" (README: the client task contract)");
+            }
+        }
+
+        if (problems.Count == 0)
+        {
+            var context = new SuiteRunContext
+            {
+                Target = request.Target,
+                Insecure = request.Insecure,
+                AllowPlainWs = request.AllowPlainWs,
+                Launcher = launcher,
+                Overrides = request.Overrides,
+                Settings = request.Settings,
+                Fixtures = RepositoryPaths.Fixtures(),
+                Recordings = RepositoryPaths.Recordings(),
+            };
+            problems.AddRange(active.SelectMany(m => m.Configure(context, services)));
+        }
+
+        if (problems.Count > 0)
+        {
+            foreach (var e in problems.Distinct(StringComparer.Ordinal))
             {
                 await error.WriteLineAsync("error: " + e);
             }
@@ -134,90 +158,8 @@ public static class ConformanceHost
             return (UsageError, null);
         }
 
-        if (needsClient)
-        {
-            var launcher = request.ClientLauncher ?? (request.ClientCommand is { } command ? new ShellClientLauncher(command) : null);
-            if (launcher is null)
-            {
-                await error.WriteLineAsync("error: the client suites (Data Flow, Knowlarity REST, CTI) start your client once per scenario: give --client-command \"<command>\" (README: the client task contract)");
-                return (UsageError, null);
-            }
-
-            if (needsKnowlarityClient)
-            {
-                services.AddSingleton(new KnowlaritySuiteSettings
-                {
-                    Launcher = launcher,
-                    AccountFixture = Knowlarity.Rest.AccountFixture.DefaultPath(RepositoryPaths.Fixtures()),
-                });
-            }
-
-            if (needsCtiClient)
-            {
-                services.AddSingleton(new Cti.Steps.CtiSuiteSettings
-                {
-                    Launcher = launcher,
-                    WorldFile = Cti.World.AgentWorld.DefaultPath(RepositoryPaths.Fixtures()),
-                });
-            }
-
-            if (needsDataFlowClient)
-            {
-                var recordingsDirectory = RepositoryPaths.Recordings();
-                if (recordingsDirectory is null)
-                {
-                    await error.WriteLineAsync("error: recordings/audio not found above the current directory or the program; run from the repository");
-                    return (UsageError, null);
-                }
-
-                DataFlow.Grpc.GrpcProtoMapping proto;
-                try
-                {
-                    proto = request.DataFlowProto is null ? DataFlow.Grpc.GrpcProtoMapping.Default : DataFlow.Grpc.GrpcProtoMapping.Load(request.DataFlowProto);
-                }
-                catch (Exception e) when (e is InvalidDataException or IOException)
-                {
-                    await error.WriteLineAsync($"error: --dataflow-proto: {e.Message}");
-                    return (UsageError, null);
-                }
-
-                services.AddSingleton(new DataFlowSuiteSettings
-                {
-                    GrpcProto = proto,
-                    Launcher = launcher,
-                    ProjectsDirectory = Path.Combine(RepositoryPaths.Fixtures(), "dataflow", "projects"),
-                    RecordingsDirectory = recordingsDirectory,
-                });
-            }
-        }
-
-        if (needsBot)
-        {
-            if (request.Target is null)
-            {
-                await error.WriteLineAsync("error: the voice-stream suites dial your bot: give its URL with --target wss://host:port/path");
-                return (UsageError, null);
-            }
-
-            var recordings = RepositoryPaths.Recordings();
-            if (recordings is null)
-            {
-                await error.WriteLineAsync("error: recordings/audio not found above the current directory or the program; run from the repository");
-                return (UsageError, null);
-            }
-
-            services.AddSingleton(new VoiceSuiteSettings
-            {
-                Target = request.Target,
-                Insecure = request.Insecure,
-                AllowPlainWs = request.AllowPlainWs,
-                GreetingTimeout = request.GreetingTimeout,
-                Recordings = new Recordings(recordings),
-                Overrides = request.Overrides,
-            });
-        }
-
-        var botCommand = needsBot ? request.ClientCommand : null;
+        var needsServer = servers.Count > 0;
+        var botCommand = needsServer ? request.ClientCommand : null;
         using var client = botCommand is null ? null : await ClientProcess.StartAsync(botCommand, request.Target, output, error, cancellationToken);
         if (botCommand is not null && client is null)
         {
@@ -225,7 +167,7 @@ public static class ConformanceHost
         }
 
         // A gate must not go green because the bot was not there: an unreachable target is a configuration error.
-        if (needsBot && request.Target is { } target && await ReachAsync(target, cancellationToken) is { } unreachable)
+        if (needsServer && request.Target is { } target && await ReachAsync(target, cancellationToken) is { } unreachable)
         {
             await error.WriteLineAsync($"error: --target {target}: nothing accepts connections at {target.Host}:{target.Port} ({unreachable}); start the bot or give --client-command");
             return (UsageError, null);
@@ -262,6 +204,8 @@ public static class ConformanceHost
 
         return (result.ExitCode, result);
     }
+
+    private static string Folders(IEnumerable<ISuiteModule> modules) => string.Join(", ", modules.Select(m => "features/" + m.Folder));
 
     /// <summary>Null when a TCP connection to the target's host and port succeeds, else why it did not.</summary>
     private static async Task<string?> ReachAsync(Uri target, CancellationToken cancellationToken)
@@ -344,43 +288,5 @@ public static class ConformanceHost
 
             _process.Dispose();
         }
-    }
-}
-
-/// <summary>
-/// Finds the repository's folders: in <c>PROTOSIM_HOME</c> when it is set (a protosim built outside the checkout, as
-/// <c>run-conformance.ps1</c> runs it), else from the current directory or the program's location.
-/// </summary>
-public static class RepositoryPaths
-{
-    /// <summary>The environment variable naming the ProtocolSim checkout whose features, fixtures and recordings to use.</summary>
-    public const string HomeVariable = "PROTOSIM_HOME";
-
-    public static string Features() => Find("features") ?? "features";
-
-    public static string Fixtures() => Find("fixtures") ?? "fixtures";
-
-    public static string? Recordings() => Starts().Select(Knowlarity.VoiceStream.Recordings.Locate).FirstOrDefault(found => found is not null);
-
-    private static IEnumerable<string> Starts() =>
-        Environment.GetEnvironmentVariable(HomeVariable) is { Length: > 0 } home
-            ? [home, Directory.GetCurrentDirectory(), AppContext.BaseDirectory]
-            : [Directory.GetCurrentDirectory(), AppContext.BaseDirectory];
-
-    private static string? Find(string name)
-    {
-        foreach (var start in Starts())
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, name);
-                if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "ProtocolSim.sln")))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        return null;
     }
 }

@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Cti;
 using ProtocolSim.Cti.Transport;
 using ProtocolSim.Cti.World;

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ProtocolSim.Audio;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.DataFlow;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;

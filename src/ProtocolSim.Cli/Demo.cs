@@ -1,71 +1,59 @@
 using ProtocolSim.Conformance;
-using ProtocolSim.ReferenceClients;
+using ProtocolSim.Conformance.Suites;
 
 namespace ProtocolSim.Cli;
 
 /// <summary><c>protosim demo</c>: every suite against the bundled conforming reference clients, reports written.</summary>
 public static class Demo
 {
-    /// <summary>The Node.js gRPC reference client (tests/peers, on @grpc/grpc-js), run with node rather than <c>protosim reference-client</c>.</summary>
-    public const string NodeGrpcClient = "dataflow-grpc-node";
-
-    /// <summary>The suites and the conforming reference client each is run against.</summary>
-    public static IReadOnlyList<(string Suite, string Bot)> Suites { get; } =
-    [
-        ("knowlarity/voice-stream", "conforming"),
-        ("knowlarity/verloop", "verloop-conforming"),
-        ("dataflow", "dataflow-conforming"),
-        ("dataflow", "dataflow-grpc-conforming"),
-        ("dataflow", NodeGrpcClient),
-        ("dataflow", "dataflow-http-conforming"),
-        ("knowlarity/rest", "knowlarity-conforming"),
-        ("cti", "cti-socket-conforming"),
-        ("cti", "cti-http-conforming"),
-    ];
+    /// <summary>The suites and the conforming reference clients each is run against (the suite modules' demo clients).</summary>
+    public static IReadOnlyList<(ISuiteModule Suite, ReferenceClient Client)> Runs { get; } =
+        [.. SuiteModules.All.SelectMany(m => m.ReferenceClients.Where(c => c.InDemo).Select(c => (m, c)))];
 
     public static async Task<int> RunAsync(string reportDirectory, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var features = RepositoryPaths.Features();
+        var root = Path.GetDirectoryName(Path.GetFullPath(features))!;
         var exit = 0;
         var summary = new List<string>();
-        foreach (var (suite, clientName) in Suites)
+        foreach (var (module, client) in Runs)
         {
-            // Suites run with several clients (one per integration or transport) get a directory per client.
-            var dir = Path.Combine(reportDirectory, suite is "cti" or "dataflow" ? clientName.Replace("-conforming", "", StringComparison.Ordinal) : suite.Replace('/', '-'));
+            // A suite run with several clients (one per integration or transport) gets a directory per client.
+            var several = Runs.Count(r => r.Suite == module) > 1;
+            var suite = module.Folder;
+            var dir = Path.Combine(reportDirectory, several ? client.Name.Replace("-conforming", "", StringComparison.Ordinal) : suite.Replace('/', '-'));
             RunResult? result;
             int code;
-            if (suite is "dataflow" or "knowlarity/rest" or "cti")
+            if (client.StartServer is { } startServer)
+            {
+                await using var server = await startServer(0, cancellationToken);
+                await output.WriteLineAsync($"== {suite}: reference bot '{client.Name}' at {server.Url}");
+                (code, result) = await ConformanceHost.RunAsync(new RunRequest
+                {
+                    Paths = [Path.Combine(features, suite)],
+                    Target = server.Url,
+                    Insecure = true,
+                    AllowPlainWs = !server.Tls,
+                    ReportDirectory = dir,
+                    Title = $"{suite} against reference bot '{client.Name}'",
+                }, output, error, cancellationToken);
+            }
+            else
             {
                 // A client suite: the reference client runs per scenario as a partner's would, through --client-command.
-                var command = clientName == NodeGrpcClient
-                    ? $"node {Quote(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(features))!, "tests", "peers", "dataflow-grpc-reference-client.js"))}"
-                    : $"{SelfCommand()} reference-client {clientName}";
+                var command = client.DemoCommand?.Invoke(root) ?? $"{SelfCommand()} reference-client {client.Name}";
                 await output.WriteLineAsync($"== {suite}: client command '{command}' per scenario");
                 (code, result) = await ConformanceHost.RunAsync(new RunRequest
                 {
                     Paths = [Path.Combine(features, suite)],
                     ClientCommand = command,
                     ReportDirectory = dir,
-                    Title = $"{suite} against reference client '{clientName}'",
-                }, output, error, cancellationToken);
-            }
-            else
-            {
-                await using var bot = await ReferenceBotServer.StartAsync(clientName, cancellationToken: cancellationToken);
-                await output.WriteLineAsync($"== {suite}: reference bot '{clientName}' at {bot.Url}");
-                (code, result) = await ConformanceHost.RunAsync(new RunRequest
-                {
-                    Paths = [Path.Combine(features, suite)],
-                    Target = bot.Url,
-                    Insecure = true,
-                    AllowPlainWs = !bot.Info.Tls,
-                    ReportDirectory = dir,
-                    Title = $"{suite} against reference bot '{clientName}'",
+                    Title = $"{suite} against reference client '{client.Name}'",
                 }, output, error, cancellationToken);
             }
 
             exit = Math.Max(exit, code);
-            var label = suite is "cti" or "dataflow" ? $"{suite} ({clientName})" : suite;
+            var label = several ? $"{suite} ({client.Name})" : suite;
             summary.Add(result is null
                 ? $"{label}: not run (exit {code})"
                 : $"{label}: {result.Passed} passed, {result.Failed} failed, {result.Errors} harness errors, {result.Skipped} skipped scenarios; reports in {dir}");
@@ -94,5 +82,5 @@ public static class Demo
         return $"{Quote(dotnet)} {Quote(Path.Combine(AppContext.BaseDirectory, "protosim.dll"))}";
     }
 
-    private static string Quote(string path) => OperatingSystem.IsWindows() ? $"\"{path}\"" : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+    private static string Quote(string path) => ShellClientLauncher.Quote(path);
 }

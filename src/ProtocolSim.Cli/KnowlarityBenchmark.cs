@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Knowlarity.Rest;
 
 namespace ProtocolSim.Cli;

@@ -2,13 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ProtocolSim.Conformance;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Core;
-using ProtocolSim.Knowlarity.VoiceStream;
-using ProtocolSim.ReferenceClients;
-using ProtocolSim.ReferenceClients.DataFlow;
+using ProtocolSim.Core.Hosting;
 using ProtocolSim.ReferenceClients.Hostile;
-using ProtocolSim.ReferenceClients.Cti;
-using ProtocolSim.ReferenceClients.Knowlarity;
 
 namespace ProtocolSim.Cli;
 
@@ -71,7 +68,7 @@ public static class Program
         root.Subcommands.Add(RulesCommand(output, error));
         root.Subcommands.Add(ServeCommand(output, error));
         root.Subcommands.Add(BenchCommand(output));
-        root.Subcommands.Add(ReferenceBotCommand(output));
+        root.Subcommands.Add(ReferenceBotCommand(output, error));
         root.Subcommands.Add(ReferenceClientCommand(output, error));
         var sink = new Command("bench-sink", "Internal: the benchmark's sink bot (child process).") { Hidden = true };
         sink.SetAction((_, ct) => VoiceStreamBenchmark.RunSinkAsync(output, ct));
@@ -90,12 +87,11 @@ public static class Program
         var insecure = new Option<bool>("--insecure") { Description = "Accept self-signed TLS certificates." };
         var allowPlain = new Option<bool>("--allow-plain-ws") { Description = "Dial ws:// targets (the real peer refuses them; KVS-002 still fails)." };
         var parallel = new Option<int>("--parallel") { Description = "Scenarios run at once (they are real-time bound).", DefaultValueFactory = _ => 8 };
-        var greeting = new Option<double>("--greeting-timeout") { Description = "Stream-Node greeting timeout in seconds (knowlarity.md §5).", DefaultValueFactory = _ => 3 };
-        var dataflowProto = new Option<string?>("--dataflow-proto") { Description = "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto." };
         var set = new Option<string[]>("--set") { Description = "Change a simulator default of knowlarity.md §5, e.g. --set BargeInWarn=400 (repeatable; `protosim rules --settings` lists them)." };
         var dashboard = new Option<bool>("--dashboard") { Description = "Show the run's sessions live in the dashboard (a loopback URL printed at the start); after the run it stays up until Ctrl-C." };
         var bindings = new Option<string[]>("--bindings") { Description = "An assembly (.dll) of your own Reqnroll step bindings, used beside the suites' (repeatable)." };
-        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, greeting, set, dataflowProto, bindings, dashboard };
+        var command = new Command("run", "Run conformance suites against a client under test.") { paths, target, clientCommand, tags, reportDir, seed, insecure, allowPlain, parallel, set, bindings, dashboard };
+        var suiteOptions = AddOptions(command, SuiteModules.Options(SuiteModules.All));
         command.SetAction(async (parse, ct) =>
         {
             var targetText = parse.GetValue(target);
@@ -107,9 +103,9 @@ public static class Program
                 return ConformanceHost.UsageError;
             }
 
-            if (parse.GetValue(parallel) < 1 || parse.GetValue(greeting) <= 0)
+            if (parse.GetValue(parallel) < 1)
             {
-                await error.WriteLineAsync("error: --parallel must be at least 1 and --greeting-timeout positive");
+                await error.WriteLineAsync("error: --parallel must be at least 1");
                 return ConformanceHost.UsageError;
             }
 
@@ -138,8 +134,7 @@ public static class Program
                 Insecure = parse.GetValue(insecure),
                 AllowPlainWs = parse.GetValue(allowPlain),
                 Parallel = parse.GetValue(parallel),
-                GreetingTimeout = TimeSpan.FromSeconds(parse.GetValue(greeting)),
-                DataFlowProto = parse.GetValue(dataflowProto),
+                Settings = Values(parse, suiteOptions),
                 BindingAssemblies = parse.GetValue(bindings) ?? [],
             };
             return parse.GetValue(dashboard)
@@ -196,9 +191,9 @@ public static class Program
         {
             if (parse.GetValue(settings))
             {
-                foreach (var (name, meaning, value) in Knowlarity.VoiceStream.VoicePeerOverrides.Known)
+                foreach (var setting in SuiteModules.KnownSettings(SuiteModules.All))
                 {
-                    await output.WriteLineAsync($"  {name,-32} default {value,-20} {meaning}");
+                    await output.WriteLineAsync($"  {setting.Name,-32} default {setting.Default,-20} {setting.Meaning}");
                 }
 
                 return 0;
@@ -252,10 +247,10 @@ public static class Program
     {
         var endpointsFile = new Option<string?>("--endpoints-file") { Description = "Write the endpoints file (URLs and credentials of every running fake) here." };
         var bind = new Option<string>("--bind") { Description = "Address to bind (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
-        var proto = new Option<string?>("--dataflow-proto") { Description = "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto." };
         var reports = new Option<string>("--reports") { Description = "The dashboard's Reports page lists the runs under this directory (each with a results.json).", DefaultValueFactory = _ => "reports" };
-        var command = new Command("serve", "Run every fake and the dashboard until Ctrl-C or SIGTERM.") { endpointsFile, bind, proto, reports };
-        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, parse.GetValue(proto), parse.GetValue(reports)!));
+        var command = new Command("serve", "Run every fake and the dashboard until Ctrl-C or SIGTERM.") { endpointsFile, bind, reports };
+        var fakeOptions = AddOptions(command, FakeHostFactories.Discover().SelectMany(f => f.Options).DistinctBy(o => o.Name, StringComparer.Ordinal));
+        command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, Values(parse, fakeOptions), parse.GetValue(reports)!));
         return command;
     }
 
@@ -317,15 +312,13 @@ public static class Program
         var command = new Command("reference-client", "Run one task of a bundled reference client (conforming or deliberately broken) with the PROTOSIM_* environment, as --client-command does.") { name, list };
         command.SetAction(async (parse, ct) =>
         {
+            var tasks = SuiteModules.All.SelectMany(m => m.ReferenceClients).Where(c => c.RunTask is not null).ToList();
             if (parse.GetValue(list) || parse.GetValue(name) is null)
             {
-                var all = DataFlowReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description))
-                    .Concat(KnowlarityReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description)))
-                    .Concat(CtiReferenceClients.All.Select(c => (c.Name, c.Conforming, c.BreaksRules, c.Description)));
-                foreach (var (clientName, conforming, breaksRules, description) in all)
+                foreach (var client in tasks)
                 {
-                    var breaks = conforming ? "conforming" : "breaks " + string.Join(", ", breaksRules.Order(StringComparer.Ordinal));
-                    await output.WriteLineAsync($"{clientName,-38} {breaks}: {description}");
+                    var breaks = client.Conforming ? "conforming" : "breaks " + string.Join(", ", client.Breaks.Order(StringComparer.Ordinal));
+                    await output.WriteLineAsync($"{client.Name,-38} {breaks}: {client.Description}");
                 }
 
                 return 0;
@@ -335,19 +328,9 @@ public static class Program
             var environment = System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .Where(e => e.Key is string k && k.StartsWith("PROTOSIM_", StringComparison.Ordinal))
                 .ToDictionary(e => (string)e.Key, e => e.Value?.ToString() ?? string.Empty, StringComparer.Ordinal);
-            if (DataFlowReferenceClients.TryGet(requested, out var dataflow))
+            if (tasks.FirstOrDefault(c => c.Name.Equals(requested, StringComparison.OrdinalIgnoreCase)) is { RunTask: { } run })
             {
-                return await DataFlowReferenceClients.RunAsync(dataflow.Name, environment, output, ct);
-            }
-
-            if (KnowlarityReferenceClients.TryGet(requested, out var knowlarity))
-            {
-                return await KnowlarityReferenceClients.RunAsync(knowlarity.Name, environment, output, ct);
-            }
-
-            if (CtiReferenceClients.TryGet(requested, out var cti))
-            {
-                return await CtiReferenceClients.RunAsync(cti.Name, environment, output, ct);
+                return await run(environment, output, ct);
             }
 
             await error.WriteLineAsync($"error: no reference client \"{requested}\"; see protosim reference-client --list");
@@ -356,7 +339,36 @@ public static class Program
         return command;
     }
 
-    private static Command ReferenceBotCommand(TextWriter output)
+    /// <summary>Adds the options that protocol projects contribute (one string option each) and returns them with their setting keys.</summary>
+    private static List<(Option<string?> Option, string Key)> AddOptions(Command command, IEnumerable<ProgramOption> options)
+    {
+        var added = new List<(Option<string?>, string)>();
+        foreach (var o in options)
+        {
+            var option = new Option<string?>(o.Name) { Description = o.Description };
+            command.Options.Add(option);
+            added.Add((option, o.Key));
+        }
+
+        return added;
+    }
+
+    /// <summary>The values given for contributed options, keyed by setting.</summary>
+    private static Dictionary<string, string> Values(ParseResult parse, List<(Option<string?> Option, string Key)> options)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (option, key) in options)
+        {
+            if (parse.GetValue(option) is { } value)
+            {
+                values[key] = value;
+            }
+        }
+
+        return values;
+    }
+
+    private static Command ReferenceBotCommand(TextWriter output, TextWriter error)
     {
         var name = new Argument<string?>("name") { Description = "Reference bot to start (see --list).", Arity = ArgumentArity.ZeroOrOne };
         var list = new Option<bool>("--list") { Description = "List the reference bots." };
@@ -364,19 +376,27 @@ public static class Program
         var command = new Command("reference-bot", "Start a bundled reference bot (conforming or deliberately broken) until Ctrl-C.") { name, list, port };
         command.SetAction(async (parse, ct) =>
         {
+            var servers = SuiteModules.All.SelectMany(m => m.ReferenceClients.Where(c => c.StartServer is not null).Select(c => (Module: m, Client: c))).ToList();
             if (parse.GetValue(list) || parse.GetValue(name) is null)
             {
-                foreach (var bot in ReferenceBots.All)
+                foreach (var (module, bot) in servers)
                 {
-                    var breaks = bot.Conforming ? "conforming" : "breaks " + string.Join(", ", bot.BreaksRules.Order(StringComparer.Ordinal));
-                    await output.WriteLineAsync($"{bot.Name,-28} {bot.Dialect,-10} {breaks}: {bot.Description}");
+                    var breaks = bot.Conforming ? "conforming" : "breaks " + string.Join(", ", bot.Breaks.Order(StringComparer.Ordinal));
+                    await output.WriteLineAsync($"{bot.Name,-28} {module.Folder,-24} {breaks}: {bot.Description}");
                 }
 
                 return 0;
             }
 
-            await using var server = await ReferenceBotServer.StartAsync(parse.GetValue(name)!, new ReferenceBotOptions { Port = parse.GetValue(port) }, ct);
-            await output.WriteLineAsync($"{server.Info.Name} listening at {server.Url}");
+            var requested = parse.GetValue(name)!;
+            if (servers.FirstOrDefault(s => s.Client.Name.Equals(requested, StringComparison.OrdinalIgnoreCase)).Client is not { StartServer: { } start } found)
+            {
+                await error.WriteLineAsync($"error: no reference bot \"{requested}\"; see protosim reference-bot --list");
+                return ConformanceHost.UsageError;
+            }
+
+            await using var server = await start(parse.GetValue(port), ct);
+            await output.WriteLineAsync($"{found.Name} listening at {server.Url}");
             try
             {
                 await Task.Delay(Timeout.Infinite, ct);

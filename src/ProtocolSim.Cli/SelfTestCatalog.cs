@@ -1,10 +1,7 @@
 using System.Net;
 using ProtocolSim.Conformance;
-using ProtocolSim.ReferenceClients;
-using ProtocolSim.ReferenceClients.Cti;
-using ProtocolSim.ReferenceClients.DataFlow;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.ReferenceClients.Hostile;
-using ProtocolSim.ReferenceClients.Knowlarity;
 
 namespace ProtocolSim.Cli;
 
@@ -12,14 +9,21 @@ namespace ProtocolSim.Cli;
 /// One reference client (or bot) of a suite's self-test: which rules it is built to break, which rules do not apply
 /// to it (another integration's or transport's), and how to run the suite against it in process.
 /// </summary>
-public sealed record SelfTestSubject(
-    string Suite,
-    string Name,
-    bool Conforming,
-    IReadOnlySet<string> Breaks,
-    IReadOnlySet<string> NotApplicable,
-    int Parallel)
+public sealed record SelfTestSubject(ISuiteModule Module, ReferenceClient Client)
 {
+    /// <summary>The suite's folder under <c>features/</c>.</summary>
+    public string Suite => Module.Folder;
+
+    public string Name => Client.Name;
+
+    public bool Conforming => Client.Conforming;
+
+    public IReadOnlySet<string> Breaks => Client.Breaks;
+
+    public IReadOnlySet<string> NotApplicable => Client.NotApplicable;
+
+    public int Parallel => Module.SelfTestParallel;
+
     /// <summary>
     /// Runs the suite (or one of its files, <paramref name="feature"/>, with a tag expression) once against this client;
     /// <paramref name="reportDirectory"/>, if given, receives the reports. With <paramref name="hostile"/>, the client
@@ -28,18 +32,14 @@ public sealed record SelfTestSubject(
     public async Task<(int ExitCode, RunResult? Result)> RunAsync(string? reportDirectory, string title, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? feature = null, string? tags = null, HostileMode? hostile = null)
     {
         var features = Path.Combine(RepositoryPaths.Features(), Suite, feature ?? string.Empty);
-        if (Suite.StartsWith("knowlarity/voice-stream", StringComparison.Ordinal) || Suite.StartsWith("knowlarity/verloop", StringComparison.Ordinal))
+        if (Client.StartServer is { } startServer)
         {
-            var info = ReferenceBots.Get(Name);
-            await using var bot = await ReferenceBotServer.StartAsync(Name, cancellationToken: cancellationToken);
-            await using var proxy = hostile is null ? null : HostileProxy.Start(new IPEndPoint(IPAddress.Loopback, bot.Url.Port), hostile, upstreamIsHostile: true);
-
-            // The peer dials the wss-url the Stream Node (or the Verloop registration) is configured with.
-            var configured = new UriBuilder(bot.Url) { Path = info.Dialect == BotDialect.StreamNode ? "/voice" : "/vaani/knowlarity/setup-call-streams", Port = proxy?.Port ?? bot.Url.Port }.Uri;
+            await using var server = await startServer(0, cancellationToken);
+            await using var proxy = hostile is null ? null : HostileProxy.Start(new IPEndPoint(IPAddress.Loopback, server.Url.Port), hostile, upstreamIsHostile: true);
             return await ConformanceHost.RunAsync(new RunRequest
             {
                 Paths = [features],
-                Target = configured,
+                Target = new UriBuilder(server.Url) { Port = proxy?.Port ?? server.Url.Port }.Uri,
                 Insecure = true,
                 Tags = tags,
                 ReportDirectory = reportDirectory,
@@ -48,12 +48,7 @@ public sealed record SelfTestSubject(
             }, output, error, cancellationToken);
         }
 
-        Func<IReadOnlyDictionary<string, string>, TextWriter, CancellationToken, Task<int>> run = Suite switch
-        {
-            "dataflow" => (environment, log, ct) => DataFlowReferenceClients.RunAsync(Name, environment, log, ct),
-            "cti" => (environment, log, ct) => CtiReferenceClients.RunAsync(Name, environment, log, ct),
-            _ => (environment, log, ct) => KnowlarityReferenceClients.RunAsync(Name, environment, log, ct),
-        };
+        var run = Client.RunTask ?? throw new InvalidOperationException($"reference client {Name} runs neither a task nor a server in process");
         if (hostile is not null)
         {
             var direct = run;
@@ -171,51 +166,16 @@ public sealed record SelfTestJudgement(IReadOnlyList<string> Missed, IReadOnlyLi
     public IEnumerable<string> Problems => Missed.Concat(Wrong);
 }
 
-/// <summary>Every suite's reference clients, as the self-tests and <c>protosim selftest</c> run them.</summary>
+/// <summary>Every suite's reference clients, as the self-tests and <c>protosim selftest</c> run them (from the suite modules).</summary>
 public static class SelfTestCatalog
 {
-    private static readonly IReadOnlySet<string> None = new HashSet<string>(StringComparer.Ordinal);
-
-    /// <summary>The suites, in the order the gate runs them.</summary>
-    public static IReadOnlyList<string> Suites { get; } = ["knowlarity/voice-stream", "knowlarity/verloop", "dataflow", "knowlarity/rest", "cti"];
+    /// <summary>The suites' folders, in the order the gate runs them.</summary>
+    public static IReadOnlyList<string> Suites { get; } = [.. SuiteModules.All.Select(m => m.Folder)];
 
     public static IReadOnlyList<SelfTestSubject> All { get; } =
-    [
-        .. ReferenceBots.All.Select(b => new SelfTestSubject(b.Dialect == BotDialect.StreamNode ? "knowlarity/voice-stream" : "knowlarity/verloop", b.Name, b.Conforming, b.BreaksRules, None, Parallel: 8)),
-        .. DataFlowReferenceClients.All.Select(c => new SelfTestSubject("dataflow", c.Name, c.Conforming, c.BreaksRules, DataFlowNotApplicable(c.Transport), Parallel: 6)),
-        .. KnowlarityReferenceClients.All.Select(c => new SelfTestSubject("knowlarity/rest", c.Name, c.Conforming, c.BreaksRules, None, Parallel: 12)),
-        .. CtiReferenceClients.All.Select(c => new SelfTestSubject("cti", c.Name, c.Conforming, c.BreaksRules, CtiNotApplicable(c.Transport), Parallel: 8)),
-    ];
+        [.. SuiteModules.All.SelectMany(m => m.ReferenceClients.Where(c => c.InSelfTest).Select(c => new SelfTestSubject(m, c)))];
 
     public static SelfTestSubject Get(string name) =>
         All.FirstOrDefault(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"no reference client or bot \"{name}\"; see protosim reference-bot --list and protosim reference-client --list", nameof(name));
-
-    /// <summary>The rules a Data Flow client of one integration cannot be judged on (the other integrations' scenarios skip).</summary>
-    public static IReadOnlySet<string> DataFlowNotApplicable(DataFlowTransport transport)
-    {
-        var ids = ConformanceRunner.LoadCatalogues([Path.Combine(RepositoryPaths.Features(), "dataflow")]).Catalogues.SelectMany(c => c.Rules).Select(r => r.Id).ToList();
-        static bool Of(string id, string family) => id.StartsWith(family, StringComparison.Ordinal);
-        return transport switch
-        {
-            DataFlowTransport.WebSocket => ids.Where(id => Of(id, "DFG-") || Of(id, "DFH-")).ToHashSet(StringComparer.Ordinal),
-            DataFlowTransport.Grpc => ids.Where(id => id == "DFW-002" || Of(id, "DFH-")).ToHashSet(StringComparer.Ordinal),
-
-            // HTTP: the streaming rules, except the two with scope H that its own scenario judges.
-            _ => ids.Where(id => Of(id, "DFG-") || (Of(id, "DFW-") && id is not ("DFW-013" or "DFW-033"))).ToHashSet(StringComparer.Ordinal),
-        };
-    }
-
-    /// <summary>The rules of the transports a CTI client does not use.</summary>
-    public static IReadOnlySet<string> CtiNotApplicable(CtiTransportKind transport)
-    {
-        HashSet<string> socket = ["CTI-002", "CTI-003", "CTI-004", "CTI-005", "CTI-006", "CTI-007"];
-        HashSet<string> http = ["CTI-008", "CTI-009", "CTI-010", "CTI-011", "CTI-012", "CTI-013"];
-        return transport switch
-        {
-            CtiTransportKind.Socket => http,
-            CtiTransportKind.Http => socket,
-            _ => socket.Union(http).ToHashSet(StringComparer.Ordinal),
-        };
-    }
 }

@@ -14,7 +14,7 @@ internal static class Serve
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static async Task<int> RunAsync(string? endpointsFile, string bind, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? dataflowProto = null, string reportsRoot = "reports")
+    public static async Task<int> RunAsync(string? endpointsFile, string bind, TextWriter output, TextWriter error, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null, string reportsRoot = "reports")
     {
         if (!IPAddress.TryParse(bind, out var address))
         {
@@ -27,7 +27,7 @@ internal static class Serve
             await error.WriteLineAsync($"warning: binding {address}: the fakes and the dashboard are reachable from other machines");
         }
 
-        var (host, errors) = await ServeHost.StartAsync(address, dataflowProto, reportsRoot, cancellationToken);
+        var (host, errors) = await ServeHost.StartAsync(address, settings, reportsRoot, cancellationToken);
         if (host is null)
         {
             foreach (var e in errors)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Core.Hosting;
 using ProtocolSim.Dashboard;
 
@@ -31,16 +32,13 @@ public sealed class ServeHost : IAsyncDisposable
     public JsonObject Endpoints { get; }
 
     /// <summary>Starts everything; on invalid fixtures or settings nothing listens and every error is returned.</summary>
-    /// <param name="dataflowProto">A .proto file for the Data Flow gRPC integration (<c>--dataflow-proto</c>), or null.</param>
-    public static async Task<(ServeHost? Host, IReadOnlyList<string> Errors)> StartAsync(IPAddress address, string? dataflowProto, string? reportsRoot, CancellationToken cancellationToken)
+    /// <param name="settings">Values of the options the fakes add to <c>serve</c> (<see cref="IFakeHostFactory.Options"/>), keyed by setting; null for none.</param>
+    public static async Task<(ServeHost? Host, IReadOnlyList<string> Errors)> StartAsync(IPAddress address, IReadOnlyDictionary<string, string>? settings, string? reportsRoot, CancellationToken cancellationToken)
     {
-        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (dataflowProto is not null)
+        var context = new FakeHostContext(address, RepositoryPaths.Fixtures(), RepositoryPaths.Recordings())
         {
-            settings["dataflow.proto"] = dataflowProto;
-        }
-
-        var context = new FakeHostContext(address, RepositoryPaths.Fixtures(), RepositoryPaths.Recordings()) { Settings = settings };
+            Settings = settings ?? new Dictionary<string, string>(StringComparer.Ordinal),
+        };
 
         // Fixtures are validated before anything listens: every error at once, exit 2 (STYLE.md).
         var plans = FakeHostFactories.Discover().Select(f => f.Prepare(context)).ToList();

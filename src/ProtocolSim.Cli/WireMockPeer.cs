@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using ProtocolSim.Conformance.Suites;
 namespace ProtocolSim.Cli;
 
 /// <summary>

@@ -33,6 +33,13 @@ public sealed class ShellClientLauncher(string command) : IClientLauncher
 
     public string Description => command;
 
+    /// <summary>A path as one word of the shell that runs the command (<c>'...'</c>, or <c>"..."</c> on Windows).</summary>
+    public static string Quote(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return OperatingSystem.IsWindows() ? $"\"{path}\"" : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+    }
+
     public async Task<ClientExit> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(environment);

@@ -16,7 +16,15 @@ public sealed class DataFlowHostFactory : IFakeHostFactory
     /// <summary>The setting that names a .proto file to serve the gRPC integration under.</summary>
     public const string ProtoSetting = "dataflow.proto";
 
+    /// <summary><c>--dataflow-proto FILE</c>, of <c>serve</c> and of <c>run</c> alike.</summary>
+    public static ProgramOption ProtoOption { get; } = new(
+        "--dataflow-proto",
+        "Serve the Data Flow gRPC integration from this .proto file (the official grpcDataFlow.proto) instead of fixtures/dataflow/grpcDataFlow.proto.",
+        ProtoSetting);
+
     public string Name => "dataflow";
+
+    public IReadOnlyList<ProgramOption> Options { get; } = [ProtoOption];
 
     public FakeHostPlan Prepare(FakeHostContext context)
     {

@@ -1,3 +1,5 @@
+using ProtocolSim.Conformance.Suites;
+
 namespace ProtocolSim.Cli.Tests;
 
 public sealed class CliTests
@@ -92,6 +94,20 @@ public sealed class CliTests
         Assert.True(File.Exists(Path.Combine(reports, "reqnroll-report.html")));
         Assert.Equal(2, missing);
         Assert.Contains("nope.dll\": no such file", missingErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_AModulesOwnOptions_AreCheckedByTheModule()
+    {
+        // --greeting-timeout and --dataflow-proto come from the suites' modules, not from the CLI.
+        var (code, _, err) = await RunCliAsync("run", Path.Combine(RepositoryPaths.Features(), "knowlarity", "voice-stream"),
+            "--target", "wss://127.0.0.1:1/voice", "--greeting-timeout", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("--greeting-timeout \"0\": give a number of seconds above 0", err, StringComparison.Ordinal);
+        var (protoCode, _, protoErr) = await RunCliAsync("run", Path.Combine(RepositoryPaths.Features(), "dataflow"),
+            "--client-command", "true", "--dataflow-proto", "no/such.proto");
+        Assert.Equal(2, protoCode);
+        Assert.Contains("--dataflow-proto:", protoErr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.ReferenceClients.Cti;
 using Xunit.Abstractions;
 
@@ -19,7 +20,7 @@ public abstract class CtiSelfTestBase(ITestOutputHelper output)
     protected Task RunAgainstAsync(string clientName)
     {
         var info = CtiReferenceClients.Get(clientName);
-        var notApplicable = SelfTestCatalog.CtiNotApplicable(info.Transport);
+        var notApplicable = ProtocolSim.Cti.Steps.CtiSuite.NotApplicable(info.Transport);
         return ClientSuiteSelfTest.RunAsync(output, Suite, clientName, info.Conforming, info.BreaksRules,
             (environment, log, ct) => CtiReferenceClients.RunAsync(clientName, environment, log, ct), parallel: 8, notApplicable);
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ProtocolSim.Conformance.Suites;
 
 namespace ProtocolSim.Cli.Tests;
 

@@ -1,4 +1,5 @@
 using ProtocolSim.Conformance;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.ReferenceClients.DataFlow;
 using Xunit.Abstractions;
 
@@ -24,7 +25,7 @@ public abstract class DataFlowSelfTestBase(ITestOutputHelper output)
     }
 
     /// <summary>The rules a client of one integration cannot be judged on (the other integrations' scenarios skip).</summary>
-    internal static IReadOnlySet<string> NotApplicable(DataFlowTransport transport) => SelfTestCatalog.DataFlowNotApplicable(transport);
+    internal static IReadOnlySet<string> NotApplicable(DataFlowTransport transport) => ProtocolSim.DataFlow.Steps.DataFlowSuite.NotApplicable(transport);
 
     internal static string Suite => Path.Combine(RepositoryPaths.Features(), "dataflow");
 }

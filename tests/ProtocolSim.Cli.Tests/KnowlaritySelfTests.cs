@@ -1,3 +1,4 @@
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.ReferenceClients.Knowlarity;
 using Xunit.Abstractions;
 

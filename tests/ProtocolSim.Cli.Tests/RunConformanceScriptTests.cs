@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using ProtocolSim.Conformance.Suites;
 
 namespace ProtocolSim.Cli.Tests;
 

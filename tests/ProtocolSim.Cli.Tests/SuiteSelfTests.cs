@@ -1,4 +1,5 @@
 using ProtocolSim.Conformance;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.ReferenceClients;
 using Xunit.Abstractions;
 

@@ -10,7 +10,7 @@ public sealed class FakeHostFactoriesTests
     {
         // This test project's directory holds ProtocolSim.Core (no factory) and the test assembly (skipped).
         Assert.Empty(FakeHostFactories.Discover(AppContext.BaseDirectory));
-        Assert.DoesNotContain(FakeHostFactories.ProtocolAssemblies(AppContext.BaseDirectory), a => a.GetName().Name!.EndsWith(".Tests", StringComparison.Ordinal));
+        Assert.DoesNotContain(ProtocolAssemblies.Find(AppContext.BaseDirectory), a => a.GetName().Name!.EndsWith(".Tests", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using ProtocolSim.Cli;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.ReferenceClients;
 using ProtocolSim.ReferenceClients.DataFlow;
 using static Microsoft.Playwright.Assertions;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using ProtocolSim.Cli;
+using ProtocolSim.Conformance.Suites;
 
 namespace ProtocolSim.Dashboard.Tests;
 

@@ -13,6 +13,9 @@ public interface IFakeHostFactory
     /// <summary>The system's short name, as <see cref="IFakeHost.Name"/>.</summary>
     string Name { get; }
 
+    /// <summary>The options this fake adds to <c>protosim serve</c>; their values arrive in <see cref="FakeHostContext.Settings"/>.</summary>
+    IReadOnlyList<ProgramOption> Options => [];
+
     /// <summary>
     /// Loads and validates what the fake needs (its fixtures, its settings), with every error at once; nothing
     /// listens yet, so that <c>serve</c> starts no fake while another's fixture is wrong (STYLE.md: exit 2).
@@ -69,40 +72,7 @@ public sealed class FakeHostFactoryAttribute(Type factory) : Attribute
 public static class FakeHostFactories
 {
     /// <summary>Every factory found, ordered by name, so that the endpoints file and the banner read the same in every run.</summary>
-    public static IReadOnlyList<IFakeHostFactory> Discover(string? directory = null)
-    {
-        var factories = new List<IFakeHostFactory>();
-        foreach (var assembly in ProtocolAssemblies(directory ?? AppContext.BaseDirectory))
-        {
-            foreach (var attribute in assembly.GetCustomAttributes<FakeHostFactoryAttribute>())
-            {
-                factories.Add((IFakeHostFactory)(Activator.CreateInstance(attribute.Factory)
-                    ?? throw new InvalidOperationException($"{attribute.Factory} could not be made")));
-            }
-        }
-
-        return factories.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-    }
-
-    /// <summary>The loaded assembly of each <c>ProtocolSim.*.dll</c> in <paramref name="directory"/>, loaded once into the default context.</summary>
-    public static IEnumerable<Assembly> ProtocolAssemblies(string directory)
-    {
-        // A name may be loaded twice (a test runner loads its adapters into contexts of their own): the first is taken.
-        var loaded = new Dictionary<string, Assembly>(StringComparer.Ordinal);
-        foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies().Where(a => !a.IsDynamic))
-        {
-            loaded.TryAdd(assembly.GetName().Name ?? "", assembly);
-        }
-
-        foreach (var file in Directory.EnumerateFiles(directory, "ProtocolSim.*.dll").Order(StringComparer.Ordinal))
-        {
-            var name = Path.GetFileNameWithoutExtension(file);
-            if (name.EndsWith(".Tests", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            yield return loaded.TryGetValue(name, out var assembly) ? assembly : Assembly.Load(new AssemblyName(name));
-        }
-    }
+    public static IReadOnlyList<IFakeHostFactory> Discover(string? directory = null) =>
+        ProtocolAssemblies.Instances<FakeHostFactoryAttribute, IFakeHostFactory>(a => a.Factory, directory)
+            .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
 }

@@ -13,21 +13,6 @@ public sealed class Recordings(string directory)
 
     public string Directory { get; } = directory;
 
-    /// <summary>Finds <c>recordings/audio</c> by walking up from <paramref name="start"/> (the repository root holds ProtocolSim.sln).</summary>
-    public static string? Locate(string start)
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "recordings", "audio");
-            if (System.IO.Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
     public CallerUtterance Get(string name, int sampleRate) => _cache.GetOrAdd((name, sampleRate), key => Load(key.Item1, key.Item2));
 
     private CallerUtterance Load(string name, int sampleRate)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ProtocolSim.Conformance.Suites;
 
 namespace ProtocolSim.Knowlarity.VoiceStream;
 
@@ -47,59 +48,48 @@ public static class VoicePeerOverrides
             (o, v) => o with { RateQueryParameter = v }),
     ];
 
-    /// <summary>Every setting: name, meaning, default.</summary>
-    public static IEnumerable<(string Name, string Meaning, string Default)> Known => Settings.Select(s => (s.Name, s.Meaning, s.Default));
+    /// <summary>The settings as a suite offers them to <c>--set</c> (both voice-stream dialects share them).</summary>
+    public static ISuiteSettings Catalog { get; } = new SettingSet();
 
-    /// <summary>Every problem with the overrides, all at once (unknown names, bad values).</summary>
-    public static IReadOnlyList<string> Validate(IReadOnlyDictionary<string, string> overrides)
+    /// <summary>What one <c>--set Name=Value</c> is: not one of these settings, a valid value, or a bad one (the message says why).</summary>
+    public static SettingCheck Check(string name, string value)
     {
-        var errors = new List<string>();
-        var probe = new VoicePeerOptions { Target = new Uri("wss://127.0.0.1/") };
-        foreach (var (name, value) in overrides)
+        var key = Normalize(name);
+        if (key.StartsWith("ExtraMetadata.", StringComparison.OrdinalIgnoreCase))
         {
-            var key = Normalize(name);
-            if (key.StartsWith("ExtraMetadata.", StringComparison.OrdinalIgnoreCase))
-            {
-                if (key.Length == "ExtraMetadata.".Length)
-                {
-                    errors.Add($"--set {name}: name the metadata key, e.g. ExtraMetadata.client_meta_id=cm-1");
-                }
+            return key.Length == "ExtraMetadata.".Length
+                ? SettingCheck.Invalid($"--set {name}: name the metadata key, e.g. ExtraMetadata.client_meta_id=cm-1")
+                : SettingCheck.Valid;
+        }
 
-                continue;
-            }
-
-            if (key.Equals("Verloop:GreetingTimeout", StringComparison.OrdinalIgnoreCase))
-            {
-                try
-                {
-                    Seconds(value, allowZero: true);
-                }
-                catch (FormatException ex)
-                {
-                    errors.Add($"--set {name}={value}: {ex.Message}");
-                }
-
-                continue;
-            }
-
-            var setting = Array.Find(Settings, s => s.Name.Equals(key, StringComparison.OrdinalIgnoreCase));
-            if (setting is null)
-            {
-                errors.Add($"--set {name}: unknown setting; known: {string.Join(", ", Settings.Select(s => s.Name))}");
-                continue;
-            }
-
+        if (key.Equals("Verloop:GreetingTimeout", StringComparison.OrdinalIgnoreCase))
+        {
             try
             {
-                setting.Apply(probe, value);
+                Seconds(value, allowZero: true);
+                return SettingCheck.Valid;
             }
-            catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException)
+            catch (FormatException ex)
             {
-                errors.Add($"--set {name}={value}: {ex.Message} (expected {setting.Meaning})");
+                return SettingCheck.Invalid($"--set {name}={value}: {ex.Message}");
             }
         }
 
-        return errors;
+        var setting = Array.Find(Settings, s => s.Name.Equals(key, StringComparison.OrdinalIgnoreCase));
+        if (setting is null)
+        {
+            return SettingCheck.Unknown;
+        }
+
+        try
+        {
+            setting.Apply(new VoicePeerOptions { Target = new Uri("wss://127.0.0.1/") }, value);
+            return SettingCheck.Valid;
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException)
+        {
+            return SettingCheck.Invalid($"--set {name}={value}: {ex.Message} (expected {setting.Meaning})");
+        }
     }
 
     /// <summary>Applies validated overrides to the defaults of a call.</summary>
@@ -170,4 +160,11 @@ public static class VoicePeerOverrides
     }
 
     private sealed record Setting(string Name, string Meaning, string Default, Func<VoicePeerOptions, string, VoicePeerOptions> Apply);
+
+    private sealed class SettingSet : ISuiteSettings
+    {
+        public IReadOnlyList<SuiteSetting> Known { get; } = [.. Settings.Select(s => new SuiteSetting(s.Name, s.Meaning, s.Default))];
+
+        public SettingCheck Check(string name, string value) => VoicePeerOverrides.Check(name, value);
+    }
 }

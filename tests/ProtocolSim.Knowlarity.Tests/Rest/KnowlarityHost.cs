@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Cli;
+using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Knowlarity.Rest;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
