@@ -2,7 +2,7 @@
 # Installs everything ProtocolSim and its tests need on a fresh Debian machine with the .NET 10 SDK:
 #   sox        cross-checks our G.711 and resampler bit for bit (tests) and converts espeak output (recordings)
 #   espeak-ng  regenerates the caller recordings (recordings/generate.sh)
-#   wrk, nghttp2-client (h2load)  independent HTTP load generators of `protosim bench knowlarity` (wrk at full
+#   wrk, nghttp2-client (h2load)  independent HTTP load generators of the benchmark `knowlarity` (bench/) (wrk at full
 #              speed, h2load at a fixed rate); small, so installed with the rest even where only tests run
 #   chromium   Debian's browser, which the dashboard and report tests drive through Microsoft.Playwright
 #              (ExecutablePath /usr/bin/chromium; Playwright never downloads a browser here)

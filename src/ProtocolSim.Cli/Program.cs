@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using ProtocolSim.Conformance;
 using ProtocolSim.Conformance.Suites;
@@ -67,12 +66,8 @@ public static class Program
         root.Subcommands.Add(SelfTestCommand(output, error));
         root.Subcommands.Add(RulesCommand(output, error));
         root.Subcommands.Add(ServeCommand(output, error));
-        root.Subcommands.Add(BenchCommand(output));
         root.Subcommands.Add(ReferenceBotCommand(output, error));
         root.Subcommands.Add(ReferenceClientCommand(output, error));
-        var sink = new Command("bench-sink", "Internal: the benchmark's sink bot (child process).") { Hidden = true };
-        sink.SetAction((_, ct) => VoiceStreamBenchmark.RunSinkAsync(output, ct));
-        root.Subcommands.Add(sink);
         return root;
     }
 
@@ -252,57 +247,6 @@ public static class Program
         var fakeOptions = AddOptions(command, FakeHostFactories.Discover().SelectMany(f => f.Options).DistinctBy(o => o.Name, StringComparer.Ordinal));
         command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, Values(parse, fakeOptions), parse.GetValue(reports)!));
         return command;
-    }
-
-    private static Command BenchCommand(TextWriter output)
-    {
-        var streams = new Option<string>("--streams") { Description = "Comma-separated stream counts.", DefaultValueFactory = _ => "100,500,1000,2000" };
-        var seconds = new Option<int>("--seconds") { Description = "Measuring time per step.", DefaultValueFactory = _ => 10 };
-        var rate = new Option<int>("--rate") { Description = "Sampling rate of the streams.", DefaultValueFactory = _ => 16000 };
-        var voice = new Command("voice-stream", "N concurrent caller streams against a loopback sink bot: frame-send lateness and CPU.") { streams, seconds, rate };
-        voice.SetAction(async (parse, ct) =>
-        {
-            var counts = parse.GetValue(streams)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
-            return await VoiceStreamBenchmark.RunAsync(counts, parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)), output, ct);
-        });
-        var sessions = new Option<string>("--sessions") { Description = "Comma-separated counts of concurrent sessions.", DefaultValueFactory = _ => "1,200" };
-        var events = new Option<int>("--events") { Description = "Events delivered per step (split over the sessions).", DefaultValueFactory = _ => 200_000 };
-        var audio = new Option<double>("--audio-seconds") { Description = "Seconds of audio streamed for the intake figure.", DefaultValueFactory = _ => 600 };
-        var dataflow = new Command("dataflow", "Events per second to one and to many Data Flow WebSocket sessions against a raw Kestrel echo; audio intake MB/s.") { sessions, events, audio };
-        dataflow.SetAction(async (parse, ct) =>
-        {
-            var counts = parse.GetValue(sessions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
-            return await DataFlowBenchmark.RunAsync(counts, parse.GetValue(events), parse.GetValue(audio), output, ct);
-        });
-        var calls = new Option<string>("--calls") { Description = "Comma-separated counts of concurrent Stream calls.", DefaultValueFactory = _ => "1,50" };
-        var grpcEvents = new Option<int>("--events") { Description = "StreamOutput events per step (split over the calls).", DefaultValueFactory = _ => 100_000 };
-        var batchSeconds = new Option<int>("--batch-seconds") { Description = "Length of the WAV file posted to the HTTP batch integration (0: skip).", DefaultValueFactory = _ => 60 };
-        var dataflowGrpc = new Command("dataflow-grpc", "StreamOutput messages/s of the Data Flow gRPC integration against a @grpc/grpc-js echo server; HTTP batch throughput for a 60 s WAV.") { calls, grpcEvents, batchSeconds };
-        dataflowGrpc.SetAction(async (parse, ct) =>
-        {
-            var counts = parse.GetValue(calls)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
-            return await DataFlowGrpcBenchmark.RunAsync(counts, parse.GetValue(grpcEvents), parse.GetValue(batchSeconds), output, ct);
-        });
-        var connections = new Option<int>("--connections") { Description = "HTTP connections of the load generator.", DefaultValueFactory = _ => 64 };
-        var httpSeconds = new Option<int>("--seconds") { Description = "Measuring time per HTTP measurement.", DefaultValueFactory = _ => 10 };
-        var subscribers = new Option<int>("--subscribers") { Description = "Notification stream subscribers for the fan-out.", DefaultValueFactory = _ => 1000 };
-        var fanOutEvents = new Option<int>("--events") { Description = "Events published in the fan-out burst.", DefaultValueFactory = _ => 2000 };
-        var knowlarity = new Command("knowlarity", "Requests/s and p99 of the Knowlarity REST fake against WireMock 3.13 with an equivalent stub; SSE fan-out to many subscribers.") { connections, httpSeconds, subscribers, fanOutEvents };
-        knowlarity.SetAction(async (parse, ct) =>
-            await KnowlarityBenchmark.RunAsync(parse.GetValue(connections), TimeSpan.FromSeconds(parse.GetValue(httpSeconds)), parse.GetValue(subscribers), parse.GetValue(fanOutEvents), output, ct));
-        var agentSessions = new Option<int>("--sessions") { Description = "Concurrent agent sessions.", DefaultValueFactory = _ => 1000 };
-        var cti = new Command("cti", "Concurrent agent sessions over the CTI socket transport (log in, add a channel group, log out): latency per command and events/s.") { agentSessions };
-        cti.SetAction(async (parse, ct) => await CtiBenchmark.RunAsync(parse.GetValue(agentSessions), output, ct));
-        var dashboardSessions = new Option<int>("--sessions") { Description = "Concurrent voice streams shown by the dashboard.", DefaultValueFactory = _ => 1000 };
-        var dashboardSeconds = new Option<int>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 10 };
-        var chromium = new Option<string>("--chromium") { Description = "The browser (headless).", DefaultValueFactory = _ => "/usr/bin/chromium" };
-        var dashboard = new Command("dashboard", "The dashboard in headless Chromium while N voice streams run: list push rate and the browser's frame times.") { dashboardSessions, dashboardSeconds, chromium };
-        dashboard.SetAction(async (parse, ct) =>
-            await DashboardBenchmark.RunAsync(parse.GetValue(dashboardSessions), TimeSpan.FromSeconds(parse.GetValue(dashboardSeconds)), parse.GetValue(chromium)!, output, ct));
-        return new Command("bench", "Benchmarks that print figures.") { voice, dataflow, dataflowGrpc, knowlarity, cti, dashboard };
     }
 
     private static Command ReferenceClientCommand(TextWriter output, TextWriter error)

@@ -14,6 +14,6 @@ public sealed class CtiHostFactory : IFakeHostFactory
     public FakeHostPlan Prepare(FakeHostContext context)
     {
         var (world, errors) = AgentWorldLoader.Load(AgentWorld.DefaultPath(context.Fixtures));
-        return FakeHostPlan.For(world, errors, async (w, cancellationToken) => await CtiMock.StartAsync(context.Address, o => o.World = w, cancellationToken));
+        return FakeHostPlan.For(world, errors, async (w, cancellationToken) => await CtiFake.StartAsync(context.Address, o => o.World = w, cancellationToken));
     }
 }

@@ -26,8 +26,6 @@ public sealed class SessionHub : IAsyncDisposable, ISessionObserver
     private readonly Task _ticker;
     private readonly List<Action> _detach = [];
     private long _nextKey;
-    private long _pushes;
-    private long _pushedRows;
 
     public SessionHub(DashboardOptions? options = null)
     {
@@ -36,9 +34,6 @@ public sealed class SessionHub : IAsyncDisposable, ISessionObserver
     }
 
     public DashboardOptions Options => _options;
-
-    /// <summary>List messages sent so far (all subscribers), and the rows they carried: the push rate the benchmark prints.</summary>
-    public (long Messages, long Rows) PushCounts => (Interlocked.Read(ref _pushes), Interlocked.Read(ref _pushedRows));
 
     /// <summary>Sessions kept.</summary>
     public int Count => _rows.Count;
@@ -288,8 +283,8 @@ public sealed class SessionHub : IAsyncDisposable, ISessionObserver
             json.WriteEndObject();
         }
 
-        Interlocked.Increment(ref _pushes);
-        Interlocked.Add(ref _pushedRows, rows.Count);
+        DashboardMetrics.ListPushes.Add(1);
+        DashboardMetrics.ListRows.Add(rows.Count);
         return new ListMessage(type, buffer.WrittenMemory);
     }
 }

@@ -9,7 +9,7 @@ using ProtocolSim.DataFlow.Sessions;
 namespace ProtocolSim.DataFlow;
 
 /// <summary>
-/// A running Data Flow mock (<see cref="DataFlowMock.StartAsync"/>): where its integrations listen, the client it
+/// A running Data Flow mock (<see cref="DataFlowFake.StartAsync"/>): where its integrations listen, the client it
 /// knows, and its endpoints-file entries (ARCHITECTURE.md).
 /// </summary>
 public sealed class DataFlowHost : IFakeHost

@@ -44,7 +44,7 @@ public sealed class DataFlowHostFactory : IFakeHostFactory
             return FakeHostPlan.Failed(errors.Select(e => e.ToString()));
         }
 
-        return FakeHostPlan.Ready(async cancellationToken => await DataFlowMock.StartAsync(context.Address, DataFlowMock.NewCredentials(), o =>
+        return FakeHostPlan.Ready(async cancellationToken => await DataFlowFake.StartAsync(context.Address, DataFlowFake.NewCredentials(), o =>
         {
             o.AddProjects(projects);
             o.GrpcProto = proto;

@@ -43,6 +43,38 @@ public sealed class SuiteSelfTestRegressions(ITestOutputHelper output)
         Assert.Contains(scenario.Logs, l => l.Message.StartsWith("barge-in: the caller's speech onset at", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("conforming", OutcomeKind.Pass)]
+    [InlineData("crash-on-early-audio", OutcomeKind.Fail)]
+    public async Task CallerFramesNotJournaled_Kvs013_IsJudgedTheSame(string botName, OutcomeKind expected)
+    {
+        // --set JournalCallerFrames=false keeps 50 entries a second per call out of the journal; KVS-013 counts the
+        // caller frames sent before the greeting from the call's own record, so it is judged as with them.
+        var subject = SelfTestCatalog.Get(botName);
+        await using var bot = await subject.Client.StartServer!(0, CancellationToken.None);
+        var progress = new StringWriter();
+        var errors = new StringWriter();
+        var reports = Directory.CreateTempSubdirectory("protosim-kvs013-").FullName;
+        var (_, result) = await ConformanceHost.RunAsync(new RunRequest
+        {
+            Paths = [Path.Combine(ProtocolSim.Conformance.Suites.RepositoryPaths.Features(), "knowlarity", "voice-stream", "greeting.feature")],
+            Target = bot.Url,
+            Insecure = true,
+            Tags = "@KVS-013",
+            ReportDirectory = reports,
+            Overrides = new Dictionary<string, string> { ["JournalCallerFrames"] = "false" },
+        }, progress, errors, CancellationToken.None);
+        output.WriteLine(progress.ToString());
+        output.WriteLine(errors.ToString());
+        Assert.NotNull(result);
+        HarnessErrors.AssertNone(result, botName, reports);
+        var scenario = Assert.Single(result.Scenarios, s => s.Executed);
+        Assert.Equal(expected, Assert.Single(scenario.Outcomes, o => o.RuleId == "KVS-013").Kind);
+        var journals = Directory.GetFiles(Path.Combine(reports, "journals"), "*.jsonl").Select(File.ReadAllText).ToList();
+        Assert.NotEmpty(journals);
+        Assert.All(journals, j => Assert.DoesNotContain("caller audio ", j, StringComparison.Ordinal));
+    }
+
     private async Task<RunResult> RunAsync(string botName, string feature, string tags)
     {
         var progress = new StringWriter();

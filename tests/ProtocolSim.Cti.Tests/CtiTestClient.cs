@@ -35,7 +35,7 @@ internal static class TestWorld
     }
 
     public static Task<CtiHost> StartAsync(Action<CtiOptions>? configure = null, TimeProvider? time = null) =>
-        CtiMock.StartAsync(System.Net.IPAddress.Loopback, o =>
+        CtiFake.StartAsync(System.Net.IPAddress.Loopback, o =>
         {
             o.World = Default();
             configure?.Invoke(o);

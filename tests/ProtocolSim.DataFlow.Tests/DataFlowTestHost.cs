@@ -27,7 +27,7 @@ internal sealed class DataFlowTestHost : IAsyncDisposable
     public static async Task<DataFlowTestHost> StartAsync(IEnumerable<ProjectDefinition> projects, TimeSpan? startDelay = null, TimeSpan? finalizeDuration = null, Action<DataFlowOptions>? configure = null)
     {
         var client = new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant };
-        var app = await DataFlowMock.StartAsync(IPAddress.Loopback, client, o =>
+        var app = await DataFlowFake.StartAsync(IPAddress.Loopback, client, o =>
         {
             o.AddProjects(projects);
             o.StartDelay = startDelay ?? TimeSpan.FromMilliseconds(10);

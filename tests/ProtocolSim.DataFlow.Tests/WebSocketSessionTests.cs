@@ -21,7 +21,7 @@ public sealed class WebSocketSessionTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = await DataFlowMock.StartAsync(IPAddress.Loopback, new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant }, o =>
+        _app = await DataFlowFake.StartAsync(IPAddress.Loopback, new IdentityClient { ClientId = "c", ClientSecret = "secret-for-tests", Tenant = Tenant }, o =>
         {
             o.StartDelay = TimeSpan.FromMilliseconds(20);
             o.FinalizeDuration = TimeSpan.FromMilliseconds(20);

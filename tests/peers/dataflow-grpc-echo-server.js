@@ -1,4 +1,4 @@
-// The baseline of `protosim bench dataflow-grpc`: a @grpc/grpc-js server (npm) of the same dataflow/Stream method,
+// The baseline of the `dataflow-grpc` benchmark (bench/ProtocolSim.Benchmarks): a @grpc/grpc-js server (npm) of the same dataflow/Stream method,
 // from the same proto, that does none of the mock's work. For each StreamInput with JSON it writes
 // <events-per-message> copies of a pre-serialized event (a Start gets one StartResponse instead); audio is read and
 // dropped. It prints "listening <port>" once bound to 127.0.0.1:0 and serves until stdin closes. Usage:

@@ -14,7 +14,7 @@ namespace ProtocolSim.Cti.Steps;
 /// answer and event.
 /// </summary>
 [Binding]
-public sealed class CtiSteps(CtiScenario cti, ConformanceContext scenario)
+public sealed class CtiSteps(CtiDriver cti, ConformanceContext scenario)
 {
     private static readonly string[] SocketRules = ["CTI-002", "CTI-003", "CTI-004", "CTI-005", "CTI-006", "CTI-007"];
     private static readonly string[] HttpRules = ["CTI-008", "CTI-009", "CTI-010", "CTI-011", "CTI-012", "CTI-013"];

@@ -16,9 +16,6 @@ public sealed class DataFlowJournals(DataFlowOptions options, TimeProvider time)
     /// <summary>The store itself, for the dashboard to follow.</summary>
     public JournalStore Store => _store;
 
-    /// <summary>Forgets the journals kept so far (benchmarks between steps; open sessions keep writing to theirs).</summary>
-    public void Clear() => _store.Clear();
-
     /// <summary>Completes when no connection is open (at once when none is).</summary>
     public Task WhenIdleAsync(CancellationToken cancellationToken) => _store.WhenIdleAsync(cancellationToken);
 

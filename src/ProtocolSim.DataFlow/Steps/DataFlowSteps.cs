@@ -16,7 +16,7 @@ namespace ProtocolSim.DataFlow.Steps;
 /// journals (the mock's findings plus checks of what arrived on the wire).
 /// </summary>
 [Binding]
-public sealed partial class DataFlowSteps(DataFlowScenario df, ConformanceContext scenario)
+public sealed partial class DataFlowSteps(DataFlowDriver df, ConformanceContext scenario)
 {
     /// <summary>How soon after an answer that ends the session the client must close (DFW-006, DFW-022).</summary>
     private static readonly TimeSpan CloseWithin = TimeSpan.FromSeconds(3);

@@ -9,7 +9,7 @@ namespace ProtocolSim.Knowlarity.Rest;
 
 /// <summary>
 /// Composition of the Knowlarity REST fake, notifications stream, call simulator and simulator controls (STYLE.md:
-/// <c>Add*</c>/<c>Map*</c>); <see cref="KnowlarityServer"/> hosts them on WireMock.Net for <c>protosim serve</c>, the
+/// <c>Add*</c>/<c>Map*</c>); <see cref="KnowlarityHost"/> hosts them on WireMock.Net for <c>protosim serve</c>, the
 /// suite's scenarios and the tests.
 /// </summary>
 public static class KnowlarityFake
@@ -35,6 +35,6 @@ public static class KnowlarityFake
     }
 
     /// <summary>Builds and starts the fake on <paramref name="address"/>, port 0.</summary>
-    public static Task<KnowlarityServer> StartAsync(IPAddress address, Action<KnowlarityOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null) =>
-        KnowlarityServer.StartAsync(address, configure, cancellationToken, services);
+    public static Task<KnowlarityHost> StartAsync(IPAddress address, Action<KnowlarityOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null) =>
+        KnowlarityHost.StartAsync(address, configure, cancellationToken, services);
 }

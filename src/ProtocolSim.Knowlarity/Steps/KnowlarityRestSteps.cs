@@ -12,7 +12,7 @@ namespace ProtocolSim.Knowlarity.Steps;
 /// the scenario tags from the journals: the fake's findings, and what the client did after each answer and event.
 /// </summary>
 [Binding]
-public sealed class KnowlarityRestSteps(KnowlarityScenario k, ConformanceContext scenario)
+public sealed class KnowlarityRestSteps(KnowlarityRestDriver k, ConformanceContext scenario)
 {
     /// <summary>Reconnection attempts closer than this count as no delay (KNS-016).</summary>
     private static readonly TimeSpan MinimumBackOff = TimeSpan.FromMilliseconds(200);

@@ -481,7 +481,7 @@ public sealed class VoiceStreamSteps(VoiceStreamDriver driver, ConformanceContex
         await call.WaitUntilAsync(c => c.EndedAt is not null || (c.FirstPlayAudioAt is { } g && c.Now - g >= TimeSpan.FromMilliseconds(300)),
             timeout + TimeSpan.FromMilliseconds(800), driver.Token);
         var until = call.FirstPlayAudioAt ?? call.EndedAt ?? call.Now;
-        var framesBefore = call.Journal.Entries.Count(e => e.Kind == FrameKind.Binary && e.Direction == Direction.ToClient && e.Offset < until);
+        var framesBefore = call.CallerFramesBefore(until);
         var closedByBot = call.EndedBy is CallEndedBy.Bot or CallEndedBy.Transport;
         if (framesBefore == 0)
         {

@@ -34,16 +34,12 @@ internal readonly record struct Outgoing(
 internal sealed class SendLane(WebSocket socket, VoiceCall call)
 {
     private const int MaxQueued = 1000; // 20 s of 20 ms frames
-    private static long _asyncSends;
     private readonly Lock _gate = new();
     private readonly Queue<Outgoing> _queue = new();
     private bool _busy;
     private bool _failed;
     private bool _closing;
     private long _dropped;
-
-    /// <summary>Sends (process-wide) that did not complete synchronously: a measure of back-pressure, for benchmarks.</summary>
-    public static long AsyncSends => Interlocked.Read(ref _asyncSends);
 
     public void Post(Outgoing outgoing)
     {
@@ -130,7 +126,7 @@ internal sealed class SendLane(WebSocket socket, VoiceCall call)
                     var send = socket.SendAsync(current.Data, current.Type, endOfMessage: true, CancellationToken.None);
                     if (!send.IsCompleted)
                     {
-                        Interlocked.Increment(ref _asyncSends);
+                        VoiceStreamMetrics.AsyncSends.Add(1);
                     }
 
                     await send;

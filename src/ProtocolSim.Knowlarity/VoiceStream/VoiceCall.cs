@@ -50,7 +50,6 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     private readonly Lock _gate = new();
     private readonly VoicePeerOptions _options;
     private readonly MediaPacer _pacer;
-    private readonly LatenessRecorder? _lateness;
     private readonly StallMonitor? _stalls;
     private readonly CallerFeed _feed;
     private readonly PlaybackModel _playback = new();
@@ -60,7 +59,6 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     private readonly List<SpokenUtterance> _spoken = [];
     private readonly CancellationTokenSource _lifetime = new();
     private readonly int _frameBytes;
-    private readonly bool _journalFrames;
     private ClientWebSocket? _socket;
     private SendLane? _lane;
     private Task? _receiveLoop;
@@ -75,6 +73,9 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     private TimeSpan? _lastPlayAudioAt;
     private TimeSpan? _firstFrameAt;
     private TimeSpan? _firstPlayAudioAt;
+
+    // When each caller frame went out, until the bot's first playAudio arrived (guarded by _gate): KVS-013.
+    private readonly List<TimeSpan> _framesBeforeGreeting = [];
     private TimeSpan? _firstMessageAt;
     private ReceivedMessage? _control;
     private TimeSpan? _endedAt;
@@ -82,25 +83,19 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeDescription;
 
-    /// <param name="journalAudioFrames">False (benchmarks only) keeps caller frames and caller audio out of the journal.</param>
     /// <param name="stalls">The harness's own stalls (on the pacer's clock): a chunk read late because the harness stalled does not count as an underrun (KVS-021).</param>
-    public VoiceCall(VoicePeerOptions options, SessionJournal journal, MediaPacer? pacer = null, LatenessRecorder? lateness = null, int seed = 0, bool journalAudioFrames = true, StallMonitor? stalls = null)
+    public VoiceCall(VoicePeerOptions options, SessionJournal journal, MediaPacer? pacer = null, int seed = 0, StallMonitor? stalls = null)
     {
         _options = options;
         _stalls = stalls;
         Journal = journal;
         _pacer = pacer ?? MediaPacer.Shared;
-        _lateness = lateness;
-        _journalFrames = journalAudioFrames;
         _frameBytes = Pcm.BytesPer(options.FrameDuration, options.SampleRate);
         _feed = new CallerFeed(_frameBytes, options.SampleRate, seed);
         journal.SetLabel("dialect", options.Dialect == VoiceDialect.StreamNode ? "Stream-Node" : "Verloop");
         journal.SetLabel("callid", options.CallId);
         journal.SetLabel("rate", options.SampleRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
-
-    /// <summary>Sends of all calls that did not complete synchronously (back-pressure; printed by the benchmark).</summary>
-    public static long AsyncSends => SendLane.AsyncSends;
 
     public VoicePeerOptions Options => _options;
 
@@ -118,6 +113,18 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
     {
         get { lock (_gate) { return _firstPlayAudioAt; } }
         private set { lock (_gate) { _firstPlayAudioAt = value; } }
+    }
+
+    /// <summary>
+    /// How many caller frames went out before <paramref name="until"/>, for any moment up to the bot's first playAudio
+    /// (frames are kept until then, journaled or not: <see cref="VoicePeerOptions.JournalCallerFrames"/>).
+    /// </summary>
+    public int CallerFramesBefore(TimeSpan until)
+    {
+        lock (_gate)
+        {
+            return _framesBeforeGreeting.Count(t => t < until);
+        }
     }
 
     /// <summary>Time the latest playAudio arrived (steps poll it while waiting, so it is kept, not searched for).</summary>
@@ -478,7 +485,16 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
             spoken!.MarkOnsetSent(at, _playback.IsPlaying(at));
         }
 
-        if (_journalFrames)
+        lock (_gate)
+        {
+            // Kept against the playAudio's arrival time, whichever thread records first.
+            if (_firstPlayAudioAt is not { } greeted || at < greeted)
+            {
+                _framesBeforeGreeting.Add(at);
+            }
+        }
+
+        if (_options.JournalCallerFrames)
         {
             Journal.GetOrAddAudio("caller", _options.SampleRate).Write(at, frame.Span);
             var summary = spoken is null ? $"caller audio {frame.Length} B (line noise)" : $"caller audio {frame.Length} B ({spoken.Utterance.Name})";
@@ -509,10 +525,10 @@ public sealed class VoiceCall : IAsyncDisposable, IPacedStream
 
     internal void RecordLateness(long dueTimestamp)
     {
-        if (_lateness is not null)
+        if (VoiceStreamMetrics.SendLateness.Enabled)
         {
             var now = _pacer.Time.GetTimestamp();
-            _lateness.Record(TimeSpan.FromSeconds((double)(now - dueTimestamp) / _pacer.Time.TimestampFrequency));
+            VoiceStreamMetrics.SendLateness.Record((now - dueTimestamp) * 1000.0 / _pacer.Time.TimestampFrequency);
         }
     }
 

@@ -106,6 +106,13 @@ public sealed record VoicePeerOptions
     /// </summary>
     public string RateQueryParameter { get; init; } = "sampling_rate";
 
+    /// <summary>
+    /// Whether every caller frame is journaled and its audio captured for the report (the default). False keeps them
+    /// out of the journal, the report and the dashboard's timeline, for runs of many or long calls (a load or soak
+    /// run: 1,000 calls journal 50,000 frames a second); no verdict reads them (KVS-013 counts the call's own record).
+    /// </summary>
+    public bool JournalCallerFrames { get; init; } = true;
+
     /// <summary>Connect timeout (TCP + TLS + upgrade).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

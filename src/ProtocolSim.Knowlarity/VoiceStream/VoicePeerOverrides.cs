@@ -46,6 +46,8 @@ public static class VoicePeerOverrides
             (o, v) => o with { MaxChunkDuration = TimeSpan.FromMilliseconds(Int(v, 20, 60_000)) }),
         new("RateQuery", "query parameter that tells the bot the rate when --target has no {rate}; empty = none", "sampling_rate",
             (o, v) => o with { RateQueryParameter = v }),
+        new("JournalCallerFrames", "false: caller frames and audio stay out of journals and reports (many or long calls); no verdict reads them", "true",
+            (o, v) => o with { JournalCallerFrames = bool.Parse(v) }),
     ];
 
     /// <summary>The settings as a suite offers them to <c>--set</c> (both voice-stream dialects share them).</summary>

@@ -21,7 +21,7 @@ public sealed class BadInputTests
     [Fact]
     public async Task WrongTypes_InEveryMember_OfEveryEndpoint_GetA4xxInTheApisShape()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.RegisterAsync();
         var failures = new List<string>();
         foreach (var route in RestRoutes.All.Where(r => r.Method is "POST" or "PUT"))
@@ -63,7 +63,7 @@ public sealed class BadInputTests
     [Fact]
     public async Task MissingHeaders_AndHugeHeaders_AreRefusedCleanly()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         using var bare = new HttpClient { BaseAddress = new Uri(host.BaseUrl) };
         using var noKeys = await bare.GetAsync("/Basic/v1/account/agent");
         Assert.Equal(HttpStatusCode.Forbidden, noKeys.StatusCode);

@@ -9,13 +9,13 @@ namespace ProtocolSim.Knowlarity.Tests.Rest;
 
 public sealed class CallLifecycleTests
 {
-    private static object MakeCall(KnowlarityHost host, string customer, string? agent = null) =>
+    private static object MakeCall(KnowlarityTestHost host, string customer, string? agent = null) =>
         new { k_number = host.Account.SrNumber, agent_number = agent ?? host.Account.AgentNumber, customer_number = customer };
 
     [Fact]
     public async Task MakeCall_Answered_StreamsEveryLegThenTheCdr_WithUuidEqualToCallId()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.RegisterAsync();
         await using var stream = await host.OpenStreamAsync();
         Assert.Equal("text/event-stream", stream.Response.Content.Headers.ContentType!.MediaType);
@@ -53,7 +53,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task MakeCall_AgentMisses_CustomerIsNeverCalled()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.RegisterAsync();
         await using var stream = await host.OpenStreamAsync();
         var (_, body) = await host.PostAsync("/call/makecall", MakeCall(host, "+919900000001", agent: "+919845000003"));
@@ -67,7 +67,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task MakeCall_CustomerBusy_EndsBothLegs()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.RegisterAsync();
         await using var stream = await host.OpenStreamAsync();
         var (_, body) = await host.PostAsync("/call/makecall", MakeCall(host, "+919900000002"));
@@ -78,7 +78,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task MakeCall_Failures_UseTheDocumentedErrorBodies()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.RegisterAsync();
         var (status, body) = await host.PostAsync("/call/makecall", MakeCall(host, "+919876543210"));
         Assert.Equal(HttpStatusCode.BadRequest, status);
@@ -102,14 +102,14 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task MakeCall_BeforeRegistering_IsRefusedAndRecorded_OrOnlyRecordedWhenAllowed()
     {
-        await using (var lenient = await KnowlarityHost.StartAsync(o => o.RequireNotificationRegistration = false))
+        await using (var lenient = await KnowlarityTestHost.StartAsync(o => o.RequireNotificationRegistration = false))
         {
             var (served, _) = await lenient.PostAsync("/call/makecall", MakeCall(lenient, "+919900000001"));
             Assert.Equal(HttpStatusCode.OK, served);
             Assert.Single(lenient.Findings("KRS-009"));
         }
 
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.PostAsync("/call/makecall", MakeCall(host, "+919900000001"));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("SR number is not registered for notifications", body!["error"]!["message"]!.GetValue<string>());
@@ -130,7 +130,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task Notifications_RegisterWithAString_IsTheDocumentedError()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.PostAsync("/notifications", new { knowlarity_number = host.Account.SrNumber });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal($"The knowlarity number({host.Account.SrNumber}) or API key is invalid.", body!["error"]!["knowlarity_number"]!.GetValue<string>());
@@ -141,7 +141,7 @@ public sealed class CallLifecycleTests
     public async Task Whatsapp_PermissionFlow_RefusesUntilGranted_AndRecordsAnEarlyRetry()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var host = await KnowlarityHost.StartAsync(o => o.PermissionGrantAfter = TimeSpan.FromSeconds(30), time);
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.PermissionGrantAfter = TimeSpan.FromSeconds(30), time);
         await host.RegisterAsync();
         var call = new { k_number = host.Account.SrNumber, agent_number = host.Account.AgentNumber, customer_number = "+919900000007", channel = "Whatsapp", call_permission_request = "true" };
         var (status, body) = await host.PostAsync("/call/makecall", call);
@@ -164,7 +164,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task OtpCall_NeedsEncodedE164_AndReturnsACallId()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.GetAsync($"/otpcall?ivr_id=1000000001&k_number=%2B918047250000&customer_number=%2B919900000001&channel=Whatsapp&call_permission_request=false");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("initiated", body!["success"]!["status"]!.GetValue<string>());
@@ -181,7 +181,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task InboundCall_FromTheAdminApi_FansOutToEverySubscriber()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.RegisterAsync();
         await using var first = await host.OpenStreamAsync();
         await using var second = await host.OpenStreamAsync();
@@ -202,7 +202,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task Stream_UnregisteredNumber_GetsNoEvents()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await using var stream = await host.OpenStreamAsync();
         var ended = new TaskCompletionSource();
         host.Api.Calls.EventPublished += (_, e) =>
@@ -220,7 +220,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task Stream_WrongKey_IsA401PlainText()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await using var stream = await host.OpenStreamAsync("wrong");
         Assert.Equal(HttpStatusCode.Unauthorized, stream.Response.StatusCode);
         Assert.Equal("text/plain", stream.Response.Content.Headers.ContentType!.MediaType);
@@ -229,7 +229,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task Stream_DropFromAdmin_EndsEveryStream_AndKeepAliveCommentsFlow()
     {
-        await using var host = await KnowlarityHost.StartAsync(o => o.KeepAlive = TimeSpan.FromMilliseconds(50));
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.KeepAlive = TimeSpan.FromMilliseconds(50));
         await using var stream = await host.OpenStreamAsync();
         var hub = host.App.Services.GetRequiredService<NotificationHub>();
         await WaitUntilAsync(() => hub.Count == 1);
@@ -245,7 +245,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task Stream_DropAfterEvents_ClosesAfterTheLimit()
     {
-        await using var host = await KnowlarityHost.StartAsync(o => o.DropAfterEvents = 2);
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.DropAfterEvents = 2);
         await host.RegisterAsync();
         await using var stream = await host.OpenStreamAsync();
         await host.PostAsync("/call/makecall", new { k_number = host.Account.SrNumber, agent_number = host.Account.AgentNumber, customer_number = "+919900000001" });
@@ -260,7 +260,7 @@ public sealed class CallLifecycleTests
         // Wire time (issue 17): the stream's handler is held in the middle of its keep-alive write; the client's close
         // is journaled while it is held (when Kestrel sees it), not when the handler gets round to it. Before the
         // change the close entry was appended only after the handler unwound: here, never within the 10 s.
-        await using var host = await KnowlarityHost.StartAsync(o => o.KeepAlive = TimeSpan.FromMilliseconds(50));
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.KeepAlive = TimeSpan.FromMilliseconds(50));
         using var release = new ManualResetEventSlim();
         var held = new TaskCompletionSource<SessionJournal>(TaskCreationOptions.RunContinuationsAsynchronously);
         var closed = new TaskCompletionSource<JournalEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -298,7 +298,7 @@ public sealed class CallLifecycleTests
     [Fact]
     public async Task State_ResetAndLoad_FromTheAdminApi()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.PostAsync("/contacts/phonebook", new { phonebookname = "x", numbers = "+919900000001" });
         Assert.Equal(2, (await host.GetAsync("/contacts/phonebook")).Body!["meta"]!["total_count"]!.GetValue<int>());
         var (status, _) = await host.SendAsync(HttpMethod.Post, "/__admin/knowlarity/state/reset");

@@ -19,7 +19,7 @@ public sealed class CallTimelineTests
     public async Task ClickToCall_Answered_EveryEventAtItsTime()
     {
         var time = new SteppedTime(Start);
-        await using var host = await KnowlarityHost.StartAsync(o => o.Timing = new CallTiming(), time);
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.Timing = new CallTiming(), time);
         var events = Watch(host, time);
         var call = host.Api.Calls.Start(CallKind.ClickToCall, host.Account.SrNumber, host.Account.AgentNumber, "+919900000001");
 
@@ -45,7 +45,7 @@ public sealed class CallTimelineTests
     public async Task ClickToCall_AgentDoesNotAnswer_GivenUpAfterTheNoAnswerTime_CustomerNeverCalled()
     {
         var time = new SteppedTime(Start);
-        await using var host = await KnowlarityHost.StartAsync(o => o.Timing = new CallTiming(), time);
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.Timing = new CallTiming(), time);
         var events = Watch(host, time);
         host.Api.Calls.Start(CallKind.ClickToCall, host.Account.SrNumber, "+919845000003", "+919900000001");
 
@@ -57,7 +57,7 @@ public sealed class CallTimelineTests
         await host.Api.Calls.WhenIdleAsync();
     }
 
-    private static ChannelReader<(string Name, DateTimeOffset At, JsonObject Event)> Watch(KnowlarityHost host, TimeProvider time)
+    private static ChannelReader<(string Name, DateTimeOffset At, JsonObject Event)> Watch(KnowlarityTestHost host, TimeProvider time)
     {
         var events = Channel.CreateUnbounded<(string, DateTimeOffset, JsonObject)>();
         host.Api.Calls.EventPublished += (_, e) => events.Writer.TryWrite((SseReader.Name(e), time.GetUtcNow(), e));

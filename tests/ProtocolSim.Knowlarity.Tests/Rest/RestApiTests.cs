@@ -10,7 +10,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Auth_MissingAccessKey_IsForbiddenAtTheGateway()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         host.Client.DefaultRequestHeaders.Remove("x-api-key");
         var (status, body) = await host.GetAsync("/numbers");
         Assert.Equal(HttpStatusCode.Forbidden, status);
@@ -21,7 +21,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Auth_WrongSrKey_GetsEachEndpointsDocumentedBody()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         host.Client.DefaultRequestHeaders.Remove("Authorization");
         host.Client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "not-the-key");
 
@@ -46,7 +46,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Auth_SwappedKeys_AreRecordedAgainstBothRules()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         host.Client.DefaultRequestHeaders.Remove("x-api-key");
         host.Client.DefaultRequestHeaders.Remove("Authorization");
         host.Client.DefaultRequestHeaders.Add("x-api-key", host.Options.Credentials.SrApiKey);
@@ -60,7 +60,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Journal_MasksBothKeys()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.GetAsync("/agent");
         var entry = host.Api.Journals.Single().Entries[0];
         var headers = entry.Text!;
@@ -73,7 +73,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Journal_KeepsTheRawRequest_NamesLowerCase_BodyAsText()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         using (var request = new HttpRequestMessage(HttpMethod.Post, host.Path("/contacts/phonebook")))
         {
             request.Headers.TryAddWithoutValidation("X-Trace-Id", "Trace 42");
@@ -104,7 +104,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Paths_TrailingSlashChannelAndPlansWithoutV1_AreAccepted()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         Assert.Equal(HttpStatusCode.OK, (await host.GetAsync("/contacts/phonebook/")).Status);
         Assert.Equal(HttpStatusCode.OK, (await host.SendAsync(HttpMethod.Get, "/Basic/account/plans")).Status);
         Assert.Equal(HttpStatusCode.OK, (await host.SendAsync(HttpMethod.Get, "/Premium/v1/account/agent")).Status);
@@ -114,7 +114,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task UnknownPathAndMethod_GetJsonErrors()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.GetAsync("/no-such-thing");
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.NotNull(body!["message"]);
@@ -126,7 +126,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task BadBodies_GetTheDocumentedErrorAndAreRecorded()
     {
-        await using var host = await KnowlarityHost.StartAsync(o => o.MaxBodyBytes = 4096);
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.MaxBodyBytes = 4096);
         var (status, body) = await host.SendAsync(HttpMethod.Post, host.Path("/contacts/phonebook"), "{\"phonebookname\": \"x\", numbers: }");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("You have provided incorrect input. For more information contact support.", body!["message"]!.GetValue<string>());
@@ -148,7 +148,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task JsonUnderTextPlain_IsServedAndRecordedAgainstKrs005()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.SendAsync(HttpMethod.Post, host.Path("/contacts/phonebook/"), """{"phonebookname":"leads","numbers":"+919900000001;+919900000002"}""", "text/plain");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("""{"msg":["Successfully added phonebook"],"id":2}""", SseReader.Text(body!));
@@ -158,7 +158,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task BuyNumber_FromAvailableNumbers_IsListedAfterwards()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var circles = await host.GetAsync("/numbers/Circle?country=India");
         var karnataka = circles.Body!.AsArray().Single(c => c!["city"]!.GetValue<string>() == "Karnataka")!["id"]!.GetValue<int>();
         var available = await host.GetAsync($"/numbers/AvailablePhoneNumbers?circle_id={karnataka}&pattern=%5E%2B9180472590");
@@ -183,7 +183,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task AvailableNumbers_WithoutInput_AndUnknownCountry_GetTheDocumentedMessages()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.GetAsync("/numbers/AvailablePhoneNumbers");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("Provide some input. For more information contact support.", body!["message"]!.GetValue<string>());
@@ -196,7 +196,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Envelope_PagesWithLimitAndOffset()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var first = await host.GetAsync("/numbers?limit=2");
         var meta = first.Body!["meta"]!;
         Assert.Equal(3, meta["total_count"]!.GetValue<int>());
@@ -223,7 +223,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Campaign_CreatePauseAndAddNumbers_ChangesTheStore()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.PostAsync("/call/campaign", new
         {
             sound_id = 1,
@@ -263,7 +263,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task CreateOrder_MissingAdditionalNumberOrBadValues_IsRefusedWithTheRule()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, _) = await host.PostAsync("/call-center/create_order/", new { ivr_id = "1000000001", timezone = "Asia/Kolkata", start_time = "2026-12-01 10:00", k_number = host.Account.SrNumber, Ivr_disp_num = host.Account.SrNumber });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("additional_number", host.Findings("KRS-015").Single().Message);
@@ -286,7 +286,7 @@ public sealed class RestApiTests
     public async Task Sound_Upload_IsPendingThenApprovedAfterReview()
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-21T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        await using var host = await KnowlarityHost.StartAsync(o => o.SoundReviewAfter = TimeSpan.FromMinutes(10), time);
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.SoundReviewAfter = TimeSpan.FromMinutes(10), time);
         var (status, body) = await host.PostAsync("/sound", new { soundname = "welcome-2", soundfile = "https://files.example.com/welcome-2.wav" });
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("0", body!["status"]!.GetValue<string>());
@@ -303,7 +303,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task SrCallLog_LimitsRangeAndCursorPaging()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.PostAsync("/sr/calllog", new { start_time__gt = "2026-08-01 00:00:00", start_time__lt = "2026-10-31 00:00:00", limit = 201 });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         (status, body) = await host.PostAsync("/sr/calllog", new { start_time__gt = "2026-06-01 00:00:00", start_time__lt = "2026-10-31 00:00:00" });
@@ -341,7 +341,7 @@ public sealed class RestApiTests
     [Fact]
     public async Task Openapi_ListsEveryRoute()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (status, body) = await host.SendAsync(HttpMethod.Get, "/openapi.json");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("3.0.3", body!["openapi"]!.GetValue<string>());

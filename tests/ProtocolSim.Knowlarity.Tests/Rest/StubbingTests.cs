@@ -18,7 +18,7 @@ public sealed class StubbingTests
     [Fact]
     public async Task BuiltInAnswers_AreInWireMockNetsLog_WithTheKeysMasked()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         Assert.True(host.App.FastPath, "WireMock.Net's request log was not found: a WireMock.Net upgrade changed it (RequestLogFeed)");
         var (status, _) = await host.GetAsync("/agent?page=1");
         Assert.Equal(HttpStatusCode.OK, status);
@@ -39,7 +39,7 @@ public sealed class StubbingTests
     [Fact]
     public async Task FluentStub_Wins_TheRestIsBuiltIn_AndBothAreJournaledWithTheRulesBroken()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         host.App.WireMock.Given(Request.Create().UsingPost().WithPath("/Basic/v1/account/call/makecall"))
             .RespondWith(Response.Create().WithStatusCode(200).WithBodyAsJson(new { error = new { message = "Call Failed! stubbed" } }));
 
@@ -65,7 +65,7 @@ public sealed class StubbingTests
     [Fact]
     public async Task WhileStubsExist_WhatNoStubMatches_StaysOffWireMockNetsMiddleware_AndScenariosAreAskedInTheirState()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         await host.RegisterAsync();
         var wm = host.App.WireMock;
         wm.Given(Request.Create().UsingPost().WithPath("/Basic/v1/account/call/makecall").WithBody(new JsonPartialMatcher("""{"customer_number":"+919900000009"}""")))
@@ -95,7 +95,7 @@ public sealed class StubbingTests
     [Fact]
     public async Task AdminJsonStub_ThenReset_BringsTheBuiltInBehaviourBack()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var (created, _) = await host.SendAsync(HttpMethod.Post, "/__admin/mappings",
             """{"Request":{"Path":{"Matchers":[{"Name":"ExactMatcher","Pattern":"/Basic/v1/account/agent"}]},"Methods":["GET"]},"Response":{"StatusCode":503,"BodyAsJson":{"message":"maintenance"}}}""");
         Assert.Equal(HttpStatusCode.Created, created);
@@ -123,7 +123,7 @@ public sealed class StubbingTests
     [Fact]
     public async Task Scenario_Templating_Delay_AndFault()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         var wm = host.App.WireMock;
         wm.Given(Request.Create().UsingGet().WithPath("/Basic/v1/account/call/queued")).InScenario("queue").WillSetStateTo("second")
             .RespondWith(Response.Create().WithBody("first"));
@@ -147,7 +147,7 @@ public sealed class StubbingTests
     [Fact]
     public async Task Unmatched_AndNearMisses_AreListed()
     {
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         host.App.WireMock.Given(Request.Create().UsingPost().WithPath("/hooks/cdr").WithHeader("X-Trace", "1")).WithTitle("cdr hook")
             .RespondWith(Response.Create().WithStatusCode(204));
         using var request = new StringContent("{}", Encoding.UTF8, "application/json");
@@ -166,8 +166,8 @@ public sealed class StubbingTests
     [Fact]
     public async Task ProxyAndRecord_TowardsAnotherKnowlarityHost()
     {
-        await using var upstream = await KnowlarityHost.StartAsync();
-        await using var host = await KnowlarityHost.StartAsync(o => o.Credentials = upstream.Options.Credentials);
+        await using var upstream = await KnowlarityTestHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.Credentials = upstream.Options.Credentials);
         host.App.WireMock.Given(Request.Create().UsingGet().WithPath("/Basic/v1/account/agent"))
             .RespondWith(Response.Create().WithProxy(new ProxyAndRecordSettings { Url = upstream.BaseUrl, SaveMapping = true }));
         var (status, body) = await host.GetAsync("/agent");
@@ -181,7 +181,7 @@ public sealed class StubbingTests
     [Fact]
     public async Task BadAdminJson_AndOversizedBodies_GetClearErrors_AndTheFakeGoesOn()
     {
-        await using var host = await KnowlarityHost.StartAsync(o => o.MaxBodyBytes = 4096);
+        await using var host = await KnowlarityTestHost.StartAsync(o => o.MaxBodyBytes = 4096);
         var (status, _) = await host.SendAsync(HttpMethod.Post, "/__admin/mappings", "{not json");
         Assert.True((int)status is >= 400 and < 600, $"bad mapping JSON got {(int)status}");
         host.App.WireMock.Given(Request.Create().UsingPost().WithPath("/Basic/v1/account/call/makecall")).RespondWith(Response.Create().WithBody("stub"));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using ProtocolSim.Cli;
+using ProtocolSim.TestPeers;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
 
@@ -54,7 +55,7 @@ public sealed class WireMockParityTests
     public async Task SameStubs_GiveSameAnswers_AsRealWireMock()
     {
         await using var wiremock = await WireMockPeer.StartAsync();
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         using var client = new HttpClient();
         var differences = new List<string>();
         foreach (var c in Cases)
@@ -108,7 +109,7 @@ public sealed class WireMockParityTests
     public async Task EmptyResponseFault_JavaClosesTheConnection_WireMockNetSendsNoBody()
     {
         await using var wiremock = await WireMockPeer.StartAsync();
-        await using var host = await KnowlarityHost.StartAsync();
+        await using var host = await KnowlarityTestHost.StartAsync();
         using var client = new HttpClient();
         using var ours = await client.PostAsync(host.BaseUrl + "/__admin/mappings", new StringContent("""{"Request":{"Path":{"Matchers":[{"Name":"ExactMatcher","Pattern":"/f"}]}},"Response":{"StatusCode":200,"Body":"never","Fault":{"Type":"EMPTY_RESPONSE"}}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Created, ours.StatusCode);

@@ -19,7 +19,7 @@ namespace ProtocolSim.Knowlarity.Rest.Stubbing;
 /// A fast-path request only queues a pointer to its journal entries (the newest
 /// <see cref="KnowlarityOptions.MaxRequestJournalEntries"/> are kept); the queue is moved into the log, oldest first,
 /// before any request reaches WireMock.Net's middleware (an admin call, or any request while a stub exists) and
-/// whenever <see cref="KnowlarityServer.LogEntries"/> is read, so the log's order is the order of arrival; only then
+/// whenever <see cref="KnowlarityHost.LogEntries"/> is read, so the log's order is the order of arrival; only then
 /// is each made into WireMock.Net's <see cref="RequestMessage"/> (<see cref="WireMockRequests"/>). The log collection
 /// is WireMock.Net's, found once in its service registrations: WireMock.Net 2.31 has no public way to add an entry. If a later version hides it, <see cref="Active"/> is false and every request goes through WireMock.Net's
 /// middleware instead (correct, slower): a test fails so that the upgrade is noticed.

@@ -15,7 +15,7 @@ namespace ProtocolSim.Knowlarity.Rest.Stubbing;
 /// </summary>
 internal static class StubbingEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, Func<KnowlarityServer?> server)
+    public static void Map(IEndpointRouteBuilder app, Func<KnowlarityHost?> server)
     {
         // Java WireMock's full reset (WireMock.Net has it only as the in-process Reset()): stubs, log and scenarios.
         app.MapPost("/__admin/reset", () =>
@@ -39,7 +39,7 @@ internal static class StubbingEndpoints
         }));
     }
 
-    private static IEnumerable<ILogEntry> Unmatched(KnowlarityServer? server) =>
+    private static IEnumerable<ILogEntry> Unmatched(KnowlarityHost? server) =>
         server is null ? [] : server.LogEntries.Where(e => e.MappingGuid is null && e.RequestMessage is { } r && !r.Path.StartsWith("/__admin", StringComparison.OrdinalIgnoreCase));
 
     private static JsonObject Entry(ILogEntry e) => new()

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
@@ -10,10 +11,10 @@ using ProtocolSim.Core.Hosting;
 using ProtocolSim.Dashboard;
 using ProtocolSim.Knowlarity.VoiceStream;
 
-namespace ProtocolSim.Cli;
+namespace ProtocolSim.Benchmarks;
 
 /// <summary>
-/// <c>protosim bench dashboard</c>: the voice-stream benchmark's load (N caller streams against the sink bot, every
+/// <c>bench dashboard</c>: the voice-stream benchmark's load (N caller streams against the sink bot, every
 /// caller frame journaled) shown live by the dashboard in headless Chromium, one session's timeline open. Prints
 /// what the server pushed (list messages and rows per second) and what the browser did with it (frame times).
 /// </summary>
@@ -24,7 +25,7 @@ internal static class DashboardBenchmark
         if (!File.Exists(chromium))
         {
             await output.WriteLineAsync($"error: no browser at {chromium} (scripts/setup.sh installs Debian's chromium); --chromium names another");
-            return ConformanceHost.UsageError;
+            return 2;
         }
 
         await using var hub = new SessionHub(new DashboardOptions());
@@ -51,12 +52,26 @@ internal static class DashboardBenchmark
             await browser.EvaluateAsync($"location.hash = '#/session/{first}'", cancellationToken);
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
             var before = await browser.EvaluateAsync(Snapshot, cancellationToken);
-            var (messages0, rows0) = hub.PushCounts;
+            long pushes = 0, pushedRows = 0;
+            using var listener = new MeterListener
+            {
+                InstrumentPublished = (instrument, l) =>
+                {
+                    if (instrument.Meter.Name == DashboardMetrics.MeterName)
+                    {
+                        l.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+                Interlocked.Add(ref instrument.Name == DashboardMetrics.ListPushesName ? ref pushes : ref pushedRows, value));
+            listener.Start();
+            var (messages0, rows0) = (Interlocked.Read(ref pushes), Interlocked.Read(ref pushedRows));
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var wall = Stopwatch.StartNew();
             await Task.Delay(measure, cancellationToken);
             var after = await browser.EvaluateAsync(Snapshot, cancellationToken);
-            var (messages1, rows1) = hub.PushCounts;
+            var (messages1, rows1) = (Interlocked.Read(ref pushes), Interlocked.Read(ref pushedRows));
             var seconds = wall.Elapsed.TotalSeconds;
             var cores = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / seconds;
             double Delta(string name) => after![name]!.GetValue<double>() - before![name]!.GetValue<double>();

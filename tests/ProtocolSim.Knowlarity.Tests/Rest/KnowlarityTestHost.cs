@@ -11,9 +11,9 @@ using ProtocolSim.Knowlarity.Rest;
 namespace ProtocolSim.Knowlarity.Tests.Rest;
 
 /// <summary>The Knowlarity fake on 127.0.0.1:0 with the repository's fixture and fast call timings, and a client with both keys.</summary>
-internal sealed class KnowlarityHost : IAsyncDisposable
+internal sealed class KnowlarityTestHost : IAsyncDisposable
 {
-    private KnowlarityHost(KnowlarityServer app, HttpClient client)
+    private KnowlarityTestHost(KnowlarityHost app, HttpClient client)
     {
         App = app;
         Client = client;
@@ -29,7 +29,7 @@ internal sealed class KnowlarityHost : IAsyncDisposable
         CdrDelay = TimeSpan.FromMilliseconds(20),
     };
 
-    public KnowlarityServer App { get; }
+    public KnowlarityHost App { get; }
 
     /// <summary>Sends x-api-key and Authorization on every request.</summary>
     public HttpClient Client { get; }
@@ -49,7 +49,7 @@ internal sealed class KnowlarityHost : IAsyncDisposable
         return fixture!;
     }
 
-    public static async Task<KnowlarityHost> StartAsync(Action<KnowlarityOptions>? configure = null, TimeProvider? time = null)
+    public static async Task<KnowlarityTestHost> StartAsync(Action<KnowlarityOptions>? configure = null, TimeProvider? time = null)
     {
         var fixture = LoadFixture();
         var app = await KnowlarityFake.StartAsync(IPAddress.Loopback, o =>
@@ -62,7 +62,7 @@ internal sealed class KnowlarityHost : IAsyncDisposable
         var client = new HttpClient { BaseAddress = new Uri(app.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Add("x-api-key", options.Credentials.XApiKey);
         client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", options.Credentials.SrApiKey);
-        return new KnowlarityHost(app, client);
+        return new KnowlarityTestHost(app, client);
     }
 
     public string Path(string rest) => "/Basic/v1/account" + rest;

@@ -12,10 +12,10 @@ using ProtocolSim.Cti;
 using ProtocolSim.Cti.Transport;
 using ProtocolSim.Cti.World;
 
-namespace ProtocolSim.Cli;
+namespace ProtocolSim.Benchmarks;
 
 /// <summary>
-/// <c>protosim bench cti</c>: N agent desktops at once over the socket transport, each logging in, adding a channel
+/// <c>bench cti</c>: N agent desktops at once over the socket transport, each logging in, adding a channel
 /// group and logging out, all N sessions live together (a barrier after log-in); latency p50/p99/max per command
 /// and the events per second the processor delivered. The load generator runs in the same process (2 cores here).
 /// </summary>
@@ -46,7 +46,7 @@ internal static class CtiBenchmark
             Channels = [new ExistingChannel { Endpoint = (70000 + i).ToString(CultureInfo.InvariantCulture), Type = "Telephony" }],
         }).ToList();
         world = world with { Agents = agents };
-        await using var host = await CtiMock.StartAsync(IPAddress.Loopback, o =>
+        await using var host = await CtiFake.StartAsync(IPAddress.Loopback, o =>
         {
             o.World = world;
             o.KeepJournals = sessions + 100;

@@ -17,10 +17,10 @@ using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;
 using ProtocolSim.DataFlow.Sessions;
 
-namespace ProtocolSim.Cli;
+namespace ProtocolSim.Benchmarks;
 
 /// <summary>
-/// <c>protosim bench dataflow-grpc</c>: StreamOutput messages per second the Data Flow mock's gRPC integration
+/// <c>bench dataflow-grpc</c>: StreamOutput messages per second the Data Flow mock's gRPC integration
 /// delivers over bidirectional <c>dataflow/Stream</c> calls, against a <c>@grpc/grpc-js</c> echo server of the same
 /// method (tests/peers/dataflow-grpc-echo-server.js) on the same machine in the same run; and the HTTP batch
 /// integration's throughput for a 60 s WAV file.
@@ -46,7 +46,7 @@ internal static class DataFlowGrpcBenchmark
         }
 
         var client = new IdentityClient { ClientId = "bench", ClientSecret = "bench-secret", Tenant = Tenant };
-        await using var app = await DataFlowMock.StartAsync(IPAddress.Loopback, client, o =>
+        await using var app = await DataFlowFake.StartAsync(IPAddress.Loopback, client, o =>
         {
             o.AddProjects([.. projects, bench]);
             o.StartDelay = TimeSpan.Zero;
@@ -119,7 +119,7 @@ internal static class DataFlowGrpcBenchmark
         public double PerSecond => Messages / Elapsed.TotalSeconds;
     }
 
-    private static void Forget(DataFlowHost app) => app.Services.GetRequiredService<DataFlowJournals>().Clear();
+    private static void Forget(DataFlowHost app) => app.Services.GetRequiredService<DataFlowJournals>().Store.Clear();
 
     /// <summary><paramref name="calls"/> Stream calls at once; each sends Start, then client events, and reads every StreamOutput back.</summary>
     private static GrpcChannel Channel(Uri url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions

@@ -26,7 +26,7 @@ namespace ProtocolSim.Knowlarity.Rest;
 /// WireMock.Net's own matcher, and only a request that one of them may answer goes through WireMock.Net's middleware,
 /// so a stub always wins.
 /// </remarks>
-public sealed partial class KnowlarityServer : IFakeHost
+public sealed partial class KnowlarityHost : IFakeHost
 {
     private readonly RequestLogFeed _feed;
     private readonly WireMockServerSettings _settings;
@@ -34,7 +34,7 @@ public sealed partial class KnowlarityServer : IFakeHost
     private readonly int _maxBody;
     private readonly TimeProvider _time;
 
-    private KnowlarityServer(WireMockServer wireMock, WireMockServerSettings settings, IServiceProvider services, RequestLogFeed feed)
+    private KnowlarityHost(WireMockServer wireMock, WireMockServerSettings settings, IServiceProvider services, RequestLogFeed feed)
     {
         _settings = settings;
         WireMock = wireMock;
@@ -83,12 +83,12 @@ public sealed partial class KnowlarityServer : IFakeHost
         return WireMock.FindLogEntries(matchers);
     }
 
-    public static Task<KnowlarityServer> StartAsync(IPAddress address, Action<KnowlarityOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null)
+    public static Task<KnowlarityHost> StartAsync(IPAddress address, Action<KnowlarityOptions> configure, CancellationToken cancellationToken, Action<IServiceCollection>? services = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var feed = new RequestLogFeed();
         IServiceProvider? provider = null;
-        KnowlarityServer? self = null;
+        KnowlarityHost? self = null;
         var host = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
         var settings = new WireMockServerSettings
         {
@@ -140,7 +140,7 @@ public sealed partial class KnowlarityServer : IFakeHost
             throw new InvalidOperationException($"The Knowlarity fake did not start on {host}: {e.Message}", e);
         }
 
-        self = new KnowlarityServer(wireMock, settings, provider ?? throw new InvalidOperationException("WireMock.Net did not run the fake's middleware set-up."), feed);
+        self = new KnowlarityHost(wireMock, settings, provider ?? throw new InvalidOperationException("WireMock.Net did not run the fake's middleware set-up."), feed);
         return Task.FromResult(self);
     }
 

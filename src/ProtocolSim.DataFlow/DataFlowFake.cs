@@ -30,7 +30,7 @@ internal sealed class DataFlowPorts
 /// and cleartext); the running host is a <see cref="DataFlowHost"/>. Used by <c>protosim serve</c> and by each
 /// scenario of the suite.
 /// </summary>
-public static class DataFlowMock
+public static class DataFlowFake
 {
     private const string HandshakeCompleted = "protosim.tls-handshake-completed";
     private const string RequestSeen = "protosim.request-seen";

@@ -27,7 +27,7 @@ public sealed record TaskAudio(string Recording, int SampleRate, int Channels, s
 /// port, configured by the Given steps; the client under test run with the <c>PROTOSIM_*</c> contract; and the
 /// journals the Then steps judge.
 /// </summary>
-public sealed class DataFlowScenario : IAsyncDisposable
+public sealed class DataFlowDriver : IAsyncDisposable
 {
     private readonly ConformanceContext _scenario;
     private readonly List<ProjectDefinition> _inlineProjects = [];
@@ -35,7 +35,7 @@ public sealed class DataFlowScenario : IAsyncDisposable
     private readonly ScenarioDirectory _directory;
     private DataFlowHost? _app;
 
-    public DataFlowScenario(ConformanceContext scenario)
+    public DataFlowDriver(ConformanceContext scenario)
     {
         _scenario = scenario;
         Settings = scenario.Required<DataFlowSuiteSettings>("The Data Flow suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
@@ -194,8 +194,8 @@ public sealed class DataFlowScenario : IAsyncDisposable
         }
 
         // Fresh credentials per scenario: nothing secret is fixed, and the secret is known to the redactor.
-        Credentials = DataFlowMock.NewCredentials();
-        _app = await DataFlowMock.StartAsync(System.Net.IPAddress.Loopback, Credentials, o =>
+        Credentials = DataFlowFake.NewCredentials();
+        _app = await DataFlowFake.StartAsync(System.Net.IPAddress.Loopback, Credentials, o =>
         {
             o.AddProjects(all);
             o.StartDelay = StartDelay;

@@ -23,7 +23,7 @@ public sealed class CtiSuiteSettings
 /// configured by the Given steps, the client under test run once with the <c>PROTOSIM_*</c> contract, and the
 /// journals the Then step judges.
 /// </summary>
-public sealed class CtiScenario : IAsyncDisposable
+public sealed class CtiDriver : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
     private readonly ConformanceContext _scenario;
@@ -32,7 +32,7 @@ public sealed class CtiScenario : IAsyncDisposable
     private readonly ScenarioDirectory _directory;
     private CtiHost? _host;
 
-    public CtiScenario(ConformanceContext scenario)
+    public CtiDriver(ConformanceContext scenario)
     {
         _scenario = scenario;
         Settings = scenario.Required<CtiSuiteSettings>("The CTI suite starts your desktop client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");
@@ -92,7 +92,7 @@ public sealed class CtiScenario : IAsyncDisposable
         }
 
         World = _world.Aggregate(world, (w, change) => change(w));
-        _host = await CtiMock.StartAsync(System.Net.IPAddress.Loopback, o =>
+        _host = await CtiFake.StartAsync(System.Net.IPAddress.Loopback, o =>
         {
             o.World = World;
             foreach (var change in _configure)

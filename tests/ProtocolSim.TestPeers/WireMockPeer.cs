@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ProtocolSim.Conformance.Suites;
-namespace ProtocolSim.Cli;
+namespace ProtocolSim.TestPeers;
 
 /// <summary>
 /// Real WireMock 3.13 (the npm package <c>wiremock</c>, installed by scripts/setup.sh into tests/peers) on
 /// 127.0.0.1 and a port it picks itself; the port is read from its start-up lines. Used by the admin-API parity
-/// test and by <c>protosim bench knowlarity</c>.
+/// test and by the <c>knowlarity</c> benchmark (bench/ProtocolSim.Benchmarks).
 /// </summary>
-internal sealed partial class WireMockPeer : IAsyncDisposable
+public sealed partial class WireMockPeer : IAsyncDisposable
 {
     private readonly Process _process;
 

@@ -51,7 +51,7 @@ public enum PlannedCall
 /// steps, the client under test run once with the <c>PROTOSIM_*</c> contract, the calls the scenario places while it
 /// runs, and the journals the Then steps judge.
 /// </summary>
-public sealed class KnowlarityScenario : IAsyncDisposable
+public sealed class KnowlarityRestDriver : IAsyncDisposable
 {
     /// <summary>How long the scenario waits for the client to act on a call before it places the next.</summary>
     private static readonly TimeSpan FollowUpPatience = TimeSpan.FromSeconds(4);
@@ -64,9 +64,9 @@ public sealed class KnowlarityScenario : IAsyncDisposable
 
     /// <summary>Uuids whose detailed call log the client has asked for (the driver waits on them).</summary>
     private readonly ConcurrentDictionary<string, byte> _fetched = new(StringComparer.Ordinal);
-    private KnowlarityServer? _app;
+    private KnowlarityHost? _app;
 
-    public KnowlarityScenario(ConformanceContext scenario)
+    public KnowlarityRestDriver(ConformanceContext scenario)
     {
         _scenario = scenario;
         Settings = scenario.Required<KnowlaritySuiteSettings>("The Knowlarity REST suite starts your client per scenario: run with --client-command \"<command>\" (see README: the client task contract).");

@@ -6,7 +6,7 @@ using ProtocolSim.Core.Hosting;
 namespace ProtocolSim.Knowlarity.Rest;
 
 /// <summary>The Knowlarity fake as one of <c>serve</c>'s hosts (<see cref="IFakeHost"/>).</summary>
-public sealed partial class KnowlarityServer
+public sealed partial class KnowlarityHost
 {
     public string Name => "knowlarity";
 

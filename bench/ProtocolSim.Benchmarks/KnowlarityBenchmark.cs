@@ -6,11 +6,12 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Knowlarity.Rest;
+using ProtocolSim.TestPeers;
 
-namespace ProtocolSim.Cli;
+namespace ProtocolSim.Benchmarks;
 
 /// <summary>
-/// <c>protosim bench knowlarity</c>: requests/s and latency of the Knowlarity REST fake against WireMock 3.13 (Java, the
+/// <c>bench knowlarity</c>: requests/s and latency of the Knowlarity REST fake against WireMock 3.13 (Java, the
 /// npm package from tests/peers) serving an equivalent stub in two configurations (journal bounded, journal off), each
 /// in its own process and driven by the same independent load generators (wrk; h2load for a fixed rate); then the
 /// notifications stream's fan-out to many subscribers.
@@ -21,7 +22,7 @@ internal static class KnowlarityBenchmark
 
     public static async Task<int> RunAsync(int connections, TimeSpan duration, int subscribers, int events, TextWriter output, CancellationToken cancellationToken)
     {
-        await output.WriteLineAsync($"# protosim bench knowlarity: {connections} connections, {duration.TotalSeconds:0} s per measurement, {Rounds} rounds (medians); SSE {subscribers} subscribers, {events} events");
+        await output.WriteLineAsync($"# bench knowlarity: {connections} connections, {duration.TotalSeconds:0} s per measurement, {Rounds} rounds (medians); SSE {subscribers} subscribers, {events} events");
         await output.WriteLineAsync($"# machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         await HttpAsync(connections, duration, output, cancellationToken);
         await FanOutAsync(subscribers, events, output, cancellationToken);
@@ -46,7 +47,7 @@ internal static class KnowlarityBenchmark
 
         var directory = Directory.CreateTempSubdirectory("protosim-bench-knowlarity-").FullName;
         var endpointsFile = Path.Combine(directory, "endpoints.json");
-        using var fake = StartProcess("/bin/sh", ["-c", $"exec {Demo.SelfCommand()} serve --endpoints-file '{endpointsFile}'"], serverGc: true);
+        using var fake = StartProtosim("serve", "--endpoints-file", endpointsFile);
 
         // WireMock as its performance notes advise for load: enough container threads for the connections; one
         // instance with its request journal bounded like ours, one with the journal off (its fastest).
@@ -360,21 +361,25 @@ internal static class KnowlarityBenchmark
         return new Measurement(all.Length / duration.TotalSeconds, Percentile(0.5), Percentile(0.99), all.Length == 0 ? double.NaN : Ms(all[^1]), errors);
     }
 
-    private static Process StartProcess(string file, string[] arguments, bool serverGc = false)
+    private static Process StartProcess(string file, string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (serverGc)
-        {
-            // protosim's own setting (runtimeconfig), whatever this process was started with.
-            start.Environment["DOTNET_gcServer"] = "1";
-        }
-
         foreach (var a in arguments)
         {
             start.ArgumentList.Add(a);
         }
 
         return Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
+    }
+
+    /// <summary>protosim in a child process (this program's hidden <c>protosim</c> command), with protosim's server GC.</summary>
+    private static Process StartProtosim(params string[] arguments)
+    {
+        var start = SelfCommand.StartInfo(["protosim", .. arguments]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.Environment["DOTNET_gcServer"] = "1";
+        return Process.Start(start) ?? throw new InvalidOperationException("protosim serve did not start");
     }
 
     private static async Task<JsonNode> EndpointsAsync(string file, Process fake, CancellationToken cancellationToken)

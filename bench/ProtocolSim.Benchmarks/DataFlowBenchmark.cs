@@ -16,10 +16,10 @@ using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;
 using ProtocolSim.DataFlow.Sessions;
 
-namespace ProtocolSim.Cli;
+namespace ProtocolSim.Benchmarks;
 
 /// <summary>
-/// <c>protosim bench dataflow</c>: events per second the Data Flow mock delivers to one WebSocket session and to
+/// <c>bench dataflow</c>: events per second the Data Flow mock delivers to one WebSocket session and to
 /// many at once, against a raw Kestrel WebSocket echo in the same process and run (the same frames, none of the
 /// mock's work), and the mock's audio intake in MB/s.
 /// </summary>
@@ -404,5 +404,5 @@ internal static class DataFlowBenchmark
     }
 
     /// <summary>Drops the journals of finished sessions between steps so that memory does not grow over the run.</summary>
-    private static void ForgetJournals(WebApplication app) => app.Services.GetRequiredService<DataFlowJournals>().Clear();
+    private static void ForgetJournals(WebApplication app) => app.Services.GetRequiredService<DataFlowJournals>().Store.Clear();
 }
