@@ -61,6 +61,12 @@ public sealed class RuleRecorder
     private readonly Func<TimeSpan> _elapsed;
     private ImmutableList<RuleOutcome> _outcomes = [];
 
+    /// <summary>A recorder of its own, for a judge run outside a scenario (offline, or in a unit test): no step, time zero.</summary>
+    public RuleRecorder()
+        : this(() => (null, null), () => TimeSpan.Zero)
+    {
+    }
+
     internal RuleRecorder(Func<(string? Step, int? Line)> currentStep, Func<TimeSpan> elapsed)
     {
         _currentStep = currentStep;

@@ -202,6 +202,33 @@ public sealed class SessionJournal
         }
     }
 
+    /// <summary>
+    /// A journal given back from what was recorded (<see cref="JournalFile.Read"/>): its entries, findings and labels
+    /// as they were, already ended; nothing is redacted again (they were when recorded).
+    /// </summary>
+    public static SessionJournal Restore(string sessionId, string protocol, DateTimeOffset startedAt, IEnumerable<KeyValuePair<string, string>> labels, IEnumerable<JournalEntry> entries, IEnumerable<Finding> findings)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(findings);
+        var journal = new SessionJournal(sessionId, protocol, new FixedClock(startedAt));
+        journal.Labels = ImmutableDictionary.CreateRange(labels);
+        journal._entries = [.. entries];
+        journal._entryCount = journal._entries.Length;
+        journal._seq = journal._entryCount == 0 ? 0 : journal._entries[^1].Seq;
+        journal._findings = [.. findings];
+        journal._endedTicks = (journal._entryCount == 0 ? startedAt : journal._entries[^1].Time).UtcTicks;
+        return journal;
+    }
+
+    /// <summary>The clock of a restored journal: the moment it started, for ever.</summary>
+    private sealed class FixedClock(DateTimeOffset at) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => at;
+
+        public override long GetTimestamp() => 0;
+    }
+
     /// <summary>Appends an entry; the text is redacted before it is stored.</summary>
     public JournalEntry Append(
         Direction direction,

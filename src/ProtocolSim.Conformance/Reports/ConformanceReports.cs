@@ -90,12 +90,6 @@ internal sealed class ReportArtifacts
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    private static readonly JsonSerializerOptions LineOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     private readonly Dictionary<ScenarioResult, IReadOnlyList<JournalArtifact>> _journals = [];
     private readonly Dictionary<ScenarioResult, IReadOnlyList<FileArtifact>> _files = [];
 
@@ -180,40 +174,10 @@ internal sealed class ReportArtifacts
 
     private static async Task<bool> WriteJournalAsync(string path, SessionJournal journal, List<string> errors, CancellationToken cancellationToken)
     {
-        var sb = new StringBuilder();
-        var header = new JsonObject
-        {
-            ["sessionId"] = journal.SessionId,
-            ["protocol"] = journal.Protocol,
-            ["startedAt"] = journal.StartedAt,
-            ["labels"] = new JsonObject(journal.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
-            ["findings"] = new JsonArray(journal.Findings.Select(f => (JsonNode?)FindingJson(f)).ToArray()),
-        };
-        sb.Append(header.ToJsonString(LineOptions)).Append('\n');
-        foreach (var e in journal.Entries)
-        {
-            var line = new JsonObject
-            {
-                ["seq"] = e.Seq,
-                ["offsetMs"] = Math.Round(e.Offset.TotalMilliseconds, 3),
-                ["time"] = e.Time,
-                ["direction"] = e.Direction.ToString(),
-                ["kind"] = e.Kind.ToString(),
-                ["summary"] = e.Summary,
-                ["length"] = e.Length,
-                ["text"] = e.Text,
-                ["parsed"] = e.Parsed?.DeepClone(),
-                ["bytesBase64"] = e.Bytes is { } b ? Convert.ToBase64String(b.Span) : null,
-                ["audioTrack"] = e.AudioTrack,
-                ["audioOffsetMs"] = e.AudioOffset is { } a ? Math.Round(a.TotalMilliseconds, 3) : null,
-            };
-            sb.Append(line.ToJsonString(LineOptions)).Append('\n');
-        }
-
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllTextAsync(path, sb.ToString(), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(path, JournalFile.Write(journal), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -223,15 +187,7 @@ internal sealed class ReportArtifacts
         }
     }
 
-    internal static JsonObject FindingJson(Finding f) => new()
-    {
-        ["ruleId"] = f.RuleId,
-        ["message"] = f.Message,
-        ["expected"] = f.Expected,
-        ["actual"] = f.Actual,
-        ["entrySeq"] = f.EntrySeq,
-        ["offsetMs"] = Math.Round(f.Offset.TotalMilliseconds, 3),
-    };
+    internal static JsonObject FindingJson(Finding f) => JournalFile.FindingJson(f);
 
     private static List<FileArtifact> CopyFiles(string directory, ScenarioResult scenario, List<string> files, List<string> errors)
     {
