@@ -144,6 +144,9 @@ public sealed class KnowlarityRestDriver : IAsyncDisposable
 
     public RestEvidence Evidence => new(ApiJournals);
 
+    /// <summary>What the judge reads besides the API journal (<see cref="KnowlarityRestRun"/>).</summary>
+    public KnowlarityRestRun Run => new(Streams, CallJournals, [.. Placed], CdrTimes, DroppedAt, DecoyUuid, Options.RefusalStatus);
+
     public async Task RunTaskAsync(string task)
     {
         if (Task is not null)
