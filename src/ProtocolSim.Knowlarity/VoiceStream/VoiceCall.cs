@@ -7,40 +7,6 @@ using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.VoiceStream;
 
-/// <summary>How dialling the bot went.</summary>
-public sealed record ConnectOutcome
-{
-    public required bool Connected { get; init; }
-
-    /// <summary>HTTP status of a refused upgrade (e.g. 404, 403).</summary>
-    public int? HttpStatus { get; init; }
-
-    public string? Error { get; init; }
-
-    /// <summary>The TLS handshake itself failed (as opposed to no answer at all).</summary>
-    public bool TlsFailed { get; init; }
-
-    public required Uri Url { get; init; }
-
-    public bool Tls => Url.Scheme == "wss";
-}
-
-/// <summary>Who ended the call.</summary>
-public enum CallEndedBy
-{
-    /// <summary>The peer (scenario hang-up, greeting timeout, after a control message).</summary>
-    Peer,
-
-    /// <summary>The bot sent a close frame.</summary>
-    Bot,
-
-    /// <summary>The connection broke (reset, abort, protocol error).</summary>
-    Transport,
-}
-
-/// <summary>A message received from the bot, in order.</summary>
-public sealed record ReceivedMessage(long Seq, TimeSpan At, BotMessage Message);
-
 /// <summary>
 /// One simulated Knowlarity call: dials the bot, sends the first frame, streams caller audio from the pacer,
 /// plays the bot's audio on a model of the peer's queue, and journals everything with findings (knowlarity.md §4.1).
