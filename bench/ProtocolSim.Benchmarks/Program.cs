@@ -10,7 +10,7 @@ namespace ProtocolSim.Benchmarks;
 /// <c>dotnet run -c Release --project bench/ProtocolSim.Benchmarks -- NAME [options]</c>: the benchmarks of
 /// docs/benchmarks.md. Each prints figures; speed and memory goals are shown by them, never by timed tests.
 /// </summary>
-public static class Program
+internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {

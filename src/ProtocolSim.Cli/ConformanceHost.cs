@@ -8,7 +8,7 @@ using ProtocolSim.Core;
 namespace ProtocolSim.Cli;
 
 /// <summary>What <c>protosim run</c> was asked to do.</summary>
-public sealed record RunRequest
+internal sealed record RunRequest
 {
     public IReadOnlyList<string> Paths { get; init; } = [];
 
@@ -58,7 +58,7 @@ public sealed record RunRequest
 }
 
 /// <summary>Runs conformance suites for the CLI, the demo and the self-tests: load, validate, run, report, exit code.</summary>
-public static class ConformanceHost
+internal static class ConformanceHost
 {
     /// <summary>Exit code for usage and configuration errors.</summary>
     public const int UsageError = 2;

@@ -4,7 +4,7 @@ using ProtocolSim.Conformance.Suites;
 namespace ProtocolSim.Cli;
 
 /// <summary><c>protosim demo</c>: every suite against the bundled conforming reference clients, reports written.</summary>
-public static class Demo
+internal static class Demo
 {
     /// <summary>The suites and the conforming reference clients each is run against (the suite modules' demo clients).</summary>
     public static IReadOnlyList<(ISuiteModule Suite, ReferenceClient Client)> Runs { get; } =

@@ -9,6 +9,7 @@ using ProtocolSim.ReferenceClients.Hostile;
 namespace ProtocolSim.Cli;
 
 /// <summary>The <c>protosim</c> command line (ARCHITECTURE.md: CLI contract).</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Maintainability", "CA1515:Consider making public types internal", Justification = "Public: the benchmarks run protosim in a child process through it, and the dashboard tests drive its command line.")]
 public static class Program
 {
     private static readonly JsonSerializerOptions Indented = new()
@@ -55,10 +56,11 @@ public static class Program
     }
 
     /// <summary>Parses with response files off: tags such as <c>@KVS-008</c> are arguments, not files to read.</summary>
-    internal static ParseResult Parse(RootCommand root, string[] args) =>
+    public static ParseResult Parse(RootCommand root, string[] args) =>
         root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
 
-    internal static RootCommand Build(TextWriter output, TextWriter error)
+    /// <summary>The <c>protosim</c> command line, writing to <paramref name="output"/> and <paramref name="error"/> (a host of its own runs it with <see cref="Parse"/>).</summary>
+    public static RootCommand Build(TextWriter output, TextWriter error)
     {
         var root = new RootCommand("ProtocolSim: faithful fakes of Knowlarity, Knovvu Data Flow and CTI, and conformance suites that judge your client rule by rule.");
         root.Subcommands.Add(RunCommand(output, error));

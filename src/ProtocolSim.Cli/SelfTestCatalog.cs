@@ -9,7 +9,7 @@ namespace ProtocolSim.Cli;
 /// One reference client (or bot) of a suite's self-test: which rules it is built to break, which rules do not apply
 /// to it (another integration's or transport's), and how to run the suite against it in process.
 /// </summary>
-public sealed record SelfTestSubject(ISuiteModule Module, ReferenceClient Client)
+internal sealed record SelfTestSubject(ISuiteModule Module, ReferenceClient Client)
 {
     /// <summary>The suite's folder under <c>features/</c>.</summary>
     public string Suite => Module.Folder;
@@ -155,7 +155,7 @@ public sealed record SelfTestSubject(ISuiteModule Module, ReferenceClient Client
 }
 
 /// <summary>One run of a self-test: the rules the client breaks that went uncaught, and everything else that was wrong.</summary>
-public sealed record SelfTestJudgement(IReadOnlyList<string> Missed, IReadOnlyList<string> Wrong)
+internal sealed record SelfTestJudgement(IReadOnlyList<string> Missed, IReadOnlyList<string> Wrong)
 {
     /// <summary>Every rule the client breaks was caught.</summary>
     public bool Caught => Missed.Count == 0;
@@ -167,7 +167,7 @@ public sealed record SelfTestJudgement(IReadOnlyList<string> Missed, IReadOnlyLi
 }
 
 /// <summary>Every suite's reference clients, as the self-tests and <c>protosim selftest</c> run them (from the suite modules).</summary>
-public static class SelfTestCatalog
+internal static class SelfTestCatalog
 {
     /// <summary>The suites' folders, in the order the gate runs them.</summary>
     public static IReadOnlyList<string> Suites { get; } = [.. SuiteModules.All.Select(m => m.Folder)];

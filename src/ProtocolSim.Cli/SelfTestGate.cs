@@ -8,7 +8,7 @@ using ProtocolSim.ReferenceClients.Hostile;
 namespace ProtocolSim.Cli;
 
 /// <summary>What <c>protosim selftest</c> is asked to do.</summary>
-public sealed record SelfTestRequest
+internal sealed record SelfTestRequest
 {
     /// <summary>Suites to run (<see cref="SelfTestCatalog.Suites"/>); empty = all.</summary>
     public IReadOnlyList<string> Suites { get; init; } = [];
@@ -41,7 +41,7 @@ public sealed record SelfTestRequest
 /// the verdict the client is built for (a broken client caught by its rules, a conforming one clean), and what went
 /// wrong in the others. Exit code 0 only when every client got its expected verdicts in every run.
 /// </summary>
-public static class SelfTestGate
+internal static class SelfTestGate
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

@@ -11,6 +11,7 @@ namespace ProtocolSim.Cli;
 /// Every fake of <c>protosim serve</c> (one per <see cref="IFakeHostFactory"/> found beside the program) and the
 /// dashboard following them, started on one address (port 0 each) and stopped together; tests start it the same way.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Maintainability", "CA1515:Consider making public types internal", Justification = "Public: the dashboard tests start every fake the way serve does.")]
 public sealed class ServeHost : IAsyncDisposable
 {
     private ServeHost(IReadOnlyList<IFakeHost> hosts, SessionHub hub, WebApplication dashboard, JsonObject endpoints)
