@@ -8,7 +8,7 @@ namespace ProtocolSim.Audio;
 /// rational ratio): a polyphase Kaiser-windowed sinc, linear phase (no delay), anti-alias low-pass at 95% of the
 /// lower Nyquist frequency (pass band to 90%, stop band from 100% at 100 dB rejection).
 /// </summary>
-public static class Resampler
+internal static class Resampler
 {
     /// <summary>
     /// Converts <paramref name="input"/> from <paramref name="fromRate"/> to <paramref name="toRate"/>. The output has
@@ -48,7 +48,7 @@ public static class Resampler
 /// <see cref="Process"/> calls and the final <see cref="Flush"/> equals <see cref="Resampler.Resample"/> of the whole
 /// input. Output lags input by <see cref="Latency"/> until the flush. Not thread-safe.
 /// </summary>
-public sealed class StreamingResampler
+internal sealed class StreamingResampler
 {
     private static readonly short[] None = [];
     private readonly ResamplerKernel? _kernel;

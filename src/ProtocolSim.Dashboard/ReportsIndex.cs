@@ -7,7 +7,7 @@ namespace ProtocolSim.Dashboard;
 /// The reports of past runs under a root directory: every directory (to three levels down) holding a
 /// <c>results.json</c>, newest first, with what the report's header says (title, start, counts).
 /// </summary>
-public static class ReportsIndex
+internal static class ReportsIndex
 {
     private const int MaxDepth = 3;
     private const int MaxReports = 500;

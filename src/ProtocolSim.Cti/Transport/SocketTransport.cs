@@ -16,7 +16,7 @@ namespace ProtocolSim.Cti.Transport;
 /// ERROR then close for a broken boundary, a lying length or a protocol index that was not negotiated. One receive
 /// loop and one send loop per connection.
 /// </summary>
-public sealed class SocketTransport(InteractionProcessor processor) : ConnectionHandler
+internal sealed class SocketTransport(InteractionProcessor processor) : ConnectionHandler
 {
     private static readonly byte[] BrokenBoundary = "XXXX"u8.ToArray();
 

@@ -15,7 +15,7 @@ namespace ProtocolSim.Cti.Transport;
 /// CTI-001): one text frame is one DCP message, no header and no handshake. <c>/cti/session/{id}</c> is the bare mode:
 /// the session resource is bound on connect and frames are session messages without the DCP envelope.
 /// </summary>
-public sealed class WebSocketTransport(InteractionProcessor processor)
+internal sealed class WebSocketTransport(InteractionProcessor processor)
 {
     public void Map(IEndpointRouteBuilder endpoints)
     {

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace ProtocolSim.Cti.World;
 
 /// <summary>Channel media types of 004 §session.addchannel.</summary>
-public static class ChannelTypes
+internal static class ChannelTypes
 {
     public static readonly string[] All = ["Telephony", "Chat", "Email"];
 }

@@ -25,7 +25,7 @@ namespace ProtocolSim.DataFlow.Grpc;
 /// judges read (from the call context) and ends the call with <c>OK</c> after <c>FinalResult</c> once the client
 /// half-closes (or 2 s later). Server reflection and the standard health service are mapped beside it.
 /// </summary>
-public static class DataFlowGrpcEndpoint
+internal static class DataFlowGrpcEndpoint
 {
     /// <summary>The documented method; its path has no package (the proto declares none).</summary>
     public const string StreamPath = "/dataflow/Stream";

@@ -11,7 +11,7 @@ using ProtocolSim.Core.Hosting;
 namespace ProtocolSim.DataFlow.Identity;
 
 /// <summary>The journal of every token request the mock identity server answered (secrets redacted).</summary>
-public sealed class IdentityJournal(SessionJournal journal)
+internal sealed class IdentityJournal(SessionJournal journal)
 {
     public SessionJournal Journal { get; } = journal;
 }

@@ -10,7 +10,7 @@ namespace ProtocolSim.DataFlow.Projects;
 /// <c>serviceUrl</c>). String values may hold the script placeholders <c>{text}</c>, <c>{channel}</c>,
 /// <c>{startMsec}</c>, <c>{endMsec}</c>. Events documented without Data map to null.
 /// </summary>
-public static class EventTemplates
+internal static class EventTemplates
 {
     private static readonly FrozenDictionary<string, string?> Templates = new Dictionary<string, string?>(StringComparer.Ordinal)
     {

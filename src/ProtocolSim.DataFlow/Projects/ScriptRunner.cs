@@ -8,7 +8,7 @@ using ProtocolSim.DataFlow.Sessions;
 namespace ProtocolSim.DataFlow.Projects;
 
 /// <summary>Something a script emits: an event message (as the UTF-8 that goes on the wire), or an incident (sent in the configured shape), or output audio.</summary>
-public sealed record ScriptOutput(ReadOnlyMemory<byte>? EventUtf8, string? IncidentLevel = null, string? IncidentMessage = null, byte[]? Binary = null)
+internal sealed record ScriptOutput(ReadOnlyMemory<byte>? EventUtf8, string? IncidentLevel = null, string? IncidentMessage = null, byte[]? Binary = null)
 {
     /// <summary>The event message parsed (a fresh object each time; for inspection, not the hot path).</summary>
     public JsonObject? Event => EventUtf8 is { } utf8 ? JsonNode.Parse(utf8.Span) as JsonObject : null;
@@ -31,7 +31,7 @@ public sealed record ScriptOutput(ReadOnlyMemory<byte>? EventUtf8, string? Incid
 /// stereo), finds speech per channel, and fires the rules whose trigger came. Deterministic: the same audio and
 /// requests give the same events.
 /// </summary>
-public sealed class ScriptRunner
+internal sealed class ScriptRunner
 {
     private readonly ProjectDefinition _project;
     private readonly AudioFormat _format;

@@ -4,7 +4,7 @@ using ProtocolSim.Audio;
 namespace ProtocolSim.DataFlow.Sessions;
 
 /// <summary>The input audio format a Start declared.</summary>
-public sealed record AudioFormat(string Encoding, int SampleRate, int ChannelCount, string OutputEncoding = "pcm")
+internal sealed record AudioFormat(string Encoding, int SampleRate, int ChannelCount, string OutputEncoding = "pcm")
 {
     /// <summary>Bytes of one sample frame (all channels): PCM16 2 per channel, G.711 1 (DFW-009).</summary>
     public int FrameBytes => (Encoding == "pcm" ? 2 : 1) * ChannelCount;

@@ -18,7 +18,7 @@ namespace ProtocolSim.DataFlow.Sessions;
 /// pcm, alaw or ulaw). The project's script runs over the whole audio at once (no real-time pacing) on the same session
 /// state machine as the streaming integrations, and the answer is every event and incident in one JSON body.
 /// </summary>
-public static class DataFlowHttpEndpoint
+internal static class DataFlowHttpEndpoint
 {
     public const string Path = "/batch";
 

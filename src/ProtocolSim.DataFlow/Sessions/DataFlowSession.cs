@@ -12,7 +12,7 @@ namespace ProtocolSim.DataFlow.Sessions;
 /// dataflow.md §4.1 with the responses, incidents and findings it gives. Requests are handled one at a time in the
 /// order they arrive; the build and finalize delays run in the background under the same lock.
 /// </summary>
-public sealed class DataFlowSession : IAsyncDisposable
+internal sealed class DataFlowSession : IAsyncDisposable
 {
     private static readonly string[] Encodings = ["pcm", "ulaw", "alaw"];
     private static readonly string[] RequestNames = ["Start", "Update", "Finalize", "Stop"];

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace ProtocolSim.DataFlow.Sessions;
 
 /// <summary>Where a session's server messages go (the transport adapter writes them as frames).</summary>
-public interface ISessionSink
+internal interface ISessionSink
 {
     ValueTask SendTextAsync(JsonObject message, CancellationToken cancellationToken);
 

@@ -266,7 +266,7 @@ public sealed record AccountFixture
 }
 
 /// <summary>E.164 checks (KRS-006).</summary>
-public static partial class PhoneNumbers
+internal static partial class PhoneNumbers
 {
     public static bool IsE164(string? number) => number is not null && E164().IsMatch(number);
 

@@ -8,7 +8,7 @@ namespace ProtocolSim.Knowlarity.Rest;
 /// <c>GET /update-stream/{SR_API_KEY}/konnect</c> (003-N Notifications (Streaming API)): Server-Sent Events, one
 /// <c>data: {json}</c> line and a blank line per event, no <c>event:</c>/<c>id:</c>/<c>retry:</c> (knowlarity.md §4.3).
 /// </summary>
-public sealed class NotificationStreamEndpoint(KnowlarityOptions options, KnowlarityJournals journals, NotificationHub hub, TimeProvider time)
+internal sealed class NotificationStreamEndpoint(KnowlarityOptions options, KnowlarityJournals journals, NotificationHub hub, TimeProvider time)
 {
     private static readonly byte[] KeepAliveComment = Encoding.ASCII.GetBytes(": keep-alive\n\n");
     private int _number;
