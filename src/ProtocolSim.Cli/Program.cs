@@ -12,12 +12,6 @@ namespace ProtocolSim.Cli;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Maintainability", "CA1515:Consider making public types internal", Justification = "Public: the benchmarks run protosim in a child process through it, and the dashboard tests drive its command line.")]
 public static class Program
 {
-    private static readonly JsonSerializerOptions Indented = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     public static async Task<int> Main(string[] args)
     {
         HarnessThreadPool.Reserve();
@@ -220,7 +214,7 @@ public static class Program
                     source = r.Source,
                     observable = r.Observable,
                     reason = r.Reason,
-                }), Indented);
+                }), JsonDefaults.IndentedRelaxed);
                 await output.WriteLineAsync(json);
                 return 0;
             }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ProtocolSim.Conformance;
+using ProtocolSim.Core;
 using ProtocolSim.ReferenceClients.Hostile;
 
 namespace ProtocolSim.Cli;
@@ -43,7 +44,6 @@ internal sealed record SelfTestRequest
 /// </summary>
 internal static class SelfTestGate
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static async Task<int> RunAsync(SelfTestRequest request, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -159,7 +159,7 @@ internal static class SelfTestGate
             run = o.Run,
             scenarios = o.ByStatus?.ToDictionary(p => p.Key.ToString().ToLowerInvariant(), p => p.Value),
             problems = o.Problems,
-        }), Indented), cancellationToken);
+        }), JsonDefaults.Indented), cancellationToken);
         await output.WriteLineAsync();
         await output.WriteAsync(table);
         var bad = outcomes.Count(o => o.Problems.Count > 0);
@@ -273,7 +273,7 @@ internal static class SelfTestGate
                 breaks = s.Breaks.Order(StringComparer.Ordinal),
                 runs = outcomes.Where(o => o.Subject == s).OrderBy(o => o.Run).Select(o => new { run = o.Run, caught = o.Judgement.Caught, clean = o.Judgement.Clean, missed = o.Judgement.Missed, wrong = o.Judgement.Wrong }),
             }),
-        }, Indented);
+        }, JsonDefaults.Indented);
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 }

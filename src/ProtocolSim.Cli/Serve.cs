@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ProtocolSim.Core;
 using ProtocolSim.Core.Hosting;
 
 namespace ProtocolSim.Cli;
@@ -12,7 +13,6 @@ namespace ProtocolSim.Cli;
 /// </summary>
 internal static class Serve
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static async Task<int> RunAsync(string? endpointsFile, string bind, TextWriter output, TextWriter error, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null, string reportsRoot = "reports")
     {
@@ -40,7 +40,7 @@ internal static class Serve
 
         await using (host)
         {
-            var json = host.Endpoints.ToJsonString(Indented);
+            var json = host.Endpoints.ToJsonString(JsonDefaults.Indented);
             if (endpointsFile is not null)
             {
                 await File.WriteAllTextAsync(endpointsFile, json + "\n", cancellationToken);

@@ -3,12 +3,6 @@ namespace ProtocolSim.Core;
 /// <summary>A journal entry's content as a person reads it, from what the journal redacted.</summary>
 public static class EntryText
 {
-    private static readonly System.Text.Json.JsonSerializerOptions Pretty = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     /// <summary>
     /// The JSON of a text frame, indented; null when the frame is not JSON. Read from <see cref="JournalEntry.Text"/>,
     /// which the journal redacted, not from <see cref="JournalEntry.Parsed"/>, which a fake keeps as it arrived.
@@ -24,7 +18,7 @@ public static class EntryText
         {
             try
             {
-                return System.Text.Json.Nodes.JsonNode.Parse(text)?.ToJsonString(Pretty);
+                return System.Text.Json.Nodes.JsonNode.Parse(text)?.ToJsonString(JsonDefaults.IndentedRelaxed);
             }
             catch (System.Text.Json.JsonException)
             {
@@ -32,6 +26,6 @@ public static class EntryText
             }
         }
 
-        return redactor.Redact(entry.Parsed.ToJsonString(Pretty));
+        return redactor.Redact(entry.Parsed.ToJsonString(JsonDefaults.IndentedRelaxed));
     }
 }

@@ -8,7 +8,6 @@ namespace ProtocolSim.Core.Hosting;
 /// </summary>
 public sealed record AdminAction(string Id, string Fake, string Title, string Description)
 {
-    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The admin API the body is posted to.</summary>
     public Uri? Url { get; init; }
@@ -67,7 +66,7 @@ public sealed record AdminAction(string Id, string Fake, string Title, string De
             }
         }
 
-        return (body.ToJsonString(Relaxed), null);
+        return (body.ToJsonString(JsonDefaults.Relaxed), null);
     }
 }
 

@@ -25,7 +25,6 @@ public sealed class CtiSuiteSettings
 /// </summary>
 public sealed class CtiDriver : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
     private readonly ConformanceContext _scenario;
     private readonly List<Action<CtiOptions>> _configure = [];
     private readonly List<Func<AgentWorld, AgentWorld>> _world = [];
@@ -152,7 +151,7 @@ public sealed class CtiDriver : IAsyncDisposable
         var endpoints = _host!.Endpoints();
         endpoints["credentials"]!["cti"] = new JsonObject { ["agentId"] = agent.Id, ["password"] = agent.Password, ["model"] = World.Model };
         var endpointsFile = _directory.File("endpoints.json");
-        File.WriteAllText(endpointsFile, endpoints.ToJsonString(Indented) + "\n");
+        File.WriteAllText(endpointsFile, endpoints.ToJsonString(JsonDefaults.Indented) + "\n");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PROTOSIM_TASK"] = task,

@@ -24,7 +24,7 @@ public sealed record ClientMessage(SessionJournal Journal, JournalEntry Entry, J
 
     public string Describe() => $"{Journal.Labels.GetValueOrDefault("client")} #{Entry.Seq} {Entry.Summary}";
 
-    internal static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    internal static string? Text(JsonNode? node) => JsonDefaults.StringOf(node);
 }
 
 /// <summary>One message the processor delivered to the client.</summary>

@@ -223,7 +223,7 @@ public sealed class DataFlowDriver : IAsyncDisposable
         var caFile = _directory.File("dataflow-grpc-ca.pem");
         File.WriteAllText(caFile, _app!.GrpcCaPem);
         var endpoints = _app!.Endpoints(Project);
-        File.WriteAllText(endpointsFile, endpoints.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(endpointsFile, endpoints.ToJsonString(JsonDefaults.Indented) + "\n");
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PROTOSIM_TASK"] = task,

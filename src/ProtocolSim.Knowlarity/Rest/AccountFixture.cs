@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.Rest;
 
@@ -91,6 +92,7 @@ public sealed record AccountFixture
         return Parse(text, path);
     }
 
+    // Over ~100 lines on purpose: a validating parser of the account fixture that collects every error at once, checks in the order the document gives them.
     public static (AccountFixture? Fixture, IReadOnlyList<string> Errors) Parse(string json, string source)
     {
         JsonObject root;
@@ -115,7 +117,7 @@ public sealed record AccountFixture
 
         string Text(string name)
         {
-            var value = account?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+            var value = JsonDefaults.StringOf(account?[name]);
             if (account is not null && string.IsNullOrWhiteSpace(value))
             {
                 Error($"$.account.{name}", "missing or not a string");
@@ -203,7 +205,7 @@ public sealed record AccountFixture
         {
             foreach (var (number, value) in b)
             {
-                var name = value is JsonValue jv && jv.TryGetValue<string>(out var s) ? s : null;
+                var name = JsonDefaults.StringOf(value);
                 if (!PhoneNumbers.IsE164(number))
                 {
                     Error($"$.behaviours[\"{number}\"]", "the key is not an E.164 number");

@@ -16,8 +16,6 @@ namespace ProtocolSim.Knowlarity.Rest;
 /// </summary>
 public sealed class KnowlarityApi
 {
-    /// <summary>JSON as the real API writes it: compact, <c>+</c> and quotes-in-text not escaped as <c>\u002B</c>.</summary>
-    internal static readonly JsonSerializerOptions Wire = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly KnowlarityOptions _options;
     private readonly KnowlarityJournals _journals;
     private readonly TimeProvider _time;
@@ -41,25 +39,25 @@ public sealed class KnowlarityApi
 
     public CallSimulator Calls { get; }
 
-    /// <summary>The journal requests are written to now (a new one every <see cref="KnowlarityOptions.RequestsPerJournal"/> requests).</summary>
-    public SessionJournal Journal
+    /// <summary>
+    /// The journal the next request goes to, counting it: a new one every <see cref="KnowlarityOptions.RequestsPerJournal"/>
+    /// requests (the one before ends).
+    /// </summary>
+    private SessionJournal JournalForRequest()
     {
-        get
+        lock (_journalGate)
         {
-            lock (_journalGate)
+            if (_journal is null || _journalRequests >= _options.RequestsPerJournal)
             {
-                if (_journal is null || _journalRequests >= _options.RequestsPerJournal)
-                {
-                    // A journal of requests, not a session: it ends when the next one takes over.
-                    _journal?.End();
-                    _journal = _journals.Start($"knowlarity-api-{++_journalNumber}", "knowlarity-rest", _time);
-                    _journal.SetLabel(SessionJournal.LifetimeLabel, "service");
-                    _journalRequests = 0;
-                }
-
-                _journalRequests++;
-                return _journal;
+                // A journal of requests, not a session: it ends when the next one takes over.
+                _journal?.End();
+                _journal = _journals.Start($"knowlarity-api-{++_journalNumber}", "knowlarity-rest", _time);
+                _journal.SetLabel(SessionJournal.LifetimeLabel, "service");
+                _journalRequests = 0;
             }
+
+            _journalRequests++;
+            return _journal;
         }
     }
 
@@ -103,7 +101,7 @@ public sealed class KnowlarityApi
     /// </summary>
     internal Answer Respond(ApiRequest request, byte[] body, bool tooLarge, bool raiseAnswered = false)
     {
-        var journal = Journal;
+        var journal = JournalForRequest();
         var requestEntry = JournalRequest(journal, request, body, tooLarge);
         var findings = new List<RuleFinding>();
         ApiResult result;
@@ -128,7 +126,7 @@ public sealed class KnowlarityApi
             journal.AddFinding(f.RuleId, f.Message, f.Expected, f.Actual, requestEntry.Seq);
         }
 
-        var bytes = result.Utf8 ?? JsonSerializer.SerializeToUtf8Bytes(result.Body, Wire);
+        var bytes = result.Utf8 ?? JsonSerializer.SerializeToUtf8Bytes(result.Body, JsonDefaults.Relaxed);
 
         // The answer is copied into the journal's chunks; the serialized array dies young.
         var answer = journal.Append(Direction.ToClient, FrameKind.Text, AnswerSummary(result.Status, request.Method, request.Path, requestEntry.Seq, handled), utf8Text: bytes);
@@ -147,7 +145,7 @@ public sealed class KnowlarityApi
     /// </summary>
     internal void JournalStubbed(ApiRequest request, byte[] body, int status, string answerText, string servedBy)
     {
-        var journal = Journal;
+        var journal = JournalForRequest();
         var requestEntry = JournalRequest(journal, request, body, tooLarge: false);
         var findings = new List<RuleFinding>();
         if (ApiRequest.TryParseApiPath(request.Path, out _, out _))

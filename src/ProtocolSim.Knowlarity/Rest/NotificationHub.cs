@@ -122,7 +122,7 @@ public sealed class NotificationHub(KnowlarityOptions options)
     }
 
     /// <summary>The SSE frame of one event: a single <c>data:</c> line of one-line JSON and a blank line (003-N).</summary>
-    public static byte[] Frame(JsonObject message) => Encoding.UTF8.GetBytes("data: " + message.ToJsonString(KnowlarityApi.Wire) + "\n\n");
+    public static byte[] Frame(JsonObject message) => Encoding.UTF8.GetBytes("data: " + message.ToJsonString(JsonDefaults.Relaxed) + "\n\n");
 
     private long _ids;
 
@@ -131,7 +131,7 @@ public sealed class NotificationHub(KnowlarityOptions options)
     public int Publish(string key, JsonObject message, bool commentsAndIds = false)
     {
         var frame = commentsAndIds
-            ? Encoding.UTF8.GetBytes($": ping\n\nid: {Interlocked.Increment(ref _ids)}\nretry: 3000\ndata: {message.ToJsonString(KnowlarityApi.Wire)}\n\n")
+            ? Encoding.UTF8.GetBytes($": ping\n\nid: {Interlocked.Increment(ref _ids)}\nretry: 3000\ndata: {message.ToJsonString(JsonDefaults.Relaxed)}\n\n")
             : Frame(message);
         var delivered = 0;
         foreach (var subscriber in _subscribers.Keys)

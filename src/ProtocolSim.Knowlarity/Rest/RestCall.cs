@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.Rest;
 
@@ -59,7 +60,7 @@ internal readonly record struct ApiResult(int Status, JsonNode? Body, byte[]? Ut
         }
     }
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = KnowlarityApi.Wire.Encoder, SkipValidation = true };
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JsonDefaults.Relaxed.Encoder, SkipValidation = true };
 
     [ThreadStatic]
     private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_writer;

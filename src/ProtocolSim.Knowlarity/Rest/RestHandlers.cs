@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.Rest;
 
@@ -60,7 +61,7 @@ internal static partial class RestHandlers
         {
             w.WriteStartObject();
             w.WritePropertyName("meta");
-            meta.WriteTo(w, KnowlarityApi.Wire);
+            meta.WriteTo(w, JsonDefaults.Relaxed);
             w.WritePropertyName("objects");
             WriteVisible(w, page);
             w.WriteEndObject();
@@ -100,7 +101,7 @@ internal static partial class RestHandlers
             }
             else
             {
-                value.WriteTo(writer, KnowlarityApi.Wire);
+                value.WriteTo(writer, JsonDefaults.Relaxed);
             }
         }
 

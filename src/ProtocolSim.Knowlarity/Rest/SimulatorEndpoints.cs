@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.Rest;
 
@@ -152,5 +153,5 @@ internal static class SimulatorEndpoints
     });
 
     internal static IResult Json(int status, JsonNode body) =>
-        Results.Text(body.ToJsonString(KnowlarityApi.Wire), "application/json", Encoding.UTF8, status);
+        Results.Text(body.ToJsonString(JsonDefaults.Relaxed), "application/json", Encoding.UTF8, status);
 }

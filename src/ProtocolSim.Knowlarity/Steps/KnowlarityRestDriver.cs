@@ -429,7 +429,7 @@ public sealed class KnowlarityRestDriver : IAsyncDisposable
     private Dictionary<string, string> Environment(string task)
     {
         var endpointsFile = _directory.File("endpoints.json");
-        File.WriteAllText(endpointsFile, _app!.Endpoints().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(endpointsFile, _app!.Endpoints().ToJsonString(JsonDefaults.Indented) + "\n");
         var baseUrl = _app!.BaseUrl;
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {

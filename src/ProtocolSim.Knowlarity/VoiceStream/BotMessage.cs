@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ProtocolSim.Audio;
+using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.VoiceStream;
 
@@ -179,7 +180,7 @@ internal static partial class BotMessageInspector
             case "disconnect":
                 return new BotMessage { Kind = BotMessageKind.Disconnect, Type = type, Parsed = obj, Summary = "disconnect" };
             case "transfer":
-                var destination = (obj["data"] as JsonObject)?["destination"] is JsonValue d && d.TryGetValue<string>(out var s) ? s : null;
+                var destination = JsonDefaults.StringOf((obj["data"] as JsonObject)?["destination"]);
                 var violations = new List<Violation>();
                 if (destination is null || !E164().IsMatch(destination))
                 {
@@ -204,8 +205,8 @@ internal static partial class BotMessageInspector
     {
         var violations = new List<Violation>();
         var data = obj["data"] as JsonObject;
-        var contentType = data?["audioContentType"] is JsonValue ct && ct.TryGetValue<string>(out var cts) ? cts : null;
-        var content = data?["audioContent"] is JsonValue ac && ac.TryGetValue<string>(out var acs) ? acs : null;
+        var contentType = JsonDefaults.StringOf(data?["audioContentType"]);
+        var content = JsonDefaults.StringOf(data?["audioContent"]);
         Violation? typeViolation = null;
         if (contentType != "wav")
         {
@@ -286,16 +287,16 @@ internal static partial class BotMessageInspector
                 violations.Add(new("KVV-011", "The bot sent a Stream-Node disconnect; the Verloop dialect ends a call with playAudio, audioContent \"None\" and textContent \"asr_disconnect=true\". The peer ignores it.", "playAudio with textContent asr_disconnect=true", "{\"type\":\"disconnect\"}"));
                 return new BotMessage { Kind = BotMessageKind.Unknown, Type = type, Parsed = obj, Summary = "Stream-Node disconnect: not understood in the Verloop dialect", Violations = violations };
             case "transfer":
-                violations.Add(new("KVV-012", "The bot sent a Stream-Node transfer; the Verloop dialect transfers with playAudio, audioContent \"None\" and textContent \"asr_disconnect=true,parameter1=default\". The peer ignores it.", "playAudio with textContent asr_disconnect=true,parameter1=default", Excerpt(obj.ToJsonString(VoiceJson.Relaxed))));
+                violations.Add(new("KVV-012", "The bot sent a Stream-Node transfer; the Verloop dialect transfers with playAudio, audioContent \"None\" and textContent \"asr_disconnect=true,parameter1=default\". The peer ignores it.", "playAudio with textContent asr_disconnect=true,parameter1=default", Excerpt(obj.ToJsonString(JsonDefaults.Relaxed))));
                 return new BotMessage { Kind = BotMessageKind.Unknown, Type = type, Parsed = obj, Summary = "Stream-Node transfer: not understood in the Verloop dialect", Violations = violations };
             default:
                 return new BotMessage { Kind = BotMessageKind.Unknown, Type = type, Parsed = Strip(obj), Summary = $"unknown type \"{type}\" ignored" };
         }
 
         var data = obj["data"] as JsonObject;
-        var contentType = data?["audioContentType"] is JsonValue ct && ct.TryGetValue<string>(out var cts) ? cts : null;
-        var content = data?["audioContent"] is JsonValue ac && ac.TryGetValue<string>(out var acs) ? acs : null;
-        var textContent = data?["textContent"] is JsonValue tc && tc.TryGetValue<string>(out var tcs) ? tcs : null;
+        var contentType = JsonDefaults.StringOf(data?["audioContentType"]);
+        var content = JsonDefaults.StringOf(data?["audioContent"]);
+        var textContent = JsonDefaults.StringOf(data?["textContent"]);
         if (contentType != "wave")
         {
             // 003-V writes "wav": accepted, recorded (knowlarity.md §6.1).

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ProtocolSim.Core;
 
 namespace ProtocolSim.Knowlarity.VoiceStream;
 
@@ -29,12 +30,12 @@ internal static class Metadata
                     obj[key] = value;
                 }
 
-                return obj.ToJsonString(VoiceJson.Relaxed);
+                return obj.ToJsonString(JsonDefaults.Relaxed);
             case MetadataEncoding.PyRepr:
                 return PyRepr(pairs);
             default:
                 // The documented form: a JSON string literal whose content is the Python repr of the dict.
-                return JsonSerializer.Serialize(PyRepr(pairs), VoiceJson.Relaxed);
+                return JsonSerializer.Serialize(PyRepr(pairs), JsonDefaults.Relaxed);
         }
     }
 
@@ -60,7 +61,7 @@ internal static class Metadata
             obj[key] = value;
         }
 
-        return obj.ToJsonString(VoiceJson.Relaxed);
+        return obj.ToJsonString(JsonDefaults.Relaxed);
     }
 
     /// <summary>Python's repr of a dict of strings: <c>{'k': 'v', ...}</c>, quoting as Python does.</summary>

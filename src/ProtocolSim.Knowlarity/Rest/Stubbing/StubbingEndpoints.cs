@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using ProtocolSim.Core;
 using WireMock.Logging;
 
 namespace ProtocolSim.Knowlarity.Rest.Stubbing;
@@ -80,5 +81,5 @@ internal static class StubbingEndpoints
         ["AverageTotalScore"] = m.AverageTotalScore,
     };
 
-    private static IResult Json(JsonNode body) => Results.Text(body.ToJsonString(KnowlarityApi.Wire), "application/json", Encoding.UTF8, 200);
+    private static IResult Json(JsonNode body) => Results.Text(body.ToJsonString(JsonDefaults.Relaxed), "application/json", Encoding.UTF8, 200);
 }
