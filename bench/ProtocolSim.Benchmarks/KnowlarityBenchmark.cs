@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Knowlarity.Rest;
-using ProtocolSim.TestPeers;
+using ProtocolSim.TestSupport;
 
 namespace ProtocolSim.Benchmarks;
 

@@ -139,6 +139,7 @@ public static class Wav
     /// Parses RIFF/WAVE bytes. Never throws: whatever cannot be read is reported in
     /// <see cref="WavParseResult.Defects"/>, and <see cref="WavParseResult.IsValid"/> says whether the result is usable.
     /// </summary>
+    // Over ~100 lines on purpose: a validating parser of a WAV file (every defect) that collects every error at once, checks in the order the document gives them.
     public static WavParseResult Parse(ReadOnlyMemory<byte> bytes)
     {
         var span = bytes.Span;

@@ -166,6 +166,7 @@ internal static partial class FeatureLoader
         return Path.GetRelativePath(parent, file).Replace('\\', '/');
     }
 
+    // Over ~100 lines on purpose: a validating parser of a feature file that collects every error at once, checks in the order the document gives them.
     private static FeatureDefinition? ParseFeature(
         string file,
         string display,

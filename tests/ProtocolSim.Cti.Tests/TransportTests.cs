@@ -4,7 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using ProtocolSim.Cti.World;
-using ProtocolSim.Tests.Shared;
+using ProtocolSim.TestSupport;
 
 namespace ProtocolSim.Cti.Tests;
 

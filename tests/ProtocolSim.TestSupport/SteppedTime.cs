@@ -1,14 +1,14 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 
-namespace ProtocolSim.Tests.Shared;
+namespace ProtocolSim.TestSupport;
 
 /// <summary>
 /// A fake clock that says when a timer was created on it, and for how long: a test moves the clock only once the code
 /// under test waits on it (<see cref="WaitForTimerAsync"/>, then <see cref="FakeTimeProvider.Advance"/>), so nothing
 /// races the clock and every time is exact.
 /// </summary>
-internal sealed class SteppedTime(DateTimeOffset start) : FakeTimeProvider(start)
+public sealed class SteppedTime(DateTimeOffset start) : FakeTimeProvider(start)
 {
     private readonly Channel<TimeSpan> _created = Channel.CreateUnbounded<TimeSpan>();
 

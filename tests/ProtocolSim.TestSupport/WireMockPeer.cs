@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ProtocolSim.Conformance.Suites;
-namespace ProtocolSim.TestPeers;
+namespace ProtocolSim.TestSupport;
 
 /// <summary>
 /// Real WireMock 3.13 (the npm package <c>wiremock</c>, installed by scripts/setup.sh into tests/peers) on

@@ -26,6 +26,65 @@ public sealed class CtiJudge(CtiEvidence evidence, CtiRun run, RuleRecorder rule
     private static readonly string[] Logouts = ["session.logout", "session.request.logout"];
     private static readonly string[] ChannelCommands = ["session.addchannel", "session.request.addchannel", "session.removechannel", "session.addchannelgroup", "session.removechannelgroup"];
 
+    // "externalnotredyreasons": the spelling of the documents' request example, accepted as an alias (protocols/cti.md).
+    private static readonly string[] ReasonRequests = ["session.request.externalnotreadyreasons", "session.request.externallogoutreasons", "session.request.externalnotredyreasons"];
+
+    /// <summary>The judge of each rule: most read the findings the processor journaled for it, within the scope of what the client did.</summary>
+    private static readonly Dictionary<string, Action<CtiJudge, string, CtiEvidence, IReadOnlyCollection<string>>> Judges = new(StringComparer.Ordinal)
+    {
+        ["CTI-002"] = (j, r, e, tagged) => j.Findings(r, e, e.Sent.Count, "message"),
+        ["CTI-003"] = (j, r, e, tagged) => j.Findings(r, e, e.Sent.Count, "message"),
+        ["CTI-006"] = (j, r, e, tagged) => j.Findings(r, e, e.Sent.Count, "message"),
+        ["CTI-053"] = (j, r, e, tagged) => j.Findings(r, e, e.Sent.Count, "message"),
+        ["CTI-004"] = (j, r, e, tagged) => j.JudgeToken(r, e),
+        ["CTI-005"] = (j, r, e, tagged) => j.JudgeBoundaryCheck(r, e),
+        ["CTI-007"] = (j, r, e, tagged) => j.JudgeOneSocket(r, e),
+        ["CTI-008"] = (j, r, e, tagged) => j.Findings(r, e, e.Journals.Sum(x => x.Entries.Count), "HTTP request"),
+        ["CTI-009"] = (j, r, e, tagged) => j.Findings(r, e, e.Using("http").Count(), "HTTP client"),
+        ["CTI-010"] = (j, r, e, tagged) => j.Findings(r, e, e.Using("http").Count(), "HTTP client"),
+        ["CTI-011"] = (j, r, e, tagged) => j.Findings(r, e, e.Using("http").Count(), "HTTP client"),
+        ["CTI-012"] = (j, r, e, tagged) => j.JudgeEndSession(r, e),
+        ["CTI-013"] = (j, r, e, tagged) => j.Optional(r, e.Front?.Entries.Any(x => x.Direction == Direction.FromClient && x.Summary.StartsWith("OPTIONS", StringComparison.Ordinal)) == true, "an OPTIONS probe of /direct before startSession", "no OPTIONS probe"),
+        ["CTI-014"] = (j, r, e, tagged) => j.Findings(r, e, e.Sent.Count(m => m.MessageType is not null), "DCP message"),
+        ["CTI-015"] = (j, r, e, tagged) => j.Findings(r, e, e.Dcp("serviceRequest").Count, "service request"),
+        ["CTI-017"] = (j, r, e, tagged) => j.Findings(r, e, e.Dcp("serviceRequest").Count, "service request"),
+        ["CTI-016"] = (j, r, e, tagged) => j.JudgeStatusFirst(r, e),
+        ["CTI-018"] = (j, r, e, tagged) => j.JudgeTakeover(r, e),
+        ["CTI-019"] = (j, r, e, tagged) => j.Findings(r, e, e.SessionRequests.Count, "session request"),
+        ["CTI-023"] = (j, r, e, tagged) => j.Findings(r, e, e.SessionRequests.Count, "session request"),
+        ["CTI-027"] = (j, r, e, tagged) => j.Findings(r, e, e.SessionRequests.Count, "session request"),
+        ["CTI-028"] = (j, r, e, tagged) => j.Findings(r, e, e.SessionRequests.Count, "session request"),
+        ["CTI-029"] = (j, r, e, tagged) => j.Findings(r, e, e.SessionRequests.Count, "session request"),
+        ["CTI-030"] = (j, r, e, tagged) => j.Findings(r, e, e.SessionRequests.Count, "session request"),
+        ["CTI-032"] = (j, r, e, tagged) => j.Findings(r, e, e.SessionRequests.Count, "session request"),
+        ["CTI-037"] = (j, r, e, tagged) => j.Findings(r, e, e.SessionRequests.Count, "session request"),
+        ["CTI-020"] = (j, r, e, tagged) => j.Findings(r, e, e.Dcp("coreRequest", "bindResource").Count, "bindResource"),
+        ["CTI-021"] = (j, r, e, tagged) => j.Findings(r, e, e.Dcp("coreRequest", "bindResource").Count, "bindResource"),
+        ["CTI-022"] = (j, r, e, tagged) => j.JudgeStart(r, e),
+        ["CTI-024"] = (j, r, e, tagged) => j.JudgeExtension(r, e),
+        ["CTI-025"] = (j, r, e, tagged) => j.JudgeAnswerOnInitialChannel(r, e, tagged),
+        ["CTI-026"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests(ChannelCommands).Count, "channel or group request"),
+        ["CTI-039"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests(ChannelCommands).Count, "channel or group request"),
+        ["CTI-041"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests(ChannelCommands).Count, "channel or group request"),
+        ["CTI-031"] = (j, r, e, tagged) => j.JudgeFailureHandled(r, e, tagged),
+        ["CTI-033"] = (j, r, e, tagged) => j.Completed(r, e, tagged, e.Delivered.Any(m => m.Message.ContainsKey("context")), "messages with a debugging context and undocumented members were delivered"),
+        ["CTI-034"] = (j, r, e, tagged) => j.Completed(r, e, tagged, EventBeforeResponse(e), "secondary events were delivered before their response"),
+        ["CTI-035"] = (j, r, e, tagged) => j.Completed(r, e, tagged, e.Delivered.Any(m => m.Name is "session.licence.updated" or "channel.skills.changed"), "events no document lists were delivered"),
+        ["CTI-036"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests(Logouts).Count, "logout"),
+        ["CTI-038"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests("session.addchannel", "session.request.addchannel").Count, "addchannel"),
+        ["CTI-040"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests("session.removechannel").Count, "removechannel"),
+        ["CTI-043"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests("session.addchannelgroup").Count, "addchannelgroup"),
+        ["CTI-044"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests("session.removechannelgroup").Count, "removechannelgroup"),
+        ["CTI-045"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests("session.removechannelgroup").Count, "removechannelgroup"),
+        ["CTI-046"] = (j, r, e, tagged) => j.Findings(r, e, e.Delivered.Any(m => m.Command == "session.removechannelgroup" && m.FailureCode == "ActiveInteraction") ? 1 : 0, "failed group removal"),
+        ["CTI-047"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests("session.request.getdirectory").Count, "getdirectory"),
+        ["CTI-048"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests(ReasonRequests).Count, "reason request"),
+        ["CTI-049"] = (j, r, e, tagged) => j.Completed(r, e, tagged, e.Requests(ReasonRequests).Count > 0 && !e.Delivered.Any(m => m.Name?.EndsWith("reasons.updated", StringComparison.Ordinal) == true), "reason lists were asked for and none came"),
+        ["CTI-050"] = (j, r, e, tagged) => j.JudgeUnsupported(r, e),
+        ["CTI-051"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests("conversation.answer", "interaction.accept").Count, "answer"),
+        ["CTI-052"] = (j, r, e, tagged) => j.Findings(r, e, e.Requests([.. Logouts, "session.addchannel", "session.request.addchannel"]).Count, "logout or addchannel"),
+    };
+
     /// <summary>
     /// Judges each of <paramref name="ruleIds"/> into the recorder; the rules that cannot be judged here (the client
     /// gave nothing to judge) are thrown together as one <see cref="InconclusiveException"/>, after every other verdict.
@@ -64,117 +123,12 @@ public sealed class CtiJudge(CtiEvidence evidence, CtiRun run, RuleRecorder rule
             throw new InconclusiveException($"an HTTP transport rule; the client used {Transports(e)}");
         }
 
-        switch (rule)
+        if (!Judges.TryGetValue(rule, out var judge))
         {
-            case "CTI-002" or "CTI-003" or "CTI-006" or "CTI-053":
-                Findings(rule, e, e.Sent.Count, "message");
-                break;
-            case "CTI-004":
-                JudgeToken(rule, e);
-                break;
-            case "CTI-005":
-                JudgeBoundaryCheck(rule, e);
-                break;
-            case "CTI-007":
-                var sockets = e.Using("socket").ToList();
-                rules.Check(rule, sockets.Count == 1, "one socket connection for the whole task", $"{sockets.Count} connections: {string.Join(", ", sockets.Select(s => s.SessionId + " (" + s.Labels.GetValueOrDefault("closed") + ")"))}");
-                break;
-            case "CTI-008":
-                Findings(rule, e, e.Journals.Sum(j => j.Entries.Count), "HTTP request");
-                break;
-            case "CTI-009" or "CTI-010" or "CTI-011":
-                Findings(rule, e, e.Using("http").Count(), "HTTP client");
-                break;
-            case "CTI-012":
-                JudgeEndSession(rule, e);
-                break;
-            case "CTI-013":
-                var probed = e.Front?.Entries.Any(x => x.Direction == Direction.FromClient && x.Summary.StartsWith("OPTIONS", StringComparison.Ordinal)) == true;
-                Optional(rule, probed, "an OPTIONS probe of /direct before startSession", "no OPTIONS probe");
-                break;
-            case "CTI-014":
-                Findings(rule, e, e.Sent.Count(m => m.MessageType is not null), "DCP message");
-                break;
-            case "CTI-015" or "CTI-017":
-                Findings(rule, e, e.Dcp("serviceRequest").Count, "service request");
-                break;
-            case "CTI-016":
-                JudgeStatusFirst(rule, e);
-                break;
-            case "CTI-018":
-                JudgeTakeover(rule, e);
-                break;
-            case "CTI-019" or "CTI-023" or "CTI-027" or "CTI-028" or "CTI-029" or "CTI-030" or "CTI-032" or "CTI-037":
-                Findings(rule, e, e.SessionRequests.Count, "session request");
-                break;
-            case "CTI-020" or "CTI-021":
-                Findings(rule, e, e.Dcp("coreRequest", "bindResource").Count, "bindResource");
-                break;
-            case "CTI-022":
-                JudgeStart(rule, e);
-                break;
-            case "CTI-024":
-                JudgeExtension(rule, e);
-                break;
-            case "CTI-025":
-                JudgeAnswerOnInitialChannel(rule, e, tagged);
-                break;
-            case "CTI-026" or "CTI-039" or "CTI-041":
-                Findings(rule, e, e.Requests(ChannelCommands).Count, "channel or group request");
-                break;
-            case "CTI-031":
-                JudgeFailureHandled(rule, e, tagged);
-                break;
-            case "CTI-033":
-                Completed(rule, e, tagged, e.Delivered.Any(m => m.Message.ContainsKey("context")), "messages with a debugging context and undocumented members were delivered");
-                break;
-            case "CTI-034":
-                Completed(rule, e, tagged, EventBeforeResponse(e), "secondary events were delivered before their response");
-                break;
-            case "CTI-035":
-                Completed(rule, e, tagged, e.Delivered.Any(m => m.Name is "session.licence.updated" or "channel.skills.changed"), "events no document lists were delivered");
-                break;
-            case "CTI-036":
-                Findings(rule, e, e.Requests(Logouts).Count, "logout");
-                break;
-            case "CTI-038":
-                Findings(rule, e, e.Requests("session.addchannel", "session.request.addchannel").Count, "addchannel");
-                break;
-            case "CTI-040":
-                Findings(rule, e, e.Requests("session.removechannel").Count, "removechannel");
-                break;
-            case "CTI-043":
-                Findings(rule, e, e.Requests("session.addchannelgroup").Count, "addchannelgroup");
-                break;
-            case "CTI-044" or "CTI-045":
-                Findings(rule, e, e.Requests("session.removechannelgroup").Count, "removechannelgroup");
-                break;
-            case "CTI-046":
-                var partial = e.Delivered.Any(m => m.Command == "session.removechannelgroup" && m.FailureCode == "ActiveInteraction");
-                Findings(rule, e, partial ? 1 : 0, "failed group removal");
-                break;
-            case "CTI-047":
-                Findings(rule, e, e.Requests("session.request.getdirectory").Count, "getdirectory");
-                break;
-            case "CTI-048":
-                Findings(rule, e, e.Requests("session.request.externalnotreadyreasons", "session.request.externallogoutreasons", "session.request.externalnotredyreasons").Count, "reason request");
-                break;
-            case "CTI-049":
-                var asked = e.Requests("session.request.externalnotreadyreasons", "session.request.externallogoutreasons", "session.request.externalnotredyreasons").Count > 0;
-                Completed(rule, e, tagged, asked && !e.Delivered.Any(m => m.Name?.EndsWith("reasons.updated", StringComparison.Ordinal) == true), "reason lists were asked for and none came");
-                break;
-            case "CTI-050":
-                JudgeUnsupported(rule, e);
-                break;
-            case "CTI-051":
-                Findings(rule, e, e.Requests("conversation.answer", "interaction.accept").Count, "answer");
-                break;
-            case "CTI-052":
-                Findings(rule, e, e.Requests([.. Logouts, "session.addchannel", "session.request.addchannel"]).Count, "logout or addchannel");
-                break;
-            default:
-                throw new InconclusiveException("no judge for this rule");
+            throw new InconclusiveException("no judge for this rule");
         }
+
+        judge(this, rule, e, tagged);
     }
 
     private static string Transports(CtiEvidence e)
@@ -274,6 +228,13 @@ public sealed class CtiJudge(CtiEvidence evidence, CtiRun run, RuleRecorder rule
         }
 
         return false;
+    }
+
+    private void JudgeOneSocket(string rule, CtiEvidence e)
+    {
+        var sockets = e.Using("socket").ToList();
+        rules.Check(rule, sockets.Count == 1, "one socket connection for the whole task",
+            $"{sockets.Count} connections: {string.Join(", ", sockets.Select(s => s.SessionId + " (" + s.Labels.GetValueOrDefault("closed") + ")"))}");
     }
 
     private void JudgeToken(string rule, CtiEvidence e)

@@ -183,6 +183,7 @@ public static class AgentWorldLoader
         }
     }
 
+    // Over ~100 lines on purpose: a validating parser of the agent world that collects every error at once, checks in the order the document gives them.
     public static (AgentWorld? World, IReadOnlyList<string> Errors) Parse(string yaml, string path)
     {
         var errors = new List<string>();

@@ -416,6 +416,7 @@ internal sealed class DataFlowSession : IAsyncDisposable
         }));
     }
 
+    // Over ~100 lines on purpose: a validating parser of a Start message (every bad field, dataflow.md §4.2) that collects every error at once, checks in the order the document gives them.
     private List<string> ValidateStart(JsonObject start, long entrySeq, TokenResult tokenResult, out AudioFormat? format, out string? project, out JsonObject settings)
     {
         var problems = new List<string>();

@@ -31,6 +31,57 @@ public sealed class KnowlarityRestJudge(RestEvidence evidence, KnowlarityRestRun
 
     private static readonly string[] NumberQueries = ["k_number", "customer_number", "number", "knowlarity_number", "agent_number", "pattern"];
 
+    /// <summary>The judge of each rule: the fake's findings within the scope of what the client sent, or what it did after an answer or event.</summary>
+    private static readonly Dictionary<string, Action<KnowlarityRestJudge, string, RestEvidence>> Judges = new(StringComparer.Ordinal)
+    {
+        ["KRS-001"] = (j, r, e) => j.Findings(r, e, e.All, "request"),
+        ["KRS-002"] = (j, r, e) => j.Findings(r, e, e.All, "request"),
+        ["KRS-003"] = (j, r, e) => j.Findings(r, e, e.All, "request"),
+        ["KRS-004"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Method is "POST" or "PUT" && x.Request.Length > 0), "request with a body"),
+        ["KRS-005"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Method is "POST" or "PUT" && x.Request.Length > 0), "request with a body"),
+        ["KRS-006"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Reached && (x.Method is "POST" or "PUT" || x.Query.Keys.Any(NumberQueries.Contains))), "request with phone numbers that reached its endpoint"),
+        ["KRS-007"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Query.Keys.Any(NumberQueries.Contains)), "query with a number or pattern"),
+        ["KRS-008"] = (j, r, e) => j.Findings(r, e, e.To("POST", "/call/makecall").Where(x => x.Reached), "makecall that reached the endpoint"),
+        ["KRS-009"] = (j, r, e) => j.Findings(r, e, e.To("POST", "/call/makecall").Where(x => x.Reached), "makecall that reached the endpoint"),
+        ["KRS-010"] = (j, r, e) => j.Findings(r, e, e.To("POST", "/call/makecall").Where(x => x.Reached), "makecall that reached the endpoint"),
+        ["KRS-012"] = (j, r, e) => j.Findings(r, e, e.To("POST", "/call/makecall").Where(x => ErrorText(x.Answer)?.StartsWith("Sent call permission request", StringComparison.Ordinal) == true), "makecall answered with a permission request"),
+        ["KRS-011"] = (j, r, e) => j.JudgeNoFollowUpAfterError(r, e),
+        ["KRS-013"] = (j, r, e) => j.JudgeNoFollowUpAfterError(r, e),
+        ["KRS-014"] = (j, r, e) => j.JudgeOwnCallFollowUp(r, e, requireFetch: false),
+        ["KRS-015"] = (j, r, e) => j.Findings(r, e, e.To("POST", "/call-center/create_order").Where(x => x.Reached), "create_order that reached the endpoint"),
+        ["KRS-016"] = (j, r, e) => j.Findings(r, e, e.To("POST", "/call/campaign").Where(x => x.Reached), "campaign POST that reached the endpoint"),
+        ["KRS-017"] = (j, r, e) => j.Findings(r, e, e.To("GET", "/otpcall").Where(x => x.Reached), "otpcall that reached the endpoint"),
+        ["KRS-018"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Reached && x.Method == "POST" && x.Endpoint is "/call/campaign" or "/call-center/create_order"), "order or campaign POST that reached the endpoint"),
+        ["KRS-019"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Reached && x.Method == "POST" && x.Endpoint is "/call/campaign" or "/call-center/create_order"), "order or campaign POST that reached the endpoint"),
+        ["KRS-023"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Reached && x.Method == "POST" && x.Endpoint is "/call/campaign" or "/call-center/create_order"), "order or campaign POST that reached the endpoint"),
+        ["KRS-030"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Reached && x.Method == "POST" && x.Endpoint is "/call/campaign" or "/call-center/create_order"), "order or campaign POST that reached the endpoint"),
+        ["KRS-020"] = (j, r, e) => j.Findings(r, e, e.ToPrefix("PUT", "/call/campaign").Where(x => x.Reached), "campaign PUT that reached the endpoint"),
+        ["KRS-021"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Reached && (x.Endpoint == "/call/campaign/add-numbers" || x.Endpoint == "/call-center/add_call_to_order" || x.Method == "GET" && x.Endpoint == "/call/campaign")), "look-up or add-numbers request"),
+        ["KRS-022"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Reached && x.Method is "POST" or "PUT" && x.Endpoint is "/call/campaign" or "/call-center/create_order" or "/call/campaign/add-numbers" or "/call-center/add_call_to_order" or "/contacts/phonebook"), "request with a list of numbers"),
+        ["KRS-024"] = (j, r, e) => j.Findings(r, e, e.To("POST", "/numbers").Where(x => x.Reached), "number purchase that reached the endpoint"),
+        ["KRS-025"] = (j, r, e) => j.Findings(r, e, e.To("GET", "/numbers/AvailablePhoneNumbers").Where(x => x.Reached), "AvailablePhoneNumbers request"),
+        ["KRS-026"] = (j, r, e) => j.Findings(r, e, e.To("POST", "/sr/calllog").Where(x => x.Reached), "/sr/calllog request"),
+        ["KRS-027"] = (j, r, e) => j.JudgePaging(r, e),
+        ["KRS-028"] = (j, r, e) => j.JudgeAgents(r, e),
+        ["KRS-029"] = (j, r, e) => j.Findings(r, e, e.All.Where(x => x.Reached && x.Endpoint == "/notifications" && x.Method is "POST" or "PUT"), "registration or enable request"),
+        ["KNS-001"] = (j, r, e) => j.JudgeRegistered(r),
+        ["KNS-002"] = (j, r, e) => j.StreamFindings(r),
+        ["KNS-005"] = (j, r, e) => j.StreamFindings(r),
+        ["KNS-003"] = (j, r, e) => j.JudgeWhileOpen(r, e),
+        ["KNS-007"] = (j, r, e) => j.JudgeFollowUpsOfEveryCall(r, e),
+        ["KNS-004"] = (j, r, e) => j.JudgeFollowUpsBesideTheControl(r, e),
+        ["KNS-006"] = (j, r, e) => j.JudgeFollowUpsBesideTheControl(r, e),
+        ["KNS-008"] = (j, r, e) => j.JudgeFollowUpsBesideTheControl(r, e),
+        ["KNS-011"] = (j, r, e) => j.JudgeFollowUpsBesideTheControl(r, e),
+        ["KNS-012"] = (j, r, e) => j.JudgeFollowUpsBesideTheControl(r, e),
+        ["KNS-013"] = (j, r, e) => j.JudgeFollowUpsBesideTheControl(r, e),
+        ["KNS-014"] = (j, r, e) => j.JudgeFollowUpsBesideTheControl(r, e),
+        ["KNS-015"] = (j, r, e) => j.JudgeMissedCallLookup(r, e),
+        ["KNS-016"] = (j, r, e) => j.JudgeReconnect(r, e),
+        ["KNS-017"] = (j, r, e) => j.JudgeRefusalBody(r, e),
+        ["KNS-018"] = (j, r, e) => j.JudgeOwnCallFollowUp(r, e, requireFetch: true),
+    };
+
     /// <summary>
     /// Judges each of <paramref name="ruleIds"/> into the recorder; the rules that cannot be judged here are thrown
     /// together as one <see cref="InconclusiveException"/>, after every other verdict.
@@ -59,103 +110,20 @@ public sealed class KnowlarityRestJudge(RestEvidence evidence, KnowlarityRestRun
 
     private void Judge(string rule, RestEvidence e)
     {
-        switch (rule)
+        if (!Judges.TryGetValue(rule, out var judge))
         {
-            case "KRS-001" or "KRS-002" or "KRS-003":
-                Findings(rule, e, e.All, "request");
-                break;
-            case "KRS-004" or "KRS-005":
-                Findings(rule, e, e.All.Where(x => x.Method is "POST" or "PUT" && x.Request.Length > 0), "request with a body");
-                break;
-            case "KRS-006":
-                Findings(rule, e, e.All.Where(x => x.Reached && (x.Method is "POST" or "PUT" || x.Query.Keys.Any(NumberQueries.Contains))), "request with phone numbers that reached its endpoint");
-                break;
-            case "KRS-007":
-                Findings(rule, e, e.All.Where(x => x.Query.Keys.Any(NumberQueries.Contains)), "query with a number or pattern");
-                break;
-            case "KRS-008" or "KRS-009" or "KRS-010":
-                Findings(rule, e, e.To("POST", "/call/makecall").Where(x => x.Reached), "makecall that reached the endpoint");
-                break;
-            case "KRS-012":
-                Findings(rule, e, e.To("POST", "/call/makecall").Where(x => ErrorText(x.Answer)?.StartsWith("Sent call permission request", StringComparison.Ordinal) == true), "makecall answered with a permission request");
-                break;
-            case "KRS-011" or "KRS-013":
-                JudgeNoFollowUpAfterError(rule, e);
-                break;
-            case "KRS-014":
-                JudgeOwnCallFollowUp(rule, e, requireFetch: false);
-                break;
-            case "KRS-015":
-                Findings(rule, e, e.To("POST", "/call-center/create_order").Where(x => x.Reached), "create_order that reached the endpoint");
-                break;
-            case "KRS-016":
-                Findings(rule, e, e.To("POST", "/call/campaign").Where(x => x.Reached), "campaign POST that reached the endpoint");
-                break;
-            case "KRS-017":
-                Findings(rule, e, e.To("GET", "/otpcall").Where(x => x.Reached), "otpcall that reached the endpoint");
-                break;
-            case "KRS-018" or "KRS-019" or "KRS-023" or "KRS-030":
-                Findings(rule, e, e.All.Where(x => x.Reached && x.Method == "POST" && x.Endpoint is "/call/campaign" or "/call-center/create_order"), "order or campaign POST that reached the endpoint");
-                break;
-            case "KRS-020":
-                Findings(rule, e, e.ToPrefix("PUT", "/call/campaign").Where(x => x.Reached), "campaign PUT that reached the endpoint");
-                break;
-            case "KRS-021":
-                Findings(rule, e, e.All.Where(x => x.Reached && (x.Endpoint == "/call/campaign/add-numbers" || x.Endpoint == "/call-center/add_call_to_order" || x.Method == "GET" && x.Endpoint == "/call/campaign")), "look-up or add-numbers request");
-                break;
-            case "KRS-022":
-                Findings(rule, e, e.All.Where(x => x.Reached && x.Method is "POST" or "PUT" && x.Endpoint is "/call/campaign" or "/call-center/create_order" or "/call/campaign/add-numbers" or "/call-center/add_call_to_order" or "/contacts/phonebook"), "request with a list of numbers");
-                break;
-            case "KRS-024":
-                Findings(rule, e, e.To("POST", "/numbers").Where(x => x.Reached), "number purchase that reached the endpoint");
-                break;
-            case "KRS-025":
-                Findings(rule, e, e.To("GET", "/numbers/AvailablePhoneNumbers").Where(x => x.Reached), "AvailablePhoneNumbers request");
-                break;
-            case "KRS-026":
-                Findings(rule, e, e.To("POST", "/sr/calllog").Where(x => x.Reached), "/sr/calllog request");
-                break;
-            case "KRS-027":
-                JudgePaging(rule, e);
-                break;
-            case "KRS-028":
-                JudgeAgents(rule, e);
-                break;
-            case "KRS-029":
-                Findings(rule, e, e.All.Where(x => x.Reached && x.Endpoint == "/notifications" && x.Method is "POST" or "PUT"), "registration or enable request");
-                break;
-            case "KNS-001":
-                JudgeRegistered(rule);
-                break;
-            case "KNS-002" or "KNS-005":
-                StreamFindings(rule);
-                break;
-            case "KNS-003":
-                JudgeWhileOpen(rule, e);
-                break;
-            case "KNS-007":
-                JudgeFollowUps(rule, e, run.Placed.Select(p => p.Uuid).ToList(), control: null);
-                break;
-            case "KNS-004" or "KNS-006" or "KNS-008" or "KNS-011" or "KNS-012" or "KNS-013" or "KNS-014":
-                var control = run.Placed.FirstOrDefault(p => p.Control);
-                JudgeFollowUps(rule, e, run.Placed.Where(p => !p.Control).Select(p => p.Uuid).ToList(), control.Uuid);
-                break;
-            case "KNS-015":
-                JudgeMissedCallLookup(rule, e);
-                break;
-            case "KNS-016":
-                JudgeReconnect(rule, e);
-                break;
-            case "KNS-017":
-                JudgeRefusalBody(rule, e);
-                break;
-            case "KNS-018":
-                JudgeOwnCallFollowUp(rule, e, requireFetch: true);
-                break;
-            default:
-                throw new InvalidOperationException($"the Knowlarity REST suite has no judgement for {rule}");
+            throw new InvalidOperationException($"the Knowlarity REST suite has no judgement for {rule}");
         }
+
+        judge(this, rule, e);
     }
+
+    private void JudgeFollowUpsOfEveryCall(string rule, RestEvidence e) =>
+        JudgeFollowUps(rule, e, [.. run.Placed.Select(p => p.Uuid)], control: null);
+
+    /// <summary>The calls besides the one the scenario controls (its uuid is given apart).</summary>
+    private void JudgeFollowUpsBesideTheControl(string rule, RestEvidence e) =>
+        JudgeFollowUps(rule, e, [.. run.Placed.Where(p => !p.Control).Select(p => p.Uuid)], run.Placed.FirstOrDefault(p => p.Control).Uuid);
 
     // ---------------------------------------------------------------- findings
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using ProtocolSim.Knowlarity.Rest;
-using ProtocolSim.Tests.Shared;
+using ProtocolSim.TestSupport;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
 

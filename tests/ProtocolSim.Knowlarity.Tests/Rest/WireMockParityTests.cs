@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using ProtocolSim.Cli;
-using ProtocolSim.TestPeers;
+using ProtocolSim.TestSupport;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
 
