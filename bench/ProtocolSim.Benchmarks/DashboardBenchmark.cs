@@ -5,7 +5,6 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using ProtocolSim.Core;
 using ProtocolSim.Core.Hosting;
 using ProtocolSim.Dashboard;

@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using ProtocolSim.Audio;
 using ProtocolSim.Conformance.Suites;
 using ProtocolSim.DataFlow;
-using ProtocolSim.DataFlow.Grpc;
 using ProtocolSim.DataFlow.Grpc.Wire;
 using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ProtocolSim.Core;
 using ProtocolSim.Core.Hosting;

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ProtocolSim.Core.Hosting;
 using ProtocolSim.DataFlow.Grpc;
 using ProtocolSim.DataFlow.Identity;

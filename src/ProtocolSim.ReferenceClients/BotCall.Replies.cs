@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Net.WebSockets;
-using System.Text;
 using System.Threading.Channels;
 using ProtocolSim.Audio;
 

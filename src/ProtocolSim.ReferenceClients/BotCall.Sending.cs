@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using System.Threading.Channels;
-using ProtocolSim.Audio;
 
 namespace ProtocolSim.ReferenceClients;
 

@@ -1,4 +1,3 @@
-using ProtocolSim.Conformance;
 using ProtocolSim.Conformance.Suites;
 using ProtocolSim.ReferenceClients.DataFlow;
 using Xunit.Abstractions;

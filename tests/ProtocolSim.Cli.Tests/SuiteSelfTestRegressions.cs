@@ -1,5 +1,4 @@
 using ProtocolSim.Conformance;
-using ProtocolSim.ReferenceClients;
 using Xunit.Abstractions;
 
 namespace ProtocolSim.Cli.Tests;

@@ -1,5 +1,3 @@
-using ProtocolSim.Core;
-
 namespace ProtocolSim.Core.Tests;
 
 public sealed class JournalTests

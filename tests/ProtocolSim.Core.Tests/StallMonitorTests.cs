@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using ProtocolSim.Core;
 
 namespace ProtocolSim.Core.Tests;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
-using ProtocolSim.Cli;
 using ProtocolSim.Conformance.Suites;
 using ProtocolSim.ReferenceClients;
 using ProtocolSim.ReferenceClients.DataFlow;

@@ -1,13 +1,9 @@
-using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ProtocolSim.Audio;
-using ProtocolSim.DataFlow.Identity;
 using ProtocolSim.DataFlow.Projects;
 using ProtocolSim.DataFlow.Sessions;
 

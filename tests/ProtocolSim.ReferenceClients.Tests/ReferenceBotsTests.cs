@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using ProtocolSim.Audio;
 
 namespace ProtocolSim.ReferenceClients.Tests;

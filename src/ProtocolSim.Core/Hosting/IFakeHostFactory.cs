@@ -1,6 +1,5 @@
 using System.Collections.ObjectModel;
 using System.Net;
-using System.Reflection;
 
 namespace ProtocolSim.Core.Hosting;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using ProtocolSim.Core;
 using ProtocolSim.Cti.World;
 

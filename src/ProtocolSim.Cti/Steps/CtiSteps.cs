@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using ProtocolSim.Conformance;
-using ProtocolSim.Core;
 using Reqnroll;
 using ProtocolSim.Cti.World;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ProtocolSim.Audio;
 using ProtocolSim.Core;
 using ProtocolSim.DataFlow.Identity;
 

@@ -1,11 +1,8 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using ProtocolSim.Audio;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
 using Reqnroll;
-using ProtocolSim.DataFlow.Sessions;
 using static ProtocolSim.DataFlow.Steps.SessionEvidence;
 
 namespace ProtocolSim.DataFlow.Steps;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using ProtocolSim.Audio;
 using ProtocolSim.Conformance;
 using ProtocolSim.Core;
 using Reqnroll;

@@ -1,6 +1,4 @@
-using System.Globalization;
 using ProtocolSim.Conformance;
-using ProtocolSim.Core;
 using Reqnroll;
 
 namespace ProtocolSim.Knowlarity.Steps;

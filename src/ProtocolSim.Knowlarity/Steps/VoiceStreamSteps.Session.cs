@@ -1,6 +1,5 @@
 using System.Globalization;
 using ProtocolSim.Conformance;
-using ProtocolSim.Core;
 using Reqnroll;
 using ProtocolSim.Knowlarity.VoiceStream;
 using static ProtocolSim.Knowlarity.Steps.VoiceStreamDriver;

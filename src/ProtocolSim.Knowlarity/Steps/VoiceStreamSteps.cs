@@ -1,6 +1,4 @@
-using System.Globalization;
 using ProtocolSim.Conformance;
-using ProtocolSim.Core;
 using Reqnroll;
 using ProtocolSim.Knowlarity.VoiceStream;
 using static ProtocolSim.Knowlarity.Steps.VoiceStreamDriver;

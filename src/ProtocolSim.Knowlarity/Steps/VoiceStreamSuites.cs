@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using ProtocolSim.Conformance;
 using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Core.Hosting;
 using ProtocolSim.Knowlarity.Steps;

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Net.WebSockets;

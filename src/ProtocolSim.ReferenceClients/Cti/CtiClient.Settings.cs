@@ -1,6 +1,4 @@
-using System.Collections.Frozen;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text.Json;

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
-using ProtocolSim.Cli;
 using ProtocolSim.Conformance.Suites;
 using ProtocolSim.Knowlarity.Rest;
 

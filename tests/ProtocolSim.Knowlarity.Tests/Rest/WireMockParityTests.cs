@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using ProtocolSim.Cli;
 using ProtocolSim.TestSupport;
 
 namespace ProtocolSim.Knowlarity.Tests.Rest;
