@@ -240,7 +240,7 @@ public static class Program
         var bind = new Option<string>("--bind") { Description = "Address to bind (loopback by default).", DefaultValueFactory = _ => "127.0.0.1" };
         var reports = new Option<string>("--reports") { Description = "The dashboard's Reports page lists the runs under this directory (each with a results.json).", DefaultValueFactory = _ => "reports" };
         var command = new Command("serve", "Run every fake and the dashboard until Ctrl-C or SIGTERM.") { endpointsFile, bind, reports };
-        var fakeOptions = AddOptions(command, FakeHostFactories.Discover().SelectMany(f => f.Options).DistinctBy(o => o.Name, StringComparer.Ordinal));
+        var fakeOptions = AddOptions(command, FakeHostFactories.All.SelectMany(f => f.Options).DistinctBy(o => o.Name, StringComparer.Ordinal));
         command.SetAction((parse, ct) => Serve.RunAsync(parse.GetValue(endpointsFile), parse.GetValue(bind)!, output, error, ct, Values(parse, fakeOptions), parse.GetValue(reports)!));
         return command;
     }

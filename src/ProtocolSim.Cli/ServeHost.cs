@@ -42,7 +42,7 @@ public sealed class ServeHost : IAsyncDisposable
         };
 
         // Fixtures are validated before anything listens: every error at once, exit 2 (STYLE.md).
-        var plans = FakeHostFactories.Discover().Select(f => f.Prepare(context)).ToList();
+        var plans = FakeHostFactories.All.Select(f => f.Prepare(context)).ToList();
         var errors = plans.SelectMany(p => p.Errors).ToList();
         if (errors.Count > 0)
         {

@@ -187,8 +187,6 @@ internal sealed class ReportArtifacts
         }
     }
 
-    internal static JsonObject FindingJson(Finding f) => JournalFile.FindingJson(f);
-
     private static List<FileArtifact> CopyFiles(string directory, ScenarioResult scenario, List<string> files, List<string> errors)
     {
         var result = new List<FileArtifact>();

@@ -92,7 +92,7 @@ internal static class JsonReport
                     labels = j.Journal.Labels,
                     entries = j.Journal.Entries.Count,
                     file = j.RelativePath,
-                    findings = j.Journal.Findings.Select(ReportArtifacts.FindingJson),
+                    findings = j.Journal.Findings.Select(Core.JournalFile.FindingJson),
                     audio = j.Audio.Select(a => new { track = a.Track, sampleRate = a.SampleRate, durationMs = Math.Round(a.Duration.TotalMilliseconds), file = a.RelativePath }),
                 }),
                 files = artifacts.FilesOf(s).Select(f => new { name = f.File.Name, mediaType = f.File.MediaType, file = f.RelativePath, error = f.Error }),

@@ -15,16 +15,6 @@ public static class SuiteModules
         ProtocolAssemblies.Instances<SuiteModuleAttribute, ISuiteModule>(a => a.Module, directory)
             .OrderBy(m => m.Folder, StringComparer.Ordinal).ToList();
 
-    /// <summary>The module whose folder is <paramref name="folder"/> (<c>knowlarity/rest</c>), or null.</summary>
-    public static ISuiteModule? ForFolder(string folder) =>
-        All.FirstOrDefault(m => m.Folder.Equals(folder.Replace('\\', '/').Trim('/'), StringComparison.Ordinal));
-
-    /// <summary>The reference client named <paramref name="name"/> (case-insensitive) and its suite, or null.</summary>
-    public static (ISuiteModule Module, ReferenceClient Client)? FindReferenceClient(string name) =>
-        All.SelectMany(m => m.ReferenceClients.Select(c => (Module: m, Client: c)))
-            .Where(p => p.Client.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-            .Select(p => ((ISuiteModule, ReferenceClient)?)p).FirstOrDefault();
-
     /// <summary>Every option the modules add to <c>protosim run</c>, each name once.</summary>
     public static IReadOnlyList<ProgramOption> Options(IEnumerable<ISuiteModule> modules) =>
         modules.SelectMany(m => m.Options).DistinctBy(o => o.Name, StringComparer.Ordinal).ToList();

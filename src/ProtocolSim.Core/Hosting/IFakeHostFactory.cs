@@ -70,6 +70,11 @@ public sealed class FakeHostFactoryAttribute(Type factory) : Attribute
 /// <summary>The fake host factories of the protocol assemblies beside the running program (<c>ProtocolSim.*.dll</c>).</summary>
 public static class FakeHostFactories
 {
+    private static readonly Lazy<IReadOnlyList<IFakeHostFactory>> Beside = new(() => Discover());
+
+    /// <summary>The factories beside the running program, found once (as <c>SuiteModules.All</c> finds the suites).</summary>
+    public static IReadOnlyList<IFakeHostFactory> All => Beside.Value;
+
     /// <summary>Every factory found, ordered by name, so that the endpoints file and the banner read the same in every run.</summary>
     public static IReadOnlyList<IFakeHostFactory> Discover(string? directory = null) =>
         ProtocolAssemblies.Instances<FakeHostFactoryAttribute, IFakeHostFactory>(a => a.Factory, directory)

@@ -54,8 +54,6 @@ public sealed class CtiDriver : IAsyncDisposable
     public bool EndHttpClientAtLogout { get; set; }
 
     /// <summary>A task variable as the client will get it (null when unset).</summary>
-    public string? TaskEnvironmentValue(string key) => TaskEnvironment.TryGetValue(key, out var value) ? value : null;
-
     /// <summary>What the judge reads besides the journals: the task, its environment, the client's exit, the vendor.</summary>
     public CtiRun Run => new(Task, new Dictionary<string, string>(TaskEnvironment, StringComparer.Ordinal), Exit, World.CtiVendor);
 

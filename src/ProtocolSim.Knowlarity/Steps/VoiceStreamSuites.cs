@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -71,11 +70,7 @@ public abstract class VoiceStreamSuite : ISuiteModule
         var greeting = TimeSpan.FromSeconds(3);
         if (context.Settings.TryGetValue(GreetingTimeoutSetting, out var text))
         {
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && seconds <= 3600)
-            {
-                greeting = TimeSpan.FromSeconds(seconds);
-            }
-            else
+            if (!VoicePeerOverrides.TryParseSeconds(text, allowZero: false, out greeting))
             {
                 errors.Add($"--greeting-timeout \"{text}\": give a number of seconds above 0");
             }

@@ -135,14 +135,17 @@ public static class VoicePeerOverrides
         : name.StartsWith("Knowlarity:", StringComparison.OrdinalIgnoreCase) ? name["Knowlarity:".Length..]
         : name;
 
-    private static TimeSpan Seconds(string value, bool allowZero)
-    {
-        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0 || (!allowZero && seconds == 0) || seconds > 3600)
-        {
-            throw new FormatException($"\"{value}\" is not a number of seconds{(allowZero ? " (0 or more)" : " above 0")}");
-        }
+    private static TimeSpan Seconds(string value, bool allowZero) =>
+        TryParseSeconds(value, allowZero, out var seconds)
+            ? seconds
+            : throw new FormatException($"\"{value}\" is not a number of seconds{(allowZero ? " (0 or more)" : " above 0")}");
 
-        return TimeSpan.FromSeconds(seconds);
+    /// <summary>A number of seconds up to an hour (0 only when <paramref name="allowZero"/>), as every seconds setting of the peer reads it.</summary>
+    internal static bool TryParseSeconds(string value, bool allowZero, out TimeSpan seconds)
+    {
+        var ok = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s >= 0 && (allowZero || s > 0) && s <= 3600;
+        seconds = ok ? TimeSpan.FromSeconds(s) : TimeSpan.Zero;
+        return ok;
     }
 
     private static int Int(string value, int min, int max)
